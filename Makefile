@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both build .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export QT_QPA_PLATFORM ?= offscreen
+export ESCPOS_CAPABILITIES_PICKLE_DIR ?= $(CURDIR)/$(VENV)/escpos-cache
+
+.PHONY: venv demo test lint typecheck pytest bench screenshots clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "se requiere Python 3.11+"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	mkdir -p $(ESCPOS_CAPABILITIES_PICKLE_DIR)
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The demo opens a window: it needs a display, so it does not force offscreen.
+demo: venv
+	QT_QPA_PLATFORM= $(VENV)/bin/isseg-farmacia demo $(ARGS)
+
+test: lint typecheck pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy kiosk ui printing sync local_db central
+
+pytest: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+screenshots: venv
+	$(PY) -m ui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""The one settings registry: every setting, its default and what it is for.
+
+Values come from (later wins): the defaults below, a JSON file (``ISSEG_CONFIG`` or
+``config.json`` in the data folder), and environment variables ``ISSEG_<NAME>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def default_data_dir() -> Path:
+    # platformdirs is tiny and has no Qt/SQL/HTTP: fine in the core.
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("caja-isseg", "ISSEG"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the terminal keeps its database, receipts and logs.
+    data_dir: str = ""
+    # Local SQLite file; empty means <data_dir>/terminal.sqlite.
+    db_path: str = ""
+    # Central API base URL and this terminal's token (issued at enrollment).
+    central_url: str = "http://127.0.0.1:8765"
+    terminal_token: str = ""
+    http_timeout_seconds: float = 3.0
+    sync_interval_seconds: float = 5.0
+    # Printer: file | network | usb | serial | win32
+    printer_kind: str = "file"
+    printer_path: str = ""  # file printer: output file; empty = <data_dir>/impresora.bin
+    printer_host: str = "127.0.0.1"
+    printer_port: int = 9100
+    printer_usb_vendor: int = 0x04B8
+    printer_usb_product: int = 0x0202
+    printer_serial_device: str = "/dev/ttyUSB0"
+    printer_serial_baudrate: int = 9600
+    printer_win32_name: str = ""
+    printer_profile: str = "TM-T20II"
+    paper_width_mm: int = 80
+    printer_timeout_seconds: float = 5.0
+    # Screens.
+    cashier_idle_lock_minutes: int = 5
+    kiosk_idle_seconds: int = 60
+    kiosk_idle_warning_seconds: int = 15
+    # Store and terminal identity shown on tickets.
+    store_name: str = "Farmacia ISSEG"
+    terminal_name: str = "Caja 1"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else default_data_dir()
+
+    @property
+    def database_file(self) -> Path:
+        return Path(self.db_path) if self.db_path else self.data_path / "terminal.sqlite"
+
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(self)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"configuración desconocida: {', '.join(sorted(unknown))}")
+        converted: dict[str, Any] = {}
+        for name, raw in values.items():
+            kind = type(getattr(self, name))
+            try:
+                converted[name] = (
+                    kind(int(raw, 0)) if kind is int and isinstance(raw, str) else kind(raw)
+                )
+            except (TypeError, ValueError):
+                raise ValueError(f"valor inválido para {name}: {raw!r}") from None
+        return replace(self, **converted)
+
+
+def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    if "ISSEG_DATA_DIR" in env:
+        settings = settings.with_values({"data_dir": env["ISSEG_DATA_DIR"]})
+    config = path or Path(env.get("ISSEG_CONFIG", "") or settings.data_path / "config.json")
+    if config.is_file():
+        settings = settings.with_values(json.loads(config.read_text(encoding="utf-8")))
+    prefix = "ISSEG_"
+    names = {f.name for f in fields(Settings)}
+    overrides = {
+        k[len(prefix) :].lower(): v
+        for k, v in env.items()
+        if k.startswith(prefix) and k[len(prefix) :].lower() in names
+    }
+    return settings.with_values(overrides) if overrides else settings
