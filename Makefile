@@ -28,7 +28,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 typecheck: venv
-	$(VENV)/bin/mypy kiosk ui printing sync local_db central
+	$(VENV)/bin/mypy --strict kiosk
+	$(VENV)/bin/mypy ui printing sync local_db central
 
 pytest: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
