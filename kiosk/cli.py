@@ -51,7 +51,7 @@ def _run(target: str, name: str, argv: list[str]) -> int:
 
 def admin_main(argv: list[str]) -> int:
     if argv and argv[0] in ADMIN_LOCAL:
-        return _run(ADMIN_LOCAL[argv[0]], "admin " + argv[0], argv[1:])
+        return _run(ADMIN_LOCAL[argv[0]], "admin " + argv[0], argv)
     return _run(ADMIN_CENTRAL, "admin", argv)
 
 

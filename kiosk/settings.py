@@ -50,6 +50,8 @@ class Settings:
     kiosk_idle_seconds: int = 60
     kiosk_idle_warning_seconds: int = 15
     # Store and terminal identity shown on tickets.
+    # Blind count: the cashier counts the drawer before seeing the expected figure.
+    blind_count: bool = True
     store_name: str = "Farmacia ISSEG"
     terminal_name: str = "Caja 1"
 
@@ -70,12 +72,24 @@ class Settings:
         for name, raw in values.items():
             kind = type(getattr(self, name))
             try:
-                converted[name] = (
-                    kind(int(raw, 0)) if kind is int and isinstance(raw, str) else kind(raw)
-                )
+                converted[name] = _convert(kind, raw)
             except (TypeError, ValueError):
                 raise ValueError(f"valor inválido para {name}: {raw!r}") from None
         return replace(self, **converted)
+
+
+def _convert(kind: type, raw: Any) -> Any:
+    # Environment values are text: "0x04B8" is an int, and "false" must not become True.
+    if kind is bool and isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in ("1", "true", "si", "sí", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(raw)
+    if kind is int and isinstance(raw, str):
+        return int(raw, 0)
+    return kind(raw)
 
 
 def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:

@@ -1,0 +1,246 @@
+"""Taking a payment: re-check the rules against the cache, then one durable transaction.
+
+The payment row, the cache mark (``local_payment_uuid``), its outbox entry and its audit line
+are written in the same transaction: after a crash either all of them are there or none.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from kiosk import audit, failpoints, money
+from kiosk.ports import (
+    MEXICO_CITY,
+    Clock,
+    NewOutboxEntry,
+    Payment,
+    Refused,
+    Reprint,
+    UnitOfWork,
+    system_clock,
+)
+from kiosk.references import InvalidReference, ReferenceRecord
+from kiosk.references import parse as parse_reference
+from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
+from kiosk.terminal_state import load_policy, terminal_id
+
+_AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
+
+
+def business_date(now: datetime) -> date:
+    return now.astimezone(MEXICO_CITY).date()
+
+
+def payment_payload(p: Payment) -> dict[str, Any]:
+    """The body of ``POST /v1/payments`` (Idempotency-Key: the payment uuid)."""
+    return {
+        "uuid": p.uuid,
+        "reference": p.reference,
+        "amount": str(p.amount),
+        "cash": str(p.cash),
+        "card": str(p.card),
+        "card_authorization": p.card_authorization,
+        "paid_at": p.paid_at.isoformat(),
+        "terminal_id": p.terminal_id,
+        "cashier_id": p.cashier_id,
+        "shift_id": p.shift_id,
+        "folio": p.folio,
+    }
+
+
+def check(
+    uow: UnitOfWork,
+    text: str,
+    *,
+    clock: Clock = system_clock,
+    policy: Policy | None = None,
+    online: bool = True,
+    clock_skew: timedelta | None = None,
+) -> Verdict:
+    """The scan step: rules 1–5 and 8 against the cache, before any money is counted."""
+    now = clock()
+    try:
+        ref = parse_reference(text)
+    except InvalidReference as exc:
+        return Verdict(False, InvalidReference.code, str(exc))
+    with uow.reading():
+        record = uow.references.get(ref)
+        pol = policy or load_policy(uow)
+    return check_reference(record, now=now, policy=pol, online=online, clock_skew=clock_skew)
+
+
+def _check_tender_inputs(
+    record: ReferenceRecord, tender: Tender, cash_received: Decimal, card_authorization: str
+) -> None:
+    if cash_received != money.round_centavo(cash_received) or cash_received < tender.cash:
+        raise Refused(
+            "EFECTIVO_INSUFICIENTE",
+            f"El efectivo recibido ({money.fmt(cash_received)}) no cubre la parte en efectivo "
+            f"({money.fmt(tender.cash)}).",
+        )
+    if tender.card > 0 and not card_authorization:
+        raise Refused(
+            "AUTORIZACION_REQUERIDA",
+            "Escriba el número de autorización que imprimió la terminal bancaria.",
+        )
+    if card_authorization and not _AUTHORIZATION.fullmatch(card_authorization):
+        raise Refused(
+            "AUTORIZACION_INVALIDA",
+            "La autorización son hasta 12 letras o números del voucher; "
+            "nunca escriba el número de la tarjeta.",
+        )
+    if tender.card == 0 and card_authorization:
+        raise Refused(
+            "AUTORIZACION_INVALIDA", "Hay autorización bancaria pero ningún importe con tarjeta."
+        )
+
+
+def take_payment(
+    uow: UnitOfWork,
+    *,
+    reference: str,
+    tender: Tender,
+    cashier_id: int,
+    cash_received: Decimal | None = None,
+    card_authorization: str = "",
+    clock: Clock = system_clock,
+    policy: Policy | None = None,
+    online: bool = True,
+    clock_skew: timedelta | None = None,
+) -> Payment:
+    """Record a payment. Raises ``Refused`` (nothing written) when any rule says no.
+
+    ``tender`` is what is applied to the importe by method (``cash`` excludes change);
+    ``cash_received`` is what the affiliate handed over (default: exactly ``tender.cash``).
+    ``policy`` defaults to central's cached policy.
+    """
+    now = clock()
+    try:
+        ref = parse_reference(reference)
+    except InvalidReference as exc:
+        raise Refused(InvalidReference.code, str(exc)) from None
+    received = tender.cash if cash_received is None else cash_received
+    day = business_date(now)
+    with uow:
+        if uow.day_closes.get(day) is not None:
+            raise Refused(
+                "DIA_CERRADO",
+                "El día ya se cerró en esta caja (corte Z): no se reciben más pagos hoy.",
+            )
+        shift = uow.shifts.open_shift()
+        if shift is None:
+            raise Refused("SIN_TURNO", "No hay turno abierto: un gerente debe abrir el turno.")
+        cashier = uow.users.get(cashier_id)
+        if cashier is None:
+            raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
+        record = uow.references.get(ref)
+        pol = policy or load_policy(uow)
+        verdict = check_payment(
+            record, tender=tender, now=now, policy=pol, online=online, clock_skew=clock_skew
+        )
+        if not verdict.ok or record is None:
+            raise Refused(verdict.code, verdict.message)
+        _check_tender_inputs(record, tender, received, card_authorization)
+        payment = Payment(
+            uuid=str(uuid_module.uuid4()),
+            folio=uow.payments.next_folio(),
+            reference=str(ref),
+            amount=record.amount,
+            cash=tender.cash,
+            card=tender.card,
+            card_authorization=card_authorization,
+            cash_received=money.round_centavo(received),
+            change=money.round_centavo(received - tender.cash),
+            cashier_id=cashier_id,
+            shift_id=shift.id,
+            terminal_id=terminal_id(uow),
+            paid_at=now.astimezone(MEXICO_CITY),
+            business_date=day,
+        )
+        uow.payments.add(payment)
+        failpoints.hit("after_payment_insert")
+        uow.outbox.add(
+            NewOutboxEntry(
+                kind="payment",
+                method="POST",
+                path="/v1/payments",
+                idempotency_key=payment.uuid,
+                subject=payment.uuid,
+                payload=payment_payload(payment),
+                created_at=now,
+            )
+        )
+        failpoints.hit("after_outbox_insert")
+        audit.record(
+            uow,
+            audit.PAYMENT,
+            cashier.username,
+            {
+                "uuid": payment.uuid,
+                "referencia": payment.reference,
+                "folio": payment.folio,
+                "importe": str(payment.amount),
+                "efectivo": str(payment.cash),
+                "tarjeta": str(payment.card),
+            },
+            now,
+        )
+        failpoints.hit("before_mark_cache")
+        uow.references.mark_paid(payment.reference, payment.uuid)
+        failpoints.hit("after_mark_cache")
+        uow.commit()
+    failpoints.hit("after_commit")
+    return payment
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptInfo:
+    payment: Payment
+    confirmed: bool  # central has it (receipt says so) or it will be sent later
+    voided: bool
+    reprints: int
+
+
+def receipt_info(uow: UnitOfWork, payment_uuid: str) -> ReceiptInfo:
+    with uow.reading():
+        payment = uow.payments.get(payment_uuid)
+        if payment is None:
+            raise Refused("PAGO_DESCONOCIDO", "No existe ese pago en esta caja.")
+        status = uow.outbox.status_of("payment", payment_uuid)
+        return ReceiptInfo(
+            payment,
+            status == "confirmado",
+            uow.voids.for_payment(payment_uuid) is not None,
+            uow.reprints.count_for(payment_uuid),
+        )
+
+
+def record_reprint(
+    uow: UnitOfWork, payment_uuid: str, *, user_id: int, clock: Clock = system_clock
+) -> int:
+    """Log a reprint of a payment's receipt (the receipt says REIMPRESIÓN); returns how many
+    times it has now been reprinted."""
+    now = clock()
+    with uow:
+        payment = uow.payments.get(payment_uuid)
+        if payment is None:
+            raise Refused("PAGO_DESCONOCIDO", "No existe ese pago en esta caja.")
+        user = uow.users.get(user_id)
+        if user is None:
+            raise Refused("USUARIO_DESCONOCIDO", "El usuario no está registrado en esta caja.")
+        uow.reprints.add(Reprint(payment_uuid, user_id, now, business_date(now)))
+        count = uow.reprints.count_for(payment_uuid)
+        audit.record(
+            uow,
+            audit.REPRINT,
+            user.username,
+            {"uuid": payment_uuid, "folio": payment.folio, "numero": count},
+            now,
+        )
+        uow.commit()
+    return count

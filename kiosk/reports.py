@@ -1,0 +1,195 @@
+"""X and Z figures as data (printing lays them out), and the day close (cierre del día).
+
+X: the figures mid-day, nothing closed. Z: the same figures frozen by the day close, which
+needs every shift closed and stops this terminal taking payments for that business day.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from kiosk import audit
+from kiosk.cashier import business_date
+from kiosk.ports import (
+    MANAGER,
+    CardLine,
+    Clock,
+    DayClose,
+    NewOutboxEntry,
+    PendingLine,
+    Refused,
+    UnitOfWork,
+    system_clock,
+)
+from kiosk.terminal_state import terminal_id
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class VoidLine:
+    folio: int
+    reference: str
+    amount: Decimal
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftLine:
+    shift_id: int
+    cashier_id: int
+    opening_float: Decimal
+    is_open: bool
+    expected_cash: Decimal | None
+    counted_cash: Decimal | None
+    over_short: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    business_date: date
+    terminal_id: str
+    payments: int  # not voided
+    total: Decimal
+    cash_total: Decimal
+    card_total: Decimal
+    cash_payments: int  # payments with a cash part
+    card_payments: int  # payments with a card part
+    change_given: Decimal
+    card_lines: tuple[CardLine, ...]  # to match against the bank terminal's batch
+    voids: tuple[VoidLine, ...]
+    voided_total: Decimal
+    reprints: int
+    shifts: tuple[ShiftLine, ...]
+    over_short: Decimal  # over all closed shifts; > 0 sobrante
+    unconfirmed: tuple[PendingLine, ...]  # payments central has not confirmed yet
+    rejected_by_central: int  # outbox entries central refused: the manager must look
+    closed_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def conv(v: Any) -> Any:
+            if isinstance(v, Decimal):
+                return str(v)
+            if isinstance(v, (date, datetime)):
+                return v.isoformat()
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [conv(x) for x in v]
+            return v
+
+        result: dict[str, Any] = conv(asdict(self))
+        return result
+
+
+def _figures_in(uow: UnitOfWork, day: date) -> DayFigures:
+    # Sums come from the store (integer centavos, exact) so the Z stays fast at 10,000+.
+    totals = uow.payments.totals(day)
+    void_lines = []
+    voided_total = ZERO
+    for v in uow.voids.for_business_date(day):
+        vp = uow.payments.get(v.payment_uuid)
+        if vp is None:  # pragma: no cover - a void always has its payment (foreign key)
+            continue
+        voided_total += vp.amount
+        void_lines.append(VoidLine(vp.folio, vp.reference, vp.amount, v.reason, v.at))
+    shifts = tuple(
+        ShiftLine(
+            s.id,
+            s.cashier_id,
+            s.opening_float,
+            s.is_open,
+            s.expected_cash,
+            s.counted_cash,
+            s.over_short,
+        )
+        for s in uow.shifts.for_business_date(day)
+    )
+    over_short = sum((s.over_short for s in shifts if s.over_short is not None), ZERO)
+    close = uow.day_closes.get(day)
+    return DayFigures(
+        business_date=day,
+        terminal_id=terminal_id(uow),
+        payments=totals.payments,
+        total=totals.amount,
+        cash_total=totals.cash,
+        card_total=totals.card,
+        cash_payments=totals.cash_payments,
+        card_payments=totals.card_payments,
+        change_given=totals.change,
+        card_lines=tuple(uow.payments.card_lines(day)),
+        voids=tuple(sorted(void_lines, key=lambda v: v.folio)),
+        voided_total=voided_total,
+        reprints=len(uow.reprints.for_business_date(day)),
+        shifts=shifts,
+        over_short=over_short,
+        unconfirmed=tuple(uow.payments.unconfirmed(day)),
+        rejected_by_central=uow.outbox.counts().rejected,
+        closed_at=close.closed_at if close else None,
+    )
+
+
+def day_figures(
+    uow: UnitOfWork, day: date | None = None, *, clock: Clock = system_clock
+) -> DayFigures:
+    """The X report's figures (any time) for ``day`` (default: today)."""
+    if isinstance(day, datetime):  # a datetime is a date too: take its local business date
+        day = business_date(day)
+    with uow.reading():
+        return _figures_in(uow, day or business_date(clock()))
+
+
+def close_day(uow: UnitOfWork, *, closed_by: int, clock: Clock = system_clock) -> DayFigures:
+    """The day close (Z). Refused while a shift is open or when already done."""
+    now = clock()
+    day = business_date(now)
+    with uow:
+        if uow.day_closes.get(day) is not None:
+            raise Refused("DIA_CERRADO", "El día ya se cerró en esta caja.")
+        open_shift = uow.shifts.open_shift()
+        if open_shift is not None:
+            raise Refused(
+                "TURNO_ABIERTO",
+                f"Cierre primero el turno abierto (turno {open_shift.id}) "
+                "antes del cierre del día.",
+            )
+        user = uow.users.get(closed_by)
+        if user is None:
+            raise Refused("USUARIO_DESCONOCIDO", "El usuario no está registrado en esta caja.")
+        if user.role != MANAGER:
+            raise Refused("REQUIERE_GERENTE", "El cierre del día lo hace un gerente.")
+        figures = _figures_in(uow, day)
+        figures = replace(figures, closed_at=now)
+        data = figures.to_json()
+        uow.day_closes.add(DayClose(day, now, closed_by, data))
+        uow.outbox.add(
+            NewOutboxEntry(
+                kind="day_close",
+                method="POST",
+                path="/v1/closings",
+                idempotency_key=str(uuid.uuid4()),
+                subject=day.isoformat(),
+                payload={"kind": "day", **data},
+                created_at=now,
+            )
+        )
+        audit.record(
+            uow,
+            audit.DAY_CLOSE,
+            user.username,
+            {
+                "dia": day.isoformat(),
+                "pagos": figures.payments,
+                "total": str(figures.total),
+                "cancelaciones": len(figures.voids),
+                "sin_confirmar": len(figures.unconfirmed),
+            },
+            now,
+        )
+        uow.commit()
+    return figures

@@ -1,0 +1,232 @@
+"""Cashiers and managers: PINs hashed with Argon2id, lockout, PIN reset, the first manager."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import argon2
+
+from kiosk import audit
+from kiosk.ports import CASHIER, MANAGER, ROLES, Clock, Refused, UnitOfWork, User, system_clock
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=5)
+_PIN = re.compile(r"[0-9]{4,8}")
+_USERNAME = re.compile(r"[a-z0-9._-]{2,32}")
+
+
+@dataclass(frozen=True, slots=True)
+class PinHasher:
+    """Argon2id. The defaults are argon2-cffi's (RFC 9106 low-memory); tests use cheaper ones."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536
+    parallelism: int = 4
+
+    @property
+    def _hasher(self) -> argon2.PasswordHasher:
+        return argon2.PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_cost,
+            parallelism=self.parallelism,
+            type=argon2.Type.ID,
+        )
+
+    def hash(self, pin: str) -> str:
+        return self._hasher.hash(pin)
+
+    def verify(self, pin_hash: str, pin: str) -> bool:
+        try:
+            return self._hasher.verify(pin_hash, pin)
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+
+DEFAULT_HASHER = PinHasher()
+
+
+def _check_pin(pin: str) -> None:
+    if not _PIN.fullmatch(pin):
+        raise Refused("NIP_INVALIDO", "El NIP debe tener de 4 a 8 dígitos.")
+
+
+def _check_new_user(uow: UnitOfWork, username: str, name: str, role: str, pin: str) -> None:
+    if not _USERNAME.fullmatch(username):
+        raise Refused(
+            "USUARIO_INVALIDO",
+            "El usuario debe tener de 2 a 32 letras minúsculas, números, punto o guion.",
+        )
+    if not name.strip():
+        raise Refused("NOMBRE_REQUERIDO", "Escriba el nombre de la persona.")
+    if role not in ROLES:
+        raise Refused("ROL_INVALIDO", "El rol debe ser cajero o gerente.")
+    _check_pin(pin)
+    if uow.users.by_username(username) is not None:
+        raise Refused("USUARIO_EXISTE", f"Ya existe el usuario «{username}».")
+
+
+def needs_first_manager(uow: UnitOfWork) -> bool:
+    """True on first run: there is no user yet, so the first screen creates a manager."""
+    with uow.reading():
+        return uow.users.count() == 0
+
+
+def create_first_manager(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    name: str,
+    pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> User:
+    with uow:
+        if uow.users.count() != 0:
+            raise Refused(
+                "YA_CONFIGURADO",
+                "La caja ya tiene usuarios: pida a un gerente que dé de alta al nuevo usuario.",
+            )
+        _check_new_user(uow, username, name, MANAGER, pin)
+        user = User(0, username, name.strip(), MANAGER, hasher.hash(pin))
+        user = replace(user, id=uow.users.add(user))
+        audit.record(
+            uow,
+            audit.USER_CREATED,
+            username,
+            {"usuario": username, "rol": MANAGER, "primer_gerente": True},
+            clock(),
+        )
+        uow.commit()
+    return user
+
+
+def _authenticate_in(
+    uow: UnitOfWork, username: str, pin: str, hasher: PinHasher, clock: Clock
+) -> User:
+    """Check a PIN inside an open write transaction; the failure bookkeeping is committed
+    by the caller before the refusal propagates."""
+    now = clock()
+    user = uow.users.by_username(username)
+    if user is None or not user.active:
+        audit.record(uow, audit.LOGIN_FAILED, username, {"motivo": "usuario desconocido"}, now)
+        raise Refused("CREDENCIALES_INVALIDAS", "Usuario o NIP incorrectos.")
+    if user.locked_until is not None and now < user.locked_until:
+        minutes = max(1, int((user.locked_until - now).total_seconds() + 59) // 60)
+        audit.record(uow, audit.LOGIN_FAILED, username, {"motivo": "bloqueado"}, now)
+        raise Refused(
+            "USUARIO_BLOQUEADO",
+            f"Usuario bloqueado por intentos fallidos. Intente en {minutes} min "
+            "o pida a un gerente que restablezca su NIP.",
+        )
+    if not hasher.verify(user.pin_hash, pin):
+        failed = user.failed_attempts + 1
+        locked = None
+        if failed >= MAX_FAILED_ATTEMPTS:
+            locked, failed = now + LOCKOUT, 0
+        uow.users.set_failures(user.id, failed, locked)
+        audit.record(
+            uow,
+            audit.LOGIN_FAILED,
+            username,
+            {"motivo": "NIP incorrecto", "bloqueado": locked is not None},
+            now,
+        )
+        if locked is not None:
+            raise Refused(
+                "USUARIO_BLOQUEADO",
+                f"NIP incorrecto {MAX_FAILED_ATTEMPTS} veces: usuario bloqueado "
+                f"{int(LOCKOUT.total_seconds() // 60)} minutos.",
+            )
+        left = MAX_FAILED_ATTEMPTS - failed
+        raise Refused(
+            "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. Quedan {left} intentos."
+        )
+    if user.failed_attempts or user.locked_until is not None:
+        uow.users.set_failures(user.id, 0, None)
+        user = replace(user, failed_attempts=0, locked_until=None)
+    return user
+
+
+def verify_pin(
+    uow: UnitOfWork,
+    username: str,
+    pin: str,
+    *,
+    hasher: PinHasher,
+    clock: Clock,
+    required_role: str | None = None,
+) -> User:
+    """Check a PIN inside the caller's open write transaction (e.g. a manager approving a
+    void). On a wrong PIN, the failure count and the audit line are committed before the
+    refusal propagates, so lockout cannot be dodged by aborting."""
+    try:
+        user = _authenticate_in(uow, username, pin, hasher, clock)
+    except Refused:
+        uow.commit()
+        raise
+    if required_role is not None and user.role != required_role:
+        raise Refused("REQUIERE_GERENTE", "Esta operación requiere el NIP de un gerente.")
+    return user
+
+
+def login(
+    uow: UnitOfWork,
+    username: str,
+    pin: str,
+    *,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> User:
+    """Log a cashier or manager in. Every try (good or bad) is audited."""
+    with uow:
+        user = verify_pin(uow, username, pin, hasher=hasher, clock=clock)
+        audit.record(uow, audit.LOGIN, username, {"rol": user.role}, clock())
+        uow.commit()
+    return user
+
+
+def create_user(
+    uow: UnitOfWork,
+    *,
+    manager: str,
+    manager_pin: str,
+    username: str,
+    name: str,
+    role: str = CASHIER,
+    pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> User:
+    with uow:
+        verify_pin(uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER)
+        _check_new_user(uow, username, name, role, pin)
+        user = User(0, username, name.strip(), role, hasher.hash(pin))
+        user = replace(user, id=uow.users.add(user))
+        audit.record(uow, audit.USER_CREATED, manager, {"usuario": username, "rol": role}, clock())
+        uow.commit()
+    return user
+
+
+def reset_pin(
+    uow: UnitOfWork,
+    *,
+    manager: str,
+    manager_pin: str,
+    username: str,
+    new_pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> None:
+    """A manager sets a new PIN for someone; it also lifts a lockout."""
+    with uow:
+        verify_pin(uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER)
+        _check_pin(new_pin)
+        user = uow.users.by_username(username)
+        if user is None:
+            raise Refused("USUARIO_DESCONOCIDO", f"No existe el usuario «{username}».")
+        uow.users.set_pin(user.id, hasher.hash(new_pin))
+        uow.users.set_failures(user.id, 0, None)
+        audit.record(uow, audit.PIN_RESET, manager, {"usuario": username}, clock())
+        uow.commit()
