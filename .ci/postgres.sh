@@ -10,3 +10,5 @@ run() { su postgres -c "psql -qtAX -c \"$1\""; }
     run "CREATE ROLE isseg LOGIN PASSWORD 'isseg' CREATEDB"
 [ "$(run "SELECT 1 FROM pg_database WHERE datname='isseg_test'")" = "1" ] ||
     run "CREATE DATABASE isseg_test OWNER isseg"
+# Tests drop their per-test databases WITH (FORCE), which needs to end other sessions.
+run "GRANT pg_signal_backend TO isseg"

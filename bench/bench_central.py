@@ -1,0 +1,238 @@
+"""Central's accepted payments per second on PostgreSQL, 2 uvicorn workers, 50 clients.
+
+    ISSEG_TEST_PG_URL=postgresql+psycopg://isseg:isseg@127.0.0.1:5432/isseg_test \
+        .venv/bin/python bench/bench_central.py [--payments 6000] [--seconds 20]
+
+Targets: ≥ 1,000 accepted payments/s with p95 ≤ 100 ms. Beside it, as the ceiling, the raw
+rate of one-row INSERT + COMMIT transactions on the same database from 50 connections.
+Everything runs on loopback in a scratch database that is dropped at the end; bounded in
+count and time. Without a PostgreSQL URL it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, insert, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from central import db as dbmod  # noqa: E402
+from central import service as svc  # noqa: E402
+from central.embedded import start_subprocess  # noqa: E402
+from central.models import (  # noqa: E402
+    Counter,
+    InstallmentRow,
+    LoanRow,
+    ReferenceRow,
+)
+from kiosk import loans as loanlib  # noqa: E402
+from kiosk import references as refs  # noqa: E402
+
+MX = ZoneInfo("America/Mexico_City")
+NOW = datetime(2025, 6, 10, 10, 0, tzinfo=MX)  # a business day, inside the window
+CLIENTS = 50
+PROCESSES = 2
+
+
+def scratch_database(base: str) -> tuple[str, str]:
+    url = make_url(base)
+    name = f"isseg_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_database(base: str, name: str) -> None:
+    admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def seed(db_url: str, count: int) -> tuple[str, list[tuple[str, str]]]:
+    """A caja token and ``count`` VIGENTE referencias issued today, each on its own loan."""
+    dbmod.upgrade(db_url)
+    database = dbmod.Database(db_url)
+    template = loanlib.loan_from_schedule(
+        "X", Decimal("5000.00"), Decimal("0.16"), 6, date(2025, 6, 15)
+    )
+    first = template.installments[0]
+    with database.write() as s:
+        _, token = svc.enroll_terminal(s, "F001", "Caja 1", "caja", NOW)
+        svc.upsert_member(s, "100001", "Afiliado de prueba", "1234")
+    loans, items, references = [], [], []
+    for n in range(1, count + 1):
+        loan_id = f"B-{n}"
+        loans.append({
+            "loan_id": loan_id, "member_number": "100001", "kind": "PERSONAL",
+            "principal": template.principal, "annual_rate": template.annual_rate,
+            "installment": template.installment, "prepayments": Decimal("0.00"),
+            "status": "ACTIVO",
+        })  # fmt: skip
+        for item in template.installments:
+            items.append({
+                "loan_id": loan_id, "number": item.number, "due_date": item.due_date,
+                "amount": item.amount, "principal": item.principal, "state": item.state,
+            })  # fmt: skip
+        reference = str(refs.issue(NOW.date(), n))
+        references.append({
+            "reference": reference, "loan_id": loan_id, "member_number": "100001",
+            "kind": "QUINCENAL", "concept": f"Pago quincenal, quincena 1, préstamo {loan_id}",
+            "amount": first.amount, "quincenas": [1], "issued_on": NOW.date(),
+            "issued_at": NOW, "status": "VIGENTE", "replaced_by": None, "version": 1,
+            "change_seq": n,
+        })  # fmt: skip
+    with database.write() as s:
+        s.execute(insert(LoanRow), loans)
+        s.execute(insert(InstallmentRow), items)
+        s.execute(insert(ReferenceRow), references)
+        s.execute(update(Counter).where(Counter.name == "feed").values(value=count))
+    database.dispose()
+    return token, [(str(r["reference"]), str(r["amount"])) for r in references]
+
+
+async def _drive(
+    base_url: str, token: str, work: list[tuple[str, str]], clients: int, seconds: float
+) -> tuple[list[float], dict[int, int]]:
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    queue = list(reversed(work))
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            while queue and time.monotonic() < deadline:
+                reference, amount = queue.pop()
+                body = {
+                    "reference": reference, "store_id": "F001", "amount": amount,
+                    "cash": amount, "card": "0.00", "paid_at": NOW.isoformat(),
+                }  # fmt: skip
+                headers = {
+                    "Authorization": f"Bearer {token}",
+                    "Idempotency-Key": str(uuid.uuid4()),
+                }
+                start = time.perf_counter()
+                r = await client.post("/v1/payments", json=body, headers=headers)
+                elapsed = time.perf_counter() - start
+                codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                if r.status_code == 201:
+                    latencies.append(elapsed)
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, codes
+
+
+def _client_process(args: tuple[str, str, list[tuple[str, str]], int, float]) -> tuple:
+    base_url, token, work, clients, seconds = args
+    return asyncio.run(_drive(base_url, token, work, clients, seconds))
+
+
+def measure_central(
+    db_url: str, token: str, work: list[tuple[str, str]], seconds: float
+) -> tuple[float, float, int, dict[int, int]]:
+    server = start_subprocess(db_url, now=NOW, workers=2)
+    try:
+        base = server.base_url
+        per = CLIENTS // PROCESSES
+        chunks = [work[i::PROCESSES] for i in range(PROCESSES)]
+        # Warm-up: open connections and import paths before timing.
+        httpx.get(base + "/v1/health", timeout=10)
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(PROCESSES) as pool:
+            start = time.perf_counter()
+            results = pool.map(_client_process, [(base, token, c, per, seconds) for c in chunks])
+            wall = time.perf_counter() - start
+    finally:
+        server.close()
+    latencies = [x for lat, _ in results for x in lat]
+    codes: dict[int, int] = {}
+    for _, c in results:
+        for k, v in c.items():
+            codes[k] = codes.get(k, 0) + v
+    p95 = statistics.quantiles(latencies, n=20)[18] * 1000 if len(latencies) > 20 else 0.0
+    return len(latencies) / wall, p95, len(latencies), codes
+
+
+def measure_raw_inserts(db_url: str, seconds: float) -> float:
+    import psycopg
+
+    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bench_raw (id uuid PRIMARY KEY, reference text UNIQUE, "
+            "amount bigint, paid_at timestamptz)"
+        )
+    done = [0] * CLIENTS
+    deadline = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            n = 0
+            while time.monotonic() < deadline:
+                conn.execute(
+                    "INSERT INTO bench_raw VALUES (%s, %s, %s, now())",
+                    (uuid.uuid4(), f"{i}-{n}", 137440),
+                )
+                conn.commit()
+                n += 1
+            done[i] = n
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--payments", type=int, default=6000, help="referencias a pagar")
+    parser.add_argument("--seconds", type=float, default=20.0, help="tope de tiempo")
+    parser.add_argument("--raw-seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    base = os.environ.get("ISSEG_BENCH_PG_URL") or os.environ.get("ISSEG_TEST_PG_URL")
+    if not base:
+        print("bench_central: sin PostgreSQL (defina ISSEG_TEST_PG_URL); se omite.")
+        return 0
+    db_url, name = scratch_database(base)
+    try:
+        t0 = time.perf_counter()
+        token, work = seed(db_url, args.payments)
+        print(f"Preparadas {len(work)} referencias en {time.perf_counter() - t0:.1f} s")
+        rate, p95, accepted, codes = measure_central(db_url, token, work, args.seconds)
+        raw = measure_raw_inserts(db_url, args.raw_seconds)
+    finally:
+        drop_database(base, name)
+    ok = "sí" if rate >= 1000 and p95 <= 100 else "no"
+    print(
+        f"central (PostgreSQL, 2 procesos, {CLIENTS} clientes): {rate:,.0f} pagos aceptados/s, "
+        f"p95 {p95:.1f} ms, {accepted} aceptados, códigos {codes}"
+    )
+    print(f"INSERT+COMMIT directo, misma base, {CLIENTS} conexiones: {raw:,.0f} filas/s (techo)")
+    print(f"Meta ≥ 1,000/s y p95 ≤ 100 ms: {ok}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""The central reference server: FastAPI routes over :mod:`central.service` (SPEC section 4)."""
+
+import os
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from central import db as dbmod
+from central import schemas as sc
+from central import service as svc
+from kiosk import money
+from kiosk.rules import Policy
+
+VERSION = "0.1.0"
+DEFAULT_KIOSK_IDLE = timedelta(minutes=5)
+
+_bearer = HTTPBearer(auto_error=False, description="Token de terminal o de sesión de kiosko.")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": sc.ErrorOut, "description": "Token faltante, desconocido o revocado."},
+    403: {"model": sc.ErrorOut, "description": "Fuera del alcance de esta terminal o tienda."},
+}
+
+
+class _DateHeader:
+    """Sets the Date header from central's clock, which terminals compare with their own."""
+
+    def __init__(self, app: ASGIApp, clock: svc.Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_date(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", _http_date(self.clock()).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_date)
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def _money(value: str) -> Any:
+    return money.parse(value)
+
+
+def create_app(
+    db_url: str,
+    clock: svc.Clock | None = None,
+    *,
+    policy: Policy | None = None,
+    kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
+    migrate: bool = True,
+) -> FastAPI:
+    """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
+    fixed business-day time); ``migrate`` runs the Alembic migrations first."""
+    if migrate:
+        dbmod.upgrade(db_url)
+    database = dbmod.Database(db_url)
+    now: svc.Clock = clock or svc.utcnow
+    pol = policy or Policy(version=1)
+
+    app = FastAPI(
+        title="Caja ISSEG — servidor central",
+        version=VERSION,
+        description=(
+            "API v1 del servidor central de referencia: políticas, referencias, pagos, "
+            "anulaciones, cortes y kiosko. Importes como texto con dos decimales; horas ISO "
+            "8601 con desfase; errores con `code` y `message` en español."
+        ),
+    )
+    app.state.db = database
+    app.state.policy = pol
+    app.state.clock = now
+    app.add_middleware(_DateHeader, clock=now)
+
+    @app.exception_handler(svc.ApiError)
+    async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "code": "SOLICITUD_INVALIDA",
+                "message": "La solicitud no tiene el formato esperado.",
+                "detail": jsonable_encoder(exc.errors(), custom_encoder={Exception: str}),
+            },
+            status_code=422,
+        )
+
+    def principal(
+        creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> svc.TerminalPrincipal | svc.SessionPrincipal:
+        header = f"Bearer {creds.credentials}" if creds else None
+        return svc.authenticate(database, header)
+
+    Principal = Annotated[svc.TerminalPrincipal | svc.SessionPrincipal, Depends(principal)]
+
+    def terminal_of(*kinds: str) -> Callable[..., svc.TerminalPrincipal]:
+        def dep(who: Principal) -> svc.TerminalPrincipal:
+            if not isinstance(who, svc.TerminalPrincipal):
+                raise svc.ApiError(
+                    403,
+                    "TOKEN_DE_SESION",
+                    "Un token de sesión de kiosko no sirve para este servicio.",
+                )
+            if who.kind not in kinds:
+                raise svc.ApiError(
+                    403,
+                    "TIPO_DE_TERMINAL",
+                    f"Este servicio es para terminales de tipo {' o '.join(kinds)}.",
+                )
+            return who
+
+        return dep
+
+    AnyTerminal = Annotated[svc.TerminalPrincipal, Depends(terminal_of("caja", "kiosko"))]
+    Cashier = Annotated[svc.TerminalPrincipal, Depends(terminal_of("caja"))]
+    Kiosk = Annotated[svc.TerminalPrincipal, Depends(terminal_of("kiosko"))]
+
+    def session_of(who: Principal) -> svc.SessionPrincipal:
+        if not isinstance(who, svc.SessionPrincipal):
+            raise svc.ApiError(
+                403,
+                "TOKEN_DE_TERMINAL",
+                "Este servicio requiere una sesión de afiliado, no el token de la terminal.",
+            )
+        return who
+
+    KioskSession = Annotated[svc.SessionPrincipal, Depends(session_of)]
+
+    def reply(outcome: svc.Outcome) -> JSONResponse:
+        response = JSONResponse(outcome.body, status_code=outcome.status)
+        if outcome.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    @app.get("/v1/health", response_model=sc.HealthOut, tags=["general"])
+    def health() -> JSONResponse:
+        """Estado del servidor y su hora (también en el encabezado Date)."""
+        ok = True
+        try:
+            with database.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception:  # any database failure is reported, not raised
+            ok = False
+        body = {
+            "status": "ok" if ok else "degradado",
+            "server_time": svc.iso(now(), pol),
+            "database": "ok" if ok else "error",
+            "version": VERSION,
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/v1/policy", response_model=sc.PolicyOut, tags=["terminal"], responses=_ERRORS)
+    def get_policy(_who: AnyTerminal) -> dict[str, Any]:
+        """Horario, días hábiles, inhábiles, tope de efectivo, zona horaria y versión."""
+        return pol.to_dict()
+
+    @app.get("/v1/references", response_model=sc.FeedOut, tags=["terminal"], responses=_ERRORS)
+    def references_feed(
+        _who: AnyTerminal,
+        since: Annotated[int, Query(ge=0, le=2**62, description="Cursor anterior (0 = todo).")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        """Referencias nuevas y modificadas desde el cursor, en orden de cambio."""
+        return svc.feed(database, since, limit, pol)
+
+    @app.get(
+        "/v1/references/{reference}",
+        response_model=sc.ReferenceOut,
+        tags=["terminal"],
+        responses={
+            **_ERRORS,
+            404: {"model": sc.ErrorOut},
+            422: {"model": sc.ErrorOut, "description": "Referencia mal formada."},
+        },
+    )
+    def one_reference(
+        _who: AnyTerminal, reference: Annotated[str, Path(max_length=64)]
+    ) -> dict[str, Any]:
+        """Una referencia (cuando no está en la caché de la caja)."""
+        return svc.get_reference(database, reference, pol)
+
+    @app.post(
+        "/v1/payments",
+        status_code=201,
+        response_model=sc.PaymentOut,
+        tags=["terminal"],
+        responses={
+            **_ERRORS,
+            200: {"model": sc.PaymentOut, "description": "Repetición: la respuesta original."},
+            409: {"model": sc.ConflictOut, "description": "La referencia ya estaba pagada."},
+            422: {"model": sc.RefusedPaymentOut, "description": "Rechazado por una regla."},
+        },
+    )
+    def post_payment(
+        who: Cashier,
+        body: sc.PaymentIn,
+        idempotency_key: Annotated[
+            str, Header(alias="Idempotency-Key", description="El UUID del pago.", max_length=64)
+        ],
+    ) -> JSONResponse:
+        """Registra un pago cobrado en caja; la llave de idempotencia es el UUID del pago."""
+        key = _uuid(idempotency_key)
+        req = svc.PaymentRequest(
+            reference=body.reference,
+            store_id=body.store_id,
+            amount=_money(body.amount),
+            cash=_money(body.cash),
+            card=_money(body.card),
+            paid_at=body.paid_at,
+            cashier=body.cashier,
+        )
+        return reply(svc.record_payment(database, key, req, who, now(), pol))
+
+    @app.post(
+        "/v1/payments/{payment_uuid}/void",
+        status_code=201,
+        response_model=sc.VoidOut,
+        tags=["terminal"],
+        responses={
+            **_ERRORS,
+            200: {"model": sc.VoidOut, "description": "Repetición: la respuesta original."},
+            404: {"model": sc.ErrorOut},
+            422: {"model": sc.ErrorOut},
+        },
+    )
+    def void(payment_uuid: uuid.UUID, who: Cashier, body: sc.VoidIn) -> JSONResponse:
+        """Anula un pago de esta tienda, el mismo día; la referencia vuelve a ser pagable."""
+        req = svc.VoidRequest(
+            store_id=body.store_id,
+            reason=body.reason,
+            voided_at=body.voided_at,
+            authorized_by=body.authorized_by,
+        )
+        return reply(svc.void_payment(database, str(payment_uuid), req, who, now(), pol))
+
+    @app.post(
+        "/v1/closings",
+        status_code=201,
+        response_model=sc.ClosingOut,
+        tags=["terminal"],
+        responses={
+            **_ERRORS,
+            200: {"model": sc.ClosingOut, "description": "Repetición: la respuesta original."},
+            422: {"model": sc.ErrorOut},
+        },
+    )
+    def closing(who: Cashier, body: sc.ClosingIn) -> JSONResponse:
+        """Un corte de turno o cierre del día; idempotente por closing_uuid."""
+        req = svc.ClosingRequest(
+            closing_uuid=_uuid(body.closing_uuid),
+            store_id=body.store_id,
+            kind=body.kind,
+            business_date=body.business_date,
+            closed_at=body.closed_at,
+            report=body.report,
+        )
+        return reply(svc.record_closing(database, req, who, now(), pol))
+
+    @app.post(
+        "/v1/kiosk/sessions",
+        status_code=201,
+        response_model=sc.SessionOut,
+        tags=["kiosko"],
+        responses={
+            **_ERRORS,
+            423: {"model": sc.ErrorOut, "description": "Bloqueado por intentos fallidos."},
+        },
+    )
+    def kiosk_login(who: Kiosk, body: sc.SessionIn) -> dict[str, Any]:
+        """Inicio de sesión del afiliado (número y NIP) con el token del kiosko."""
+        return svc.login(database, who, body.member_number, body.nip, now(), pol, kiosk_idle)
+
+    @app.delete("/v1/kiosk/sessions", status_code=204, tags=["kiosko"], responses=_ERRORS)
+    def kiosk_logout(who: KioskSession) -> None:
+        """Cierra la sesión del afiliado."""
+        svc.logout(database, who, now())
+
+    @app.get("/v1/kiosk/loans", response_model=sc.LoansOut, tags=["kiosko"], responses=_ERRORS)
+    def kiosk_loans(who: KioskSession) -> dict[str, Any]:
+        """Los préstamos del afiliado con sus opciones de pago."""
+        member, expires = svc.touch_session(database, who, now(), kiosk_idle)
+        out = svc.member_loans(database, member, pol)
+        out["session_expires_at"] = svc.iso(expires, pol)
+        return out
+
+    @app.post(
+        "/v1/kiosk/slips",
+        status_code=201,
+        response_model=sc.SlipOut,
+        tags=["kiosko"],
+        responses={**_ERRORS, 404: {"model": sc.ErrorOut}, 422: {"model": sc.ErrorOut}},
+    )
+    def kiosk_slip(who: KioskSession, body: sc.SlipIn) -> dict[str, Any]:
+        """Emite una ficha con fecha de hoy; la ficha vigente anterior queda SUSTITUIDA."""
+        member, _ = svc.touch_session(database, who, now(), kiosk_idle)
+        amount = _money(body.amount) if body.amount is not None else None
+        return svc.kiosk_slip(
+            database,
+            member,
+            loan_id=body.loan_id,
+            kind=body.kind,
+            quincenas=body.quincenas,
+            amount=amount,
+            now=now(),
+            policy=pol,
+        )
+
+    return app
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise svc.ApiError(
+            422, "LLAVE_INVALIDA", "La llave de idempotencia debe ser el UUID del pago."
+        ) from None
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-worker uvicorn: the URL comes from ISSEG_CENTRAL_DB; the parent
+    process already ran the migrations."""
+    from central.clock import clock_from_env
+
+    return create_app(os.environ["ISSEG_CENTRAL_DB"], clock=clock_from_env(), migrate=False)

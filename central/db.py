@@ -1,0 +1,111 @@
+"""Engine set-up, migrations and transactions for central.
+
+SQLite runs in WAL mode with full synchronous commits; write transactions start with
+``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing half-way when
+one upgrades a read lock. PostgreSQL uses psycopg 3 at READ COMMITTED: the at-most-once
+guarantee lives in unique constraints, not in the isolation level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_db_url() -> str:
+    from kiosk import settings
+
+    data = settings.load().data_path
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data / 'central.sqlite'}"
+
+
+def is_sqlite(db_url: str) -> bool:
+    return make_url(db_url).get_backend_name() == "sqlite"
+
+
+def _sqlite_engine(db_url: str, immediate: bool) -> Engine:
+    engine = create_engine(
+        db_url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=20,
+        max_overflow=40,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_engine(db_url: str, *, immediate: bool = True) -> Engine:
+    if is_sqlite(db_url):
+        return _sqlite_engine(db_url, immediate)
+    return create_engine(db_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def alembic_config(db_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(db_url: str) -> None:
+    """Bring the database to the latest schema (safe to call on every start)."""
+    if is_sqlite(db_url):
+        path = make_url(db_url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(db_url), "head")
+
+
+class Database:
+    """A write engine and a read engine over one URL (the same engine on PostgreSQL)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.url = db_url
+        self.write_engine = make_engine(db_url, immediate=True)
+        self.read_engine = (
+            make_engine(db_url, immediate=False) if is_sqlite(db_url) else self.write_engine
+        )
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on an exception."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

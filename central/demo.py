@@ -1,0 +1,121 @@
+"""Demo data: two pharmacies, their cajas and kioskos, three affiliates with loans, and a
+ficha issued today for each loan. Running it again keeps the data, rotates the demo tokens
+(a token is shown only once, so a re-run must issue new ones) and issues fresh fichas."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from central import service as svc
+from central.db import Database
+from central.models import LoanRow
+from kiosk import loans as loanlib
+from kiosk.rules import Policy
+
+STORES = [("F001", "Farmacia ISSEG Guanajuato Centro"), ("F002", "Farmacia ISSEG León")]
+TERMINALS = [
+    ("F001", "Caja 1", "caja"),
+    ("F001", "Caja 2", "caja"),
+    ("F001", "Kiosko 1", "kiosko"),
+    ("F002", "Caja 1", "caja"),
+    ("F002", "Kiosko 1", "kiosko"),
+]
+MEMBERS = [
+    ("100001", "María Guadalupe Hernández López", "1234"),
+    ("100002", "José Luis Ramírez Torres", "2468"),
+    ("100003", "Ana Sofía Martínez García", "1357"),
+]
+# loan id, member, kind, principal, annual rate, term, paid, in payroll, today's ficha
+LOANS: list[tuple[str, str, str, str, str, int, int, int, str]] = [
+    ("P-100001-1", "100001", "PERSONAL", "30000.00", "0.16", 24, 4, 1, "QUINCENAL"),
+    ("P-100001-2", "100001", "COMPLEMENTARIO", "10000.00", "0.16", 12, 9, 1, "LIQUIDACION"),
+    ("P-100002-1", "100002", "PERSONAL", "60000.00", "0.16", 48, 20, 1, "QUINCENAL"),
+    ("P-100003-1", "100003", "PERSONAL", "15000.00", "0.17", 24, 2, 0, "RENOVACION"),
+]
+
+
+def seed_demo(db: Database, now: datetime, policy: Policy) -> dict[str, Any]:
+    today = policy.local(now).date()
+    out: dict[str, Any] = {
+        "stores": [],
+        "terminals": [],
+        "members": [],
+        "loans": [],
+        "references": [],
+    }
+    with db.write() as s:
+        for store_id, name in STORES:
+            svc.ensure_store(s, store_id, name)
+            out["stores"].append({"store_id": store_id, "name": name})
+        for store_id, name, kind in TERMINALS:
+            terminal, token = svc.enroll_terminal(s, store_id, name, kind, now)
+            out["terminals"].append(
+                {
+                    "terminal_id": terminal.terminal_id,
+                    "store_id": store_id,
+                    "name": name,
+                    "kind": kind,
+                    "token": token,
+                }
+            )
+        for number, name, nip in MEMBERS:
+            svc.upsert_member(s, number, name, nip)
+            out["members"].append({"number": number, "name": name, "nip": nip})
+        for loan_id, member, kind, principal, rate, term, paid, payroll, _ in LOANS:
+            if s.get(LoanRow, loan_id) is None:
+                first_due = today - timedelta(days=15 * (paid + payroll))
+                loan = loanlib.loan_from_schedule(
+                    loan_id,
+                    Decimal(principal),
+                    Decimal(rate),
+                    term,
+                    first_due,
+                    paid,
+                    payroll,
+                    kind=kind,
+                )
+                svc.add_loan(s, member, loan)
+            out["loans"].append(
+                {
+                    "loan_id": loan_id,
+                    "member_number": member,
+                    "kind": kind,
+                    "principal": principal,
+                    "annual_rate": rate,
+                    "quincenas": term,
+                    "paid": paid,
+                    "in_payroll": payroll,
+                }
+            )
+    for loan_id, member, *_rest, slip_kind in LOANS:
+        with db.write() as s:
+            loaded = svc.load_loan(s, loan_id)
+            assert loaded is not None
+            options = loanlib.payment_options(loaded[1])
+            numbers = [item.number for item in options.pending[:1]]
+            try:
+                row, _ = svc.issue_slip(
+                    s,
+                    member_number=member,
+                    loan_id=loan_id,
+                    kind=slip_kind,
+                    now=now,
+                    policy=policy,
+                    quincenas=numbers,
+                )
+            except svc.ApiError:
+                continue  # e.g. the loan was settled by an earlier demo payment
+            out["references"].append(
+                {
+                    "reference": row.reference,
+                    "amount": str(row.amount),
+                    "issued_on": row.issued_on.isoformat(),
+                    "loan_id": loan_id,
+                    "member_number": member,
+                    "kind": row.kind,
+                    "concept": row.concept,
+                }
+            )
+    return out

@@ -1,0 +1,236 @@
+"""Central's tables (SQLAlchemy 2.x). The Alembic migrations in ``central/migrations`` build
+exactly these; ``metadata`` is what the migration environment compares against.
+
+Money is stored as integer centavos and times as UTC: SQLite has neither a decimal nor a
+zone-aware type, and the same columns must behave identically on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from kiosk.money import from_centavos, to_centavos, to_decimal
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Money(TypeDecorator[Decimal]):
+    """Decimal pesos stored as integer centavos."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_centavos(to_decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_centavos(int(value))
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact Decimal (interest rates) kept as its text."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(to_decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("se requiere fecha y hora con zona horaria")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+    store_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    __table_args__ = (UniqueConstraint("store_id", "name"),)
+    terminal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # caja | kiosko
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    nip_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LoanRow(Base):
+    __tablename__ = "loans"
+    loan_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    member_number: Mapped[str] = mapped_column(ForeignKey("members.number"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    principal: Mapped[Decimal] = mapped_column(Money())
+    annual_rate: Mapped[Decimal] = mapped_column(DecimalText())
+    installment: Mapped[Decimal] = mapped_column(Money())
+    prepayments: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(20))  # ACTIVO | LIQUIDADO
+
+
+class InstallmentRow(Base):
+    __tablename__ = "loan_installments"
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    principal: Mapped[Decimal] = mapped_column(Money())
+    state: Mapped[str] = mapped_column(String(20))
+
+
+class ReferenceRow(Base):
+    __tablename__ = "payment_references"
+    reference: Mapped[str] = mapped_column(String(18), primary_key=True)
+    loan_id: Mapped[str | None] = mapped_column(
+        ForeignKey("loans.loan_id"), nullable=True, index=True
+    )
+    member_number: Mapped[str] = mapped_column(ForeignKey("members.number"))
+    kind: Mapped[str] = mapped_column(String(20))  # QUINCENAL | ABONO | RENOVACION | LIQUIDACION
+    concept: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    quincenas: Mapped[list[int]] = mapped_column(JSON, default=list)
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    replaced_by: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Position in the delta feed, from the "feed" counter. NULL means "changed, not yet
+    # sequenced": payments leave it NULL and the feed numbers such rows after they commit
+    # (see service.assign_pending), so no payment waits on the counter's lock.
+    change_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+
+
+class Counter(Base):
+    """Named counters. "feed" numbers referencia changes and also gives new referencias their
+    serial; whoever takes it holds its row lock until commit, so numbers become visible in
+    order and a reader's cursor never skips a change that commits later."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Payment(Base):
+    """Every payment a terminal reported, applied or not: money collected is never dropped."""
+
+    __tablename__ = "payments"
+    payment_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(18), index=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"))
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    cash: Mapped[Decimal] = mapped_column(Money())
+    card: Mapped[Decimal] = mapped_column(Money())
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cashier: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20))  # APLICADO | ANULADO | RECHAZADO
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the payment did to its loan, so that a void can undo exactly that.
+    effect: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    void_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    void_body: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ReferenceClaim(Base):
+    """At most one applied payment per referencia: the primary key is the guarantee."""
+
+    __tablename__ = "reference_claims"
+    reference: Mapped[str] = mapped_column(
+        ForeignKey("payment_references.reference"), primary_key=True
+    )
+    payment_uuid: Mapped[str] = mapped_column(ForeignKey("payments.payment_uuid"), unique=True)
+
+
+class Reconciliation(Base):
+    __tablename__ = "reconciliation"
+    reconciliation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payment_uuid: Mapped[str] = mapped_column(ForeignKey("payments.payment_uuid"), unique=True)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Closing(Base):
+    __tablename__ = "closings"
+    closing_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"))
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"))
+    kind: Mapped[str] = mapped_column(String(10))  # TURNO | DIA
+    business_date: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_hash: Mapped[str] = mapped_column(String(64))
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class KioskSession(Base):
+    __tablename__ = "kiosk_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_number: Mapped[str] = mapped_column(ForeignKey("members.number"))
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,0 +1,241 @@
+"""The JSON shapes of the central API (they are what the OpenAPI document shows).
+
+Money travels as strings with two decimals ("540.00"), never as JSON numbers; times are
+ISO 8601 with their UTC offset; dates are ISO (YYYY-MM-DD).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+
+MoneyStr = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$"),
+    Field(description="Importe en pesos como texto, con hasta dos decimales.", examples=["540.00"]),
+]
+ReferenceStr = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{18}$"),
+    Field(description="Referencia de 18 dígitos.", examples=["250610000000004287"]),
+]
+StoreId = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+def _sane_moment(value: datetime) -> datetime:
+    # Years outside this range cannot be referencia dates and overflow time-zone arithmetic.
+    if not 2000 <= value.astimezone(UTC).year <= 2099:
+        raise ValueError("fecha y hora fuera de rango (2000-2099)")
+    return value
+
+
+def _sane_date(value: date) -> date:
+    if not 2000 <= value.year <= 2099:
+        raise ValueError("fecha fuera de rango (2000-2099)")
+    return value
+
+
+class ErrorOut(BaseModel):
+    code: str = Field(description="Código en mayúsculas, p. ej. MONTO_DISTINTO.")
+    message: str = Field(description="Mensaje en español para la persona.")
+
+
+class RefusedPaymentOut(ErrorOut):
+    payment_uuid: str
+    reconciliation_id: int = Field(description="Renglón de la lista de conciliación.")
+
+
+class ConflictOut(RefusedPaymentOut):
+    first_payment_uuid: str = Field(description="El pago que ya había saldado la referencia.")
+    first_store_id: str
+    first_paid_at: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degradado"]
+    server_time: str = Field(description="Hora del servidor, ISO 8601 con desfase.")
+    database: Literal["ok", "error"]
+    version: str
+
+
+class PolicyOut(BaseModel):
+    window_start: str = Field(examples=["07:00"])
+    window_end: str = Field(examples=["22:00"])
+    business_weekdays: list[int] = Field(description="0 = lunes … 6 = domingo.")
+    official_holidays: bool
+    non_working_days: list[str]
+    cash_cap: MoneyStr
+    timezone: str
+    max_clock_skew_seconds: int
+    version: int
+
+
+class ReferenceOut(BaseModel):
+    reference: str
+    amount: MoneyStr
+    issued_on: str = Field(description="Fecha local de emisión (YYYY-MM-DD).")
+    issued_at: str
+    status: Literal["VIGENTE", "PAGADA", "SUSTITUIDA", "CANCELADA", "CADUCADA"]
+    member_number: str
+    member_name: str
+    loan_id: str
+    kind: str = Field(description="QUINCENAL, ABONO, RENOVACION o LIQUIDACION.")
+    concept: str
+    quincenas: list[int]
+    version: int = Field(description="Sube con cada cambio de la referencia.")
+    replaced_by: str | None
+
+
+class FeedOut(BaseModel):
+    items: list[ReferenceOut]
+    next_cursor: int = Field(description="Páselo como since= en la siguiente consulta.")
+    has_more: bool
+
+
+class PaymentIn(BaseModel):
+    reference: ReferenceStr
+    store_id: StoreId
+    amount: MoneyStr
+    cash: MoneyStr = "0.00"
+    card: MoneyStr = "0.00"
+    paid_at: AwareDatetime = Field(description="Cuándo se cobró en la caja (con desfase).")
+    cashier: Annotated[str, StringConstraints(max_length=100)] = ""
+
+    _moment = field_validator("paid_at")(_sane_moment)
+
+
+class PaymentOut(BaseModel):
+    payment_uuid: str
+    status: Literal["APLICADO"]
+    reference: str
+    amount: MoneyStr
+    cash: MoneyStr
+    card: MoneyStr
+    paid_at: str
+    received_at: str
+    store_id: str
+    terminal_id: int
+    member_number: str
+    member_name: str
+    loan_id: str
+    kind: str
+    concept: str
+
+
+class VoidIn(BaseModel):
+    store_id: StoreId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    voided_at: AwareDatetime
+    authorized_by: Annotated[str, StringConstraints(max_length=100)] = ""
+
+    _moment = field_validator("voided_at")(_sane_moment)
+
+
+class VoidOut(BaseModel):
+    payment_uuid: str
+    status: Literal["ANULADO"]
+    reference: str
+    reference_status: str
+    reason: str
+    voided_at: str
+    received_at: str
+    store_id: str
+    terminal_id: int
+
+
+class ClosingIn(BaseModel):
+    closing_uuid: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
+    store_id: StoreId
+    kind: Literal["TURNO", "DIA"]
+    business_date: date
+    closed_at: AwareDatetime
+    report: dict[str, Any] = Field(default_factory=dict, description="El reporte X/Z completo.")
+
+    _moment = field_validator("closed_at")(_sane_moment)
+    _date = field_validator("business_date")(_sane_date)
+
+
+class ClosingOut(BaseModel):
+    closing_uuid: str
+    status: Literal["RECIBIDO"]
+    store_id: str
+    terminal_id: int
+    kind: str
+    business_date: str
+    closed_at: str
+    received_at: str
+
+
+class SessionIn(BaseModel):
+    member_number: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    nip: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class MemberOut(BaseModel):
+    number: str
+    name: str
+
+
+class SessionOut(BaseModel):
+    session_token: str = Field(description="Úselo como Bearer en /v1/kiosk/loans y slips.")
+    expires_at: str
+    idle_timeout_seconds: int
+    member: MemberOut
+
+
+class InstallmentOut(BaseModel):
+    number: int
+    due_date: str
+    amount: MoneyStr
+    principal: MoneyStr
+    state: Literal["PAGADA", "PENDIENTE", "EN_NOMINA"]
+
+
+class OptionsOut(BaseModel):
+    settled: bool
+    pending: list[InstallmentOut] = Field(description="Quincenas elegibles, más antigua primero.")
+    min_prepayment: MoneyStr
+    max_prepayment: MoneyStr
+    renewal_amount: MoneyStr
+    payoff_amount: MoneyStr
+    can_prepay: bool
+    can_pay_off: bool
+    can_renew: bool
+
+
+class LoanOut(BaseModel):
+    loan_id: str
+    kind: str
+    status: Literal["ACTIVO", "LIQUIDADO"]
+    principal: MoneyStr
+    annual_rate: str
+    installment: MoneyStr
+    prepayments: MoneyStr
+    outstanding_balance: MoneyStr
+    installments: list[InstallmentOut]
+    options: OptionsOut
+    current_reference: ReferenceOut | None
+
+
+class LoansOut(BaseModel):
+    member: MemberOut
+    session_expires_at: str
+    loans: list[LoanOut]
+
+
+class SlipIn(BaseModel):
+    loan_id: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    kind: Literal["QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION"]
+    quincenas: list[Annotated[int, Field(ge=1, le=1000)]] | None = Field(
+        default=None, max_length=200, description="Solo QUINCENAL."
+    )
+    amount: MoneyStr | None = Field(default=None, description="Solo ABONO.")
+
+
+class SlipOut(ReferenceOut):
+    replaced: str | None = Field(description="La referencia que esta ficha sustituyó.")
+    replaced_message: str | None
+    payable_today: bool
+    warning: str | None

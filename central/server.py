@@ -1,0 +1,94 @@
+"""``isseg-farmacia central``: run the central server under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+
+from sqlalchemy.engine import make_url
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with TCP_NODELAY on every connection.
+
+    asyncio only sets it on sockets whose ``proto`` is IPPROTO_TCP, and the listening
+    sockets uvicorn binds for several workers have proto 0: without it each keep-alive
+    response waits ~40 ms (Nagle against the client's delayed ACK).
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # not TCP (a Unix socket): nothing to tune
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)  # type: ignore[arg-type]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isseg-farmacia central",
+        description="Servidor central de referencia de Caja ISSEG (API v1).",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="Base de datos (sqlite:///ruta.sqlite o postgresql+psycopg://…). "
+        "Por omisión, central.sqlite en la carpeta de datos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Dirección de escucha.")
+    parser.add_argument("--port", type=int, default=8765, help="Puerto (8765).")
+    parser.add_argument("--workers", type=int, default=1, help="Procesos de trabajo (1).")
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="Detalle de la bitácora.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import uvicorn
+
+    from central import db as dbmod
+    from central.app import create_app
+    from central.clock import clock_from_env
+
+    db_url = args.db or dbmod.default_db_url()
+    if args.workers < 1:
+        print("--workers debe ser al menos 1.", file=sys.stderr)
+        return 2
+    if dbmod.is_sqlite(db_url) and args.workers > 1:
+        print("Aviso: con SQLite conviene un solo proceso; use PostgreSQL.", file=sys.stderr)
+    dbmod.upgrade(db_url)  # once, before any worker starts
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    print(
+        f"Servidor central en http://{args.host}:{args.port} "
+        f"({args.workers} proceso(s); base de datos {shown})",
+        file=sys.stderr,
+        flush=True,
+    )
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "date_header": False,
+        "timeout_graceful_shutdown": 5,
+        "http": "central.server:NoDelayH11Protocol",
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(db_url, clock=clock_from_env(), migrate=False), **common)
+    else:
+        os.environ["ISSEG_CENTRAL_DB"] = db_url
+        uvicorn.run("central.app:app_from_env", factory=True, workers=args.workers, **common)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1245 @@
+"""Central's business operations, independent of HTTP: the FastAPI routes and the admin
+command line both call these.
+
+Every refusal is an :class:`ApiError` with an HTTP status, an uppercase Spanish ``code`` and a
+Spanish ``message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from central import security
+from central.db import Database
+from central.models import (
+    Closing,
+    Counter,
+    InstallmentRow,
+    KioskSession,
+    LoanRow,
+    Member,
+    Payment,
+    Reconciliation,
+    ReferenceClaim,
+    ReferenceRow,
+    Store,
+    Terminal,
+)
+from kiosk import loans as loanlib
+from kiosk import references as refs
+from kiosk.money import ZERO, fmt
+from kiosk.rules import Policy, Tender, check_payment
+
+Clock = Callable[[], datetime]
+
+SLIP_KINDS = ("QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION")
+TERMINAL_KINDS = ("caja", "kiosko")
+APPLIED = "APLICADO"
+VOIDED = "ANULADO"
+REFUSED = "RECHAZADO"
+LOAN_ACTIVE = "ACTIVO"
+LOAN_SETTLED = "LIQUIDADO"
+
+MAX_NIP_FAILURES = 5
+NIP_LOCKOUT = timedelta(minutes=15)
+SESSION_MAX_AGE = timedelta(minutes=30)
+
+_CONCEPTS = {
+    "QUINCENAL": "Pago quincenal",
+    "ABONO": "Abono a capital",
+    "RENOVACION": "Pago para renovación",
+    "LIQUIDACION": "Liquidación",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An answer to a POST: status code, JSON body, and whether it is a stored replay."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class TerminalPrincipal:
+    terminal_id: int
+    store_id: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SessionPrincipal:
+    token_hash: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime, policy: Policy) -> str:
+    """ISO 8601 with the offset of the policy's zone (what a person there would read)."""
+    return policy.local(moment).isoformat()
+
+
+def canonical_hash(data: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+T = TypeVar("T")
+
+
+def retrying(action: Callable[[], T], attempts: int = 5) -> T:
+    """Retry a transaction a SQLite lock timeout or a PostgreSQL deadlock aborted."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- counters ------------------------------------------------------------------------------
+
+
+def next_seq(s: Session) -> int:
+    """The next delta-feed position (also a new referencia's serial). The counter row stays
+    locked until commit, so positions become visible in order."""
+    value = s.execute(
+        update(Counter)
+        .where(Counter.name == "feed")
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+    return int(value)
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+def authenticate(db: Database, authorization: str | None) -> TerminalPrincipal | SessionPrincipal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "NO_AUTENTICADO", "Falta el encabezado Authorization: Bearer <token>.")
+    token = authorization[7:].strip()
+    if not token:
+        raise ApiError(401, "NO_AUTENTICADO", "El token está vacío.")
+    digest = security.token_hash(token)
+    with db.read() as s:
+        terminal = s.execute(
+            select(Terminal).where(Terminal.token_hash == digest)
+        ).scalar_one_or_none()
+        if terminal is not None:
+            if terminal.revoked_at is not None:
+                raise ApiError(401, "TOKEN_REVOCADO", "El token de esta terminal fue revocado.")
+            return TerminalPrincipal(
+                terminal.terminal_id, terminal.store_id, terminal.kind, terminal.name
+            )
+        if s.get(KioskSession, digest) is not None:
+            return SessionPrincipal(digest)
+    raise ApiError(401, "TOKEN_DESCONOCIDO", "Token desconocido.")
+
+
+# --- referencias ---------------------------------------------------------------------------
+
+
+def reference_item(row: ReferenceRow, member_name: str, policy: Policy) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "amount": str(row.amount),
+        "issued_on": row.issued_on.isoformat(),
+        "issued_at": iso(row.issued_at, policy),
+        "status": row.status,
+        "member_number": row.member_number,
+        "member_name": member_name,
+        "loan_id": row.loan_id or "",
+        "kind": row.kind,
+        "concept": row.concept,
+        "quincenas": list(row.quincenas or []),
+        "version": row.version,
+        "replaced_by": row.replaced_by,
+    }
+
+
+def assign_pending(db: Database) -> int:
+    """Give feed positions to referencias changed by committed payments and voids.
+
+    Done under the feed counter's lock, after those transactions committed: a later commit
+    can only get a later position, so a cursor never skips a change.
+    """
+    with db.read() as s:
+        if (
+            s.execute(
+                select(ReferenceRow.reference).where(ReferenceRow.change_seq.is_(None)).limit(1)
+            ).first()
+            is None
+        ):
+            return 0
+
+    def attempt() -> int:
+        with db.write() as s:
+            start = s.execute(
+                select(Counter.value).where(Counter.name == "feed").with_for_update()
+            ).scalar_one()
+            pending = (
+                s.execute(
+                    select(ReferenceRow.reference)
+                    .where(ReferenceRow.change_seq.is_(None))
+                    .order_by(ReferenceRow.reference)
+                )
+                .scalars()
+                .all()
+            )
+            if not pending:
+                return 0
+            s.execute(
+                update(ReferenceRow),
+                [
+                    {"reference": ref, "change_seq": start + i}
+                    for i, ref in enumerate(pending, start=1)
+                ],
+            )
+            s.execute(
+                update(Counter).where(Counter.name == "feed").values(value=start + len(pending))
+            )
+            return len(pending)
+
+    return retrying(attempt)
+
+
+def feed(db: Database, since: int, limit: int, policy: Policy) -> dict[str, Any]:
+    assign_pending(db)
+    with db.read() as s:
+        rows = s.execute(
+            select(ReferenceRow, Member.name, ReferenceRow.change_seq)
+            .join(Member, Member.number == ReferenceRow.member_number)
+            .where(ReferenceRow.change_seq > since)
+            .order_by(ReferenceRow.change_seq)
+            .limit(limit + 1)
+        ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [reference_item(row, name, policy) for row, name, _ in rows]
+    cursor = int(rows[-1][2]) if rows else since
+    return {"items": items, "next_cursor": cursor, "has_more": more}
+
+
+def get_reference(db: Database, text: str, policy: Policy) -> dict[str, Any]:
+    try:
+        ref = refs.parse(text)
+    except refs.InvalidReference as exc:
+        raise ApiError(422, exc.code, str(exc)) from None
+    with db.read() as s:
+        found = s.execute(
+            select(ReferenceRow, Member.name)
+            .join(Member, Member.number == ReferenceRow.member_number)
+            .where(ReferenceRow.reference == str(ref))
+        ).first()
+    if found is None:
+        raise ApiError(404, "NO_ENCONTRADA", "La referencia no existe en el sistema del instituto.")
+    return reference_item(found[0], found[1], policy)
+
+
+# --- loans ---------------------------------------------------------------------------------
+
+
+def to_domain(loan: LoanRow, installments: Sequence[InstallmentRow]) -> loanlib.Loan:
+    return loanlib.Loan(
+        loan_id=loan.loan_id,
+        kind=loan.kind,
+        principal=loan.principal,
+        annual_rate=loan.annual_rate,
+        installment=loan.installment,
+        installments=tuple(
+            loanlib.LoanInstallment(i.number, i.due_date, i.amount, i.principal, i.state)
+            for i in installments
+        ),
+        prepayments=loan.prepayments,
+    )
+
+
+def load_loan(s: Session, loan_id: str, lock: bool = False) -> tuple[LoanRow, loanlib.Loan] | None:
+    stmt = (
+        select(LoanRow).where(LoanRow.loan_id == loan_id).execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    loan = s.execute(stmt).scalar_one_or_none()
+    if loan is None:
+        return None
+    items = (
+        s.execute(
+            select(InstallmentRow)
+            .where(InstallmentRow.loan_id == loan_id)
+            .order_by(InstallmentRow.number)
+        )
+        .scalars()
+        .all()
+    )
+    return loan, to_domain(loan, items)
+
+
+def add_loan(s: Session, member_number: str, loan: loanlib.Loan) -> None:
+    s.add(
+        LoanRow(
+            loan_id=loan.loan_id,
+            member_number=member_number,
+            kind=loan.kind,
+            principal=loan.principal,
+            annual_rate=loan.annual_rate,
+            installment=loan.installment,
+            prepayments=loan.prepayments,
+            status=LOAN_SETTLED if loanlib.is_settled(loan) else LOAN_ACTIVE,
+        )
+    )
+    s.flush()
+    for item in loan.installments:
+        s.add(
+            InstallmentRow(
+                loan_id=loan.loan_id,
+                number=item.number,
+                due_date=item.due_date,
+                amount=item.amount,
+                principal=item.principal,
+                state=item.state,
+            )
+        )
+    s.flush()
+
+
+def _refresh_loan_status(s: Session, loan_id: str) -> None:
+    loaded = load_loan(s, loan_id)
+    if loaded is not None:
+        row, loan = loaded
+        row.status = LOAN_SETTLED if loanlib.is_settled(loan) else LOAN_ACTIVE
+
+
+def _apply_loan_effect(s: Session, ref: ReferenceRow) -> dict[str, Any]:
+    """What a paid ficha does to its loan, returned so that a void can undo exactly it."""
+    if not ref.loan_id:
+        return {}
+    effect: dict[str, Any] = {}
+    if ref.kind == "QUINCENAL":
+        numbers = list(ref.quincenas or [])
+        rows = s.execute(
+            select(InstallmentRow.number, InstallmentRow.state).where(
+                InstallmentRow.loan_id == ref.loan_id,
+                InstallmentRow.number.in_(numbers),
+                InstallmentRow.state != loanlib.PAID,
+            )
+        ).all()
+        prior = {str(number): state for number, state in rows}
+        if prior:
+            s.execute(
+                update(InstallmentRow)
+                .where(
+                    InstallmentRow.loan_id == ref.loan_id,
+                    InstallmentRow.number.in_([int(n) for n in prior]),
+                )
+                .values(state=loanlib.PAID)
+            )
+        effect["installments"] = prior
+    else:
+        # Abono, renovación and liquidación all reduce the saldo insoluto as a prepayment.
+        s.execute(
+            update(LoanRow)
+            .where(LoanRow.loan_id == ref.loan_id)
+            .values(prepayments=LoanRow.prepayments + ref.amount)
+        )
+        effect["prepayment"] = str(ref.amount)
+    _refresh_loan_status(s, ref.loan_id)
+    return effect
+
+
+def _undo_loan_effect(s: Session, loan_id: str | None, effect: dict[str, Any]) -> None:
+    if not loan_id:
+        return
+    loan = s.execute(
+        select(LoanRow).where(LoanRow.loan_id == loan_id).with_for_update()
+    ).scalar_one()
+    for number, state in (effect.get("installments") or {}).items():
+        item = s.get(InstallmentRow, (loan_id, int(number)))
+        if item is not None:
+            item.state = state
+    if "prepayment" in effect:
+        loan.prepayments = max(ZERO, loan.prepayments - Decimal(effect["prepayment"]))
+    s.flush()
+    _refresh_loan_status(s, loan_id)
+
+
+# --- slips (fichas) ------------------------------------------------------------------------
+
+
+def _quincenas_text(numbers: Sequence[int]) -> str:
+    ordered = sorted(numbers)
+    if len(ordered) == 1:
+        return f"quincena {ordered[0]}"
+    return "quincenas " + ", ".join(str(n) for n in ordered[:-1]) + f" y {ordered[-1]}"
+
+
+def issue_slip(
+    s: Session,
+    *,
+    member_number: str,
+    loan_id: str,
+    kind: str,
+    now: datetime,
+    policy: Policy,
+    quincenas: Sequence[int] | None = None,
+    amount: Decimal | None = None,
+) -> tuple[ReferenceRow, str | None]:
+    """Issue a ficha dated today; the loan's previous VIGENTE ficha becomes SUSTITUIDA.
+
+    Returns the new referencia's row and the replaced referencia (or None).
+    """
+    if kind not in SLIP_KINDS:
+        raise ApiError(422, "TIPO_DE_PAGO_INVALIDO", "Tipo de pago desconocido.")
+    loaded = load_loan(s, loan_id, lock=True)
+    if loaded is None or loaded[0].member_number != member_number:
+        raise ApiError(404, "PRESTAMO_NO_ENCONTRADO", "No se encontró ese préstamo del afiliado.")
+    _, loan = loaded
+    chosen: list[int] = []
+    try:
+        if kind == "QUINCENAL":
+            chosen = sorted(quincenas or [])
+            total = loanlib.installment_payment(loan, chosen)
+            concept = f"{_CONCEPTS[kind]}, {_quincenas_text(chosen)}, préstamo {loan_id}"
+        elif kind == "ABONO":
+            if amount is None:
+                raise ApiError(422, "FALTA_IMPORTE", "Escriba el importe del abono a capital.")
+            total = loanlib.prepayment(loan, amount)
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+        elif kind == "RENOVACION":
+            total = loanlib.renewal_amount(loan)
+            if total == 0:
+                raise ApiError(
+                    422,
+                    "RENOVACION_SIN_PAGO",
+                    "Su préstamo ya está pagado al 50%: puede renovarlo sin hacer un pago.",
+                )
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+        else:
+            total = loanlib.payoff_amount(loan)
+            if total == 0:
+                raise ApiError(
+                    422,
+                    "SIN_SALDO_POR_LIQUIDAR",
+                    "No queda saldo por liquidar: las quincenas restantes ya están en nómina.",
+                )
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+    except loanlib.LoanError as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    today = policy.local(now).date()
+    serial = next_seq(s)
+    old_rows = (
+        s.execute(
+            select(ReferenceRow)
+            .where(ReferenceRow.loan_id == loan_id, ReferenceRow.status == refs.VIGENTE)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    reference = str(refs.issue(today, serial))
+    replaced: str | None = None
+    for old in old_rows:
+        old.status = refs.SUSTITUIDA
+        old.replaced_by = reference
+        old.version += 1
+        old.change_seq = next_seq(s)
+        replaced = old.reference
+    s.flush()
+    row = ReferenceRow(
+        reference=reference,
+        loan_id=loan_id,
+        member_number=member_number,
+        kind=kind,
+        concept=concept,
+        amount=total,
+        quincenas=chosen,
+        issued_on=today,
+        issued_at=now,
+        status=refs.VIGENTE,
+        replaced_by=None,
+        version=1,
+        change_seq=next_seq(s),
+    )
+    s.add(row)
+    s.flush()
+    return row, replaced
+
+
+def slip_warning(now: datetime, policy: Policy) -> tuple[bool, str | None]:
+    """Whether a ficha issued now can still be paid today, and a warning when it cannot."""
+    if not policy.is_business_day(policy.local(now).date()):
+        return False, (
+            "Hoy no es día hábil: esta ficha no podrá pagarse, porque solo vale el día en "
+            "que se genera."
+        )
+    left = policy.closes_in(now)
+    if left is None:
+        return False, (
+            f"Fuera de horario de cobro ({policy.window_start:%H:%M} a "
+            f"{policy.window_end:%H:%M}): esta ficha solo vale hoy y ya no podrá pagarse."
+        )
+    if left < timedelta(minutes=30):
+        minutes = int(left.total_seconds() // 60)
+        return True, (
+            f"Faltan {minutes} minutos para el cierre de cobro de hoy: esta ficha solo vale hoy."
+        )
+    return True, None
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    reference: str
+    store_id: str
+    amount: Decimal
+    cash: Decimal
+    card: Decimal
+    paid_at: datetime
+    cashier: str = ""
+
+    def canonical(self, terminal_id: int) -> dict[str, Any]:
+        return {
+            "terminal_id": terminal_id,
+            "reference": self.reference,
+            "store_id": self.store_id,
+            "amount": str(self.amount),
+            "cash": str(self.cash),
+            "card": str(self.card),
+            "paid_at": self.paid_at.astimezone(UTC).isoformat(),
+            "cashier": self.cashier,
+        }
+
+
+class _Retry(Exception):
+    """The referencia changed under us between the rule check and the claim."""
+
+
+def _replay(payment: Payment, request_hash: str) -> Outcome:
+    if payment.request_hash != request_hash:
+        raise ApiError(
+            422,
+            "LLAVE_REUTILIZADA",
+            "Esta Idempotency-Key ya se usó con otro contenido; cada pago lleva su propio UUID.",
+        )
+    status = 200 if payment.response_code == 201 else payment.response_code
+    return Outcome(status, payment.response_body, replayed=True)
+
+
+def _payment_row(
+    key: str, req: PaymentRequest, who: TerminalPrincipal, now: datetime, digest: str
+) -> Payment:
+    return Payment(
+        payment_uuid=key,
+        reference=req.reference,
+        store_id=who.store_id,
+        terminal_id=who.terminal_id,
+        amount=req.amount,
+        cash=req.cash,
+        card=req.card,
+        paid_at=req.paid_at,
+        received_at=now,
+        cashier=req.cashier,
+        request_hash=digest,
+        effect={},
+        status=REFUSED,
+        response_code=0,
+        response_body={},
+    )
+
+
+def _refuse_payment(
+    s: Session, payment: Payment, status: int, code: str, message: str, **extra: Any
+) -> Outcome:
+    """Keep the refused payment and put it on the reconciliation list: the money was taken."""
+    payment.status = REFUSED
+    s.add(payment)
+    s.flush()
+    rec = Reconciliation(
+        payment_uuid=payment.payment_uuid,
+        reason_code=code,
+        message=message,
+        created_at=payment.received_at,
+        resolved=False,
+    )
+    s.add(rec)
+    s.flush()
+    body = {
+        "code": code,
+        "message": message,
+        "payment_uuid": payment.payment_uuid,
+        "reconciliation_id": rec.reconciliation_id,
+        **extra,
+    }
+    payment.response_code = status
+    payment.response_body = body
+    return Outcome(status, body)
+
+
+def _try_apply(
+    db: Database,
+    key: str,
+    req: PaymentRequest,
+    who: TerminalPrincipal,
+    now: datetime,
+    policy: Policy,
+    digest: str,
+) -> Outcome:
+    with db.write() as s:
+        payment = _payment_row(key, req, who, now, digest)
+        found = s.execute(
+            select(ReferenceRow, Member.name)
+            .join(Member, Member.number == ReferenceRow.member_number)
+            .where(ReferenceRow.reference == req.reference)
+        ).first()
+        ref, member_name = (found[0], found[1]) if found else (None, "")
+        if ref is not None and ref.status == refs.PAGADA:
+            raise _Retry()  # the caller answers 409 naming the payment that holds the claim
+        if req.paid_at > now + policy.max_clock_skew:
+            return _refuse_payment(
+                s,
+                payment,
+                422,
+                "HORA_INVALIDA",
+                "La hora del pago es posterior a la hora del instituto: revise el reloj de la caja.",
+            )
+        if req.amount != req.cash + req.card:
+            return _refuse_payment(
+                s,
+                payment,
+                422,
+                "MONTO_INVALIDO",
+                f"El importe {fmt(req.amount)} no es la suma de efectivo y tarjeta "
+                f"({fmt(req.cash + req.card)}).",
+            )
+        record = None
+        if ref is not None:
+            record = refs.ReferenceRecord(
+                reference=ref.reference,
+                amount=ref.amount,
+                issued_on=ref.issued_on,
+                status=ref.status,
+            )
+        verdict = check_payment(
+            record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=policy
+        )
+        if not verdict.ok or ref is None:
+            return _refuse_payment(s, payment, 422, verdict.code, verdict.message)
+        if ref.loan_id:
+            # Lock order everywhere: loan, then referencias, then the feed counter.
+            s.execute(
+                select(LoanRow.loan_id).where(LoanRow.loan_id == ref.loan_id).with_for_update()
+            )
+        payment.status = APPLIED
+        s.add(payment)
+        s.flush()
+        s.add(ReferenceClaim(reference=ref.reference, payment_uuid=key))
+        s.flush()
+        changed = s.execute(
+            update(ReferenceRow)
+            .where(ReferenceRow.reference == ref.reference, ReferenceRow.status == refs.VIGENTE)
+            .values(status=refs.PAGADA, version=ReferenceRow.version + 1, change_seq=None)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise _Retry()
+        payment.effect = _apply_loan_effect(s, ref)
+        body = {
+            "payment_uuid": key,
+            "status": APPLIED,
+            "reference": ref.reference,
+            "amount": str(req.amount),
+            "cash": str(req.cash),
+            "card": str(req.card),
+            "paid_at": iso(req.paid_at, policy),
+            "received_at": iso(now, policy),
+            "store_id": who.store_id,
+            "terminal_id": who.terminal_id,
+            "member_number": ref.member_number,
+            "member_name": member_name,
+            "loan_id": ref.loan_id or "",
+            "kind": ref.kind,
+            "concept": ref.concept,
+        }
+        payment.response_code = 201
+        payment.response_body = body
+        return Outcome(201, body)
+
+
+def _conflict(
+    db: Database,
+    key: str,
+    req: PaymentRequest,
+    who: TerminalPrincipal,
+    now: datetime,
+    policy: Policy,
+    digest: str,
+) -> Outcome | None:
+    """After a failed claim: a 409 naming the payment that holds the referencia."""
+    with db.write() as s:
+        existing = s.get(Payment, key)
+        if existing is not None:
+            return _replay(existing, digest)
+        claim = s.get(ReferenceClaim, req.reference)
+        if claim is None:
+            return None  # voided meanwhile: try again
+        first = s.get(Payment, claim.payment_uuid)
+        assert first is not None
+        message = (
+            f"La referencia {req.reference} ya fue pagada en la farmacia {first.store_id} el "
+            f"{policy.local(first.paid_at):%d/%m/%Y a las %H:%M} (pago {first.payment_uuid}). "
+            "Este cobro queda en conciliación para su devolución."
+        )
+        return _refuse_payment(
+            s,
+            _payment_row(key, req, who, now, digest),
+            409,
+            refs.PAGADA,
+            message,
+            first_payment_uuid=first.payment_uuid,
+            first_store_id=first.store_id,
+            first_paid_at=iso(first.paid_at, policy),
+        )
+
+
+def record_payment(
+    db: Database,
+    key: str,
+    req: PaymentRequest,
+    who: TerminalPrincipal,
+    now: datetime,
+    policy: Policy,
+) -> Outcome:
+    if req.store_id != who.store_id:
+        raise ApiError(
+            403, "TIENDA_AJENA", "Esta terminal solo puede registrar pagos de su propia tienda."
+        )
+    digest = canonical_hash(req.canonical(who.terminal_id))
+    # No read-before-write for a replay: inserting the same key fails on the primary key and
+    # the conflict path answers with the stored response.
+    for _ in range(5):
+        try:
+            return retrying(lambda: _try_apply(db, key, req, who, now, policy, digest))
+        except (IntegrityError, _Retry):
+            pass
+        outcome = retrying(lambda: _conflict(db, key, req, who, now, policy, digest))
+        if outcome is not None:
+            return outcome
+    raise ApiError(503, "REINTENTE", "La referencia está cambiando; reintente el envío.")
+
+
+# --- voids ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoidRequest:
+    store_id: str
+    reason: str
+    voided_at: datetime
+    authorized_by: str = ""
+
+    def canonical(self, terminal_id: int) -> dict[str, Any]:
+        return {
+            "terminal_id": terminal_id,
+            "store_id": self.store_id,
+            "reason": self.reason,
+            "voided_at": self.voided_at.astimezone(UTC).isoformat(),
+            "authorized_by": self.authorized_by,
+        }
+
+
+def void_payment(
+    db: Database,
+    key: str,
+    req: VoidRequest,
+    who: TerminalPrincipal,
+    now: datetime,
+    policy: Policy,
+) -> Outcome:
+    if req.store_id != who.store_id:
+        raise ApiError(403, "TIENDA_AJENA", "Esta terminal solo puede anular pagos de su tienda.")
+    digest = canonical_hash(req.canonical(who.terminal_id))
+
+    def attempt() -> Outcome:
+        with db.write() as s:
+            payment = s.get(Payment, key, with_for_update=True)
+            if payment is None:
+                raise ApiError(404, "PAGO_NO_ENCONTRADO", "El instituto no tiene ese pago.")
+            if payment.store_id != who.store_id:
+                raise ApiError(403, "TIENDA_AJENA", "Ese pago es de otra tienda.")
+            if payment.status == VOIDED:
+                if payment.void_hash != digest or payment.void_body is None:
+                    raise ApiError(
+                        422,
+                        "LLAVE_REUTILIZADA",
+                        "Este pago ya se anuló con otros datos.",
+                    )
+                return Outcome(200, payment.void_body, replayed=True)
+            if payment.status != APPLIED:
+                raise ApiError(
+                    422, "PAGO_NO_APLICADO", "Ese pago fue rechazado: no hay nada que anular."
+                )
+            if policy.local(req.voided_at).date() != policy.local(payment.paid_at).date():
+                raise ApiError(
+                    422,
+                    "ANULACION_FUERA_DE_PLAZO",
+                    "Un pago solo puede anularse el mismo día en que se cobró.",
+                )
+            loan_id = s.execute(
+                select(ReferenceRow.loan_id).where(ReferenceRow.reference == payment.reference)
+            ).scalar_one()
+            if loan_id:
+                s.execute(
+                    select(LoanRow.loan_id).where(LoanRow.loan_id == loan_id).with_for_update()
+                )
+            ref = s.get(ReferenceRow, payment.reference, with_for_update=True)
+            assert ref is not None
+            s.execute(delete(ReferenceClaim).where(ReferenceClaim.reference == ref.reference))
+            _undo_loan_effect(s, ref.loan_id, payment.effect or {})
+            # Payable again, unless a newer ficha for the loan was issued since. Serials come
+            # from the global feed counter, so a larger serial is a later ficha.
+            newer = None
+            if ref.loan_id:
+                serial = func.substr(ReferenceRow.reference, 7, 10)
+                newer = s.execute(
+                    select(ReferenceRow.reference)
+                    .where(ReferenceRow.loan_id == ref.loan_id, serial > ref.reference[6:16])
+                    .order_by(serial.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+            ref.status = refs.SUSTITUIDA if newer else refs.VIGENTE
+            ref.replaced_by = newer
+            ref.version += 1
+            body = {
+                "payment_uuid": key,
+                "status": VOIDED,
+                "reference": ref.reference,
+                "reference_status": ref.status,
+                "reason": req.reason,
+                "voided_at": iso(req.voided_at, policy),
+                "received_at": iso(now, policy),
+                "store_id": who.store_id,
+                "terminal_id": who.terminal_id,
+            }
+            payment.status = VOIDED
+            payment.void_hash = digest
+            payment.void_body = body
+            ref.change_seq = None  # sequenced by the feed after commit
+            s.flush()
+            return Outcome(201, body)
+
+    return retrying(attempt)
+
+
+# --- closings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosingRequest:
+    closing_uuid: str
+    store_id: str
+    kind: str
+    business_date: date
+    closed_at: datetime
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def canonical(self, terminal_id: int) -> dict[str, Any]:
+        return {
+            "terminal_id": terminal_id,
+            "closing_uuid": self.closing_uuid,
+            "store_id": self.store_id,
+            "kind": self.kind,
+            "business_date": self.business_date.isoformat(),
+            "closed_at": self.closed_at.astimezone(UTC).isoformat(),
+            "report": self.report,
+        }
+
+
+def record_closing(
+    db: Database, req: ClosingRequest, who: TerminalPrincipal, now: datetime, policy: Policy
+) -> Outcome:
+    if req.store_id != who.store_id:
+        raise ApiError(403, "TIENDA_AJENA", "Esta terminal solo puede enviar cortes de su tienda.")
+    digest = canonical_hash(req.canonical(who.terminal_id))
+
+    def body(c: Closing) -> dict[str, Any]:
+        return {
+            "closing_uuid": c.closing_uuid,
+            "status": "RECIBIDO",
+            "store_id": c.store_id,
+            "terminal_id": c.terminal_id,
+            "kind": c.kind,
+            "business_date": c.business_date.isoformat(),
+            "closed_at": iso(c.closed_at, policy),
+            "received_at": iso(c.received_at, policy),
+        }
+
+    def replay(c: Closing) -> Outcome:
+        if c.request_hash != digest:
+            raise ApiError(
+                422, "LLAVE_REUTILIZADA", "Este UUID de corte ya se usó con otro contenido."
+            )
+        return Outcome(200, body(c), replayed=True)
+
+    with db.read() as s:
+        existing = s.get(Closing, req.closing_uuid)
+        if existing is not None:
+            return replay(existing)
+    try:
+        with db.write() as s:
+            closing = Closing(
+                closing_uuid=req.closing_uuid,
+                store_id=who.store_id,
+                terminal_id=who.terminal_id,
+                kind=req.kind,
+                business_date=req.business_date,
+                closed_at=req.closed_at,
+                received_at=now,
+                request_hash=digest,
+                report=req.report,
+            )
+            s.add(closing)
+            s.flush()
+            return Outcome(201, body(closing))
+    except IntegrityError:
+        with db.read() as s:
+            again = s.get(Closing, req.closing_uuid)
+            assert again is not None
+            return replay(again)
+
+
+# --- kiosk sessions ------------------------------------------------------------------------
+
+
+def login(
+    db: Database,
+    who: TerminalPrincipal,
+    number: str,
+    nip: str,
+    now: datetime,
+    policy: Policy,
+    idle: timedelta,
+) -> dict[str, Any]:
+    with db.read() as s:
+        member = s.get(Member, number)
+        nip_hash = member.nip_hash if member else None
+        locked_until = member.locked_until if member else None
+    wrong = ApiError(401, "CREDENCIALES_INCORRECTAS", "Número de afiliado o NIP incorrecto.")
+    if nip_hash is None:
+        security.verify_nip(_DUMMY_HASH, nip)  # same time as a real check
+        raise wrong
+    if locked_until is not None and locked_until > now:
+        raise ApiError(
+            423,
+            "AFILIADO_BLOQUEADO",
+            "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
+            f"{policy.local(locked_until):%H:%M}.",
+        )
+    if not security.verify_nip(nip_hash, nip):
+        with db.write() as s:
+            m = s.get(Member, number, with_for_update=True)
+            assert m is not None
+            m.failed_attempts += 1
+            left = MAX_NIP_FAILURES - m.failed_attempts
+            if left <= 0:
+                m.failed_attempts = 0
+                m.locked_until = now + NIP_LOCKOUT
+        if left <= 0:
+            raise ApiError(
+                423,
+                "AFILIADO_BLOQUEADO",
+                "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado "
+                f"{int(NIP_LOCKOUT.total_seconds() // 60)} minutos.",
+            )
+        raise ApiError(
+            401,
+            "CREDENCIALES_INCORRECTAS",
+            f"Número de afiliado o NIP incorrecto. Le quedan {left} intentos.",
+            attempts_left=left,
+        )
+    token = security.new_token()
+    with db.write() as s:
+        m = s.get(Member, number)
+        assert m is not None
+        m.failed_attempts = 0
+        m.locked_until = None
+        s.add(
+            KioskSession(
+                token_hash=security.token_hash(token),
+                member_number=number,
+                terminal_id=who.terminal_id,
+                created_at=now,
+                last_seen_at=now,
+                ended_at=None,
+            )
+        )
+        name = m.name
+    return {
+        "session_token": token,
+        "expires_at": iso(now + idle, policy),
+        "idle_timeout_seconds": int(idle.total_seconds()),
+        "member": {"number": number, "name": name},
+    }
+
+
+_DUMMY_HASH = security.hash_nip("0000")
+
+
+def touch_session(
+    db: Database, who: SessionPrincipal, now: datetime, idle: timedelta
+) -> tuple[str, datetime]:
+    """The session's member; extends its idle deadline, or ends it when it expired."""
+    expired = False
+    with db.write() as s:
+        ks = s.get(KioskSession, who.token_hash, with_for_update=True)
+        if ks is None or ks.ended_at is not None:
+            raise ApiError(401, "SESION_TERMINADA", "La sesión terminó. Vuelva a identificarse.")
+        terminal = s.get(Terminal, ks.terminal_id)
+        if terminal is None or terminal.revoked_at is not None:
+            raise ApiError(401, "TOKEN_REVOCADO", "El kiosko de esta sesión fue dado de baja.")
+        if now - ks.last_seen_at > idle or now - ks.created_at > SESSION_MAX_AGE:
+            ks.ended_at = now
+            expired = True
+        else:
+            ks.last_seen_at = max(ks.last_seen_at, now)
+        member = ks.member_number
+    if expired:
+        raise ApiError(401, "SESION_EXPIRADA", "La sesión expiró por inactividad.")
+    return member, now + idle
+
+
+def logout(db: Database, who: SessionPrincipal, now: datetime) -> None:
+    with db.write() as s:
+        ks = s.get(KioskSession, who.token_hash)
+        if ks is not None and ks.ended_at is None:
+            ks.ended_at = now
+
+
+def _money_dict(item: loanlib.LoanInstallment) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "due_date": item.due_date.isoformat(),
+        "amount": str(item.amount),
+        "principal": str(item.principal),
+        "state": item.state,
+    }
+
+
+def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, Any]:
+    with db.read() as s:
+        member = s.get(Member, member_number)
+        assert member is not None
+        loan_ids = (
+            s.execute(
+                select(LoanRow.loan_id)
+                .where(LoanRow.member_number == member_number)
+                .order_by(LoanRow.loan_id)
+            )
+            .scalars()
+            .all()
+        )
+        out = []
+        for loan_id in loan_ids:
+            loaded = load_loan(s, loan_id)
+            assert loaded is not None
+            row, loan = loaded
+            opts = loanlib.payment_options(loan)
+            current = s.execute(
+                select(ReferenceRow)
+                .where(ReferenceRow.loan_id == loan_id, ReferenceRow.status == refs.VIGENTE)
+                .order_by(ReferenceRow.issued_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            out.append(
+                {
+                    "loan_id": loan_id,
+                    "kind": row.kind,
+                    "status": row.status,
+                    "principal": str(row.principal),
+                    "annual_rate": str(row.annual_rate),
+                    "installment": str(row.installment),
+                    "prepayments": str(row.prepayments),
+                    "outstanding_balance": str(opts.outstanding_balance),
+                    "installments": [_money_dict(i) for i in loan.installments],
+                    "options": {
+                        "settled": opts.settled,
+                        "pending": [_money_dict(i) for i in opts.pending],
+                        "min_prepayment": str(opts.min_prepayment),
+                        "max_prepayment": str(opts.max_prepayment),
+                        "renewal_amount": str(opts.renewal_amount),
+                        "payoff_amount": str(opts.payoff_amount),
+                        "can_prepay": opts.can_prepay,
+                        "can_pay_off": opts.can_pay_off,
+                        "can_renew": opts.can_renew,
+                    },
+                    "current_reference": (
+                        reference_item(current, member.name, policy) if current else None
+                    ),
+                }
+            )
+        return {"member": {"number": member.number, "name": member.name}, "loans": out}
+
+
+def kiosk_slip(
+    db: Database,
+    member_number: str,
+    *,
+    loan_id: str,
+    kind: str,
+    quincenas: Sequence[int] | None,
+    amount: Decimal | None,
+    now: datetime,
+    policy: Policy,
+) -> dict[str, Any]:
+    def attempt() -> dict[str, Any]:
+        with db.write() as s:
+            row, replaced = issue_slip(
+                s,
+                member_number=member_number,
+                loan_id=loan_id,
+                kind=kind,
+                now=now,
+                policy=policy,
+                quincenas=quincenas,
+                amount=amount,
+            )
+            member = s.get(Member, member_number)
+            assert member is not None
+            item = reference_item(row, member.name, policy)
+        payable, warning = slip_warning(now, policy)
+        item["replaced"] = replaced
+        item["replaced_message"] = (
+            f"Esta ficha sustituye a la referencia {replaced}, que ya no podrá pagarse."
+            if replaced
+            else None
+        )
+        item["payable_today"] = payable
+        item["warning"] = warning
+        return item
+
+    return retrying(attempt)
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+def ensure_store(s: Session, store_id: str, name: str | None = None) -> Store:
+    store = s.get(Store, store_id)
+    if store is None:
+        store = Store(store_id=store_id, name=name or f"Farmacia ISSEG {store_id}")
+        s.add(store)
+        s.flush()
+    elif name:
+        store.name = name
+    return store
+
+
+def enroll_terminal(
+    s: Session, store_id: str, name: str, kind: str, now: datetime, store_name: str | None = None
+) -> tuple[Terminal, str]:
+    """A new terminal (or a fresh token for an existing one); the token is returned once."""
+    if kind not in TERMINAL_KINDS:
+        raise ApiError(422, "TIPO_TERMINAL_INVALIDO", "El tipo de terminal es caja o kiosko.")
+    ensure_store(s, store_id, store_name)
+    token = security.new_token()
+    terminal = s.execute(
+        select(Terminal).where(Terminal.store_id == store_id, Terminal.name == name)
+    ).scalar_one_or_none()
+    if terminal is None:
+        terminal = Terminal(
+            store_id=store_id,
+            name=name,
+            kind=kind,
+            token_hash=security.token_hash(token),
+            created_at=now,
+            revoked_at=None,
+        )
+        s.add(terminal)
+    else:
+        terminal.kind = kind
+        terminal.token_hash = security.token_hash(token)
+        terminal.revoked_at = None
+    s.flush()
+    return terminal, token
+
+
+def upsert_member(s: Session, number: str, name: str, nip: str | None) -> Member:
+    member = s.get(Member, number)
+    if member is None:
+        if not nip:
+            raise ApiError(422, "FALTA_NIP", "Un afiliado nuevo necesita NIP.")
+        member = Member(
+            number=number,
+            name=name,
+            nip_hash=security.hash_nip(nip),
+            failed_attempts=0,
+            locked_until=None,
+        )
+        s.add(member)
+    else:
+        member.name = name
+        if nip:
+            member.nip_hash = security.hash_nip(nip)
+    s.flush()
+    return member
+
+
+def reconciliation_list(db: Database, policy: Policy) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.execute(
+            select(Reconciliation, Payment)
+            .join(Payment, Payment.payment_uuid == Reconciliation.payment_uuid)
+            .order_by(Reconciliation.reconciliation_id)
+        ).all()
+        return [
+            {
+                "reconciliation_id": rec.reconciliation_id,
+                "payment_uuid": pay.payment_uuid,
+                "reference": pay.reference,
+                "store_id": pay.store_id,
+                "terminal_id": pay.terminal_id,
+                "amount": str(pay.amount),
+                "cash": str(pay.cash),
+                "card": str(pay.card),
+                "paid_at": iso(pay.paid_at, policy),
+                "reason_code": rec.reason_code,
+                "message": rec.message,
+                "created_at": iso(rec.created_at, policy),
+                "resolved": rec.resolved,
+            }
+            for rec, pay in rows
+        ]
+
+
+def count(db: Database, model: Any) -> int:
+    with db.read() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
