@@ -1,0 +1,233 @@
+"""The cashier screen driven as a cashier would: keyboard only, scanner as a keyboard wedge."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kiosk import shifts
+from kiosk.references import Reference
+from tests.ui.conftest import CASHIER_PIN, add_people, barcodes_in, cache_reference
+from ui.cashier import CashierWindow
+
+
+def scan(qtbot: Any, window: CashierWindow, text: str) -> Any:
+    """Type like the wedge does (digits then Enter) and wait for the painted verdict."""
+    with qtbot.waitSignal(window.verdict_shown, timeout=5000) as blocker:
+        qtbot.keyClicks(window.scan, text)
+        qtbot.keyClick(window.scan, Qt.Key.Key_Return)
+    return blocker.args[0]
+
+
+def login(
+    qtbot: Any, window: CashierWindow, username: str = "cajero", pin: str = CASHIER_PIN
+) -> None:
+    qtbot.keyClicks(window.login.username, username)
+    qtbot.keyClick(window.login.username, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.login.pin, pin)
+    qtbot.keyClick(window.login.pin, Qt.Key.Key_Return)
+
+
+@pytest.fixture
+def people(offline_terminal: Any, clock: Any) -> Any:
+    return add_people(offline_terminal, clock)
+
+
+@pytest.fixture
+def window(qtbot: Any, offline_terminal: Any, runner: Any, people: Any) -> CashierWindow:
+    w = CashierWindow(offline_terminal, runner, status_poll_ms=100)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+@pytest.fixture
+def working(
+    qtbot: Any, window: CashierWindow, offline_terminal: Any, people: Any, clock: Any
+) -> CashierWindow:
+    """Logged in, with a shift already open."""
+    shifts.open_shift(
+        offline_terminal.uow, cashier_id=people[1].id, opening_float=Decimal("500.00"), clock=clock
+    )
+    login(qtbot, window)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.work, timeout=5000)
+    return window
+
+
+def test_a_cashier_opens_a_shift_with_a_float_before_taking_payments(
+    qtbot: Any, window: CashierWindow, offline_terminal: Any
+) -> None:
+    login(qtbot, window)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.open_shift, timeout=5000)
+    qtbot.keyClicks(window.open_shift.float_, "750")
+    qtbot.keyClick(window.open_shift.float_, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.work, timeout=5000)
+    shift = offline_terminal.current_shift()
+    assert shift is not None and shift.opening_float == Decimal("750.00")
+    assert window.scan.hasFocus()
+
+
+def test_a_wrong_pin_is_refused_on_screen(qtbot: Any, window: CashierWindow) -> None:
+    login(qtbot, window, pin="0000")
+    qtbot.waitUntil(lambda: "incorrectos" in window.login.error.text(), timeout=5000)
+    assert window.pages.currentWidget() is window.login
+
+
+def test_a_payment_from_scan_to_printed_receipt(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any, tmp_path: Any
+) -> None:
+    record = cache_reference(offline_terminal, 41, "540.00", clock)
+    verdict = scan(qtbot, working, record.reference)
+    assert verdict.ok
+    assert "$540.00" in working.verdict_panel.amount.text()
+    assert working.verdict_panel.words.text() == "QUINIENTOS CUARENTA PESOS 00/100 M.N."
+    assert "María López Pérez" in working.verdict_panel.member.text()
+    assert working.tender.cash.hasFocus()
+    qtbot.keyClicks(working.tender.cash, "600")
+    assert "$60.00" in working.tender.change.text()
+    with qtbot.waitSignal(working.receipt_printed, timeout=10000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    payment = working.last_payment
+    assert payment is not None and payment.change == Decimal("60.00")
+    assert [p.uuid for p in offline_terminal.payments_today()] == [payment.uuid]
+    printed = (tmp_path / "impresora.bin").read_bytes()
+    assert barcodes_in(printed) == [record.reference]
+    assert Reference(record.reference).grouped().encode() in printed
+    assert b"QUINIENTOS CUARENTA PESOS" in printed
+    assert working.scan.hasFocus()
+    assert "impreso" in working.notice.text()
+
+
+@pytest.mark.parametrize(
+    ("status", "issued_days_ago", "code", "words"),
+    [
+        ("PAGADA", 0, "PAGADA", "ya fue pagada"),
+        ("SUSTITUIDA", 0, "SUSTITUIDA", "reemplazada"),
+        ("CANCELADA", 0, "CANCELADA", "cancelada"),
+        ("VIGENTE", 1, "CADUCADA", "solo era válida ese día"),
+    ],
+)
+def test_each_refused_referencia_is_shown_in_red_with_its_reason(
+    qtbot: Any,
+    working: CashierWindow,
+    offline_terminal: Any,
+    clock: Any,
+    status: str,
+    issued_days_ago: int,
+    code: str,
+    words: str,
+) -> None:
+    from datetime import timedelta
+
+    day = clock().date() - timedelta(days=issued_days_ago)
+    record = cache_reference(offline_terminal, 7, "100.00", clock, status=status, issued_on=day)
+    verdict = scan(qtbot, working, record.reference)
+    assert not verdict.ok and verdict.code == code
+    assert code in working.verdict_panel.headline.text()
+    assert words in working.verdict_panel.reason.text()
+    assert not working.tender.isEnabled()
+    assert working.scan.hasFocus()
+
+
+@pytest.mark.parametrize(
+    ("when", "code"),
+    [
+        ((2025, 3, 12, 22, 30), "FUERA_DE_HORARIO"),
+        ((2025, 3, 15, 10, 0), "DIA_INHABIL"),  # a Saturday
+    ],
+)
+def test_a_payment_outside_the_window_or_on_a_non_business_day_is_refused(
+    qtbot: Any,
+    working: CashierWindow,
+    offline_terminal: Any,
+    clock: Any,
+    when: tuple[int, ...],
+    code: str,
+) -> None:
+    from datetime import datetime
+
+    from tests.ui.conftest import MX
+
+    clock.now = datetime(*when, tzinfo=MX)
+    record = cache_reference(offline_terminal, 8, "100.00", clock)
+    verdict = scan(qtbot, working, record.reference)
+    assert verdict.code == code
+    assert code in working.verdict_panel.headline.text()
+
+
+def test_a_mistyped_referencia_is_refused_without_asking_anyone(
+    qtbot: Any, working: CashierWindow
+) -> None:
+    verdict = scan(qtbot, working, "25031200000000419")
+    assert verdict.code == "REFERENCIA_INVALIDA"
+    assert "18 dígitos" in working.verdict_panel.reason.text()
+
+
+def test_an_unknown_referencia_while_offline_says_why_it_cannot_be_checked(
+    qtbot: Any, working: CashierWindow, clock: Any
+) -> None:
+    from kiosk.references import issue
+
+    verdict = scan(qtbot, working, str(issue(clock().date(), 999)))
+    assert verdict.code == "NO_ENCONTRADA"
+    assert "Sin conexión" in working.verdict_panel.reason.text()
+
+
+def test_a_referencia_already_paid_here_is_refused_the_second_time(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 9, "200.00", clock)
+    scan(qtbot, working, record.reference)
+    with qtbot.waitSignal(working.payment_taken, timeout=5000):
+        qtbot.keyClicks(working.tender.cash, "200")
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    verdict = scan(qtbot, working, record.reference)
+    assert verdict.code == "PAGADA"
+    assert "ya se cobró en esta farmacia" in working.verdict_panel.reason.text()
+
+
+def test_the_cash_cap_is_enforced_as_the_cashier_types(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 10, "35000.00", clock)
+    scan(qtbot, working, record.reference)
+    assert "Tope de efectivo" in working.tender.message.text()
+    assert "$5,000.00" in working.tender.message.text()
+    qtbot.keyClicks(working.tender.cash, "35000")
+    assert not working.tender.confirm.isEnabled()
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert working.last_payment is None
+    # Split: $5,000.00 by card with its authorization, the rest in cash.
+    qtbot.keyClicks(working.tender.card, "5000")
+    working.tender.cash.clear()
+    qtbot.keyClicks(working.tender.cash, "30000")
+    qtbot.keyClicks(working.tender.auth, "A1B2C3")
+    assert working.tender.confirm.isEnabled()
+    with qtbot.waitSignal(working.payment_taken, timeout=5000) as paid:
+        qtbot.keyClick(working.tender.auth, Qt.Key.Key_Return)
+    payment = paid.args[0]
+    assert (payment.cash, payment.card, payment.card_authorization) == (
+        Decimal("30000.00"),
+        Decimal("5000.00"),
+        "A1B2C3",
+    )
+
+
+def test_a_card_number_typed_as_authorization_is_refused_and_wiped(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 11, "300.00", clock)
+    scan(qtbot, working, record.reference)
+    working.tender.fill_card()
+    qtbot.keyClicks(working.tender.auth, "4111111111111111")
+    assert "número de tarjeta" in working.tender.message.text()
+    assert working.tender.auth.echoMode() == working.tender.auth.EchoMode.Password
+    assert not working.tender.confirm.isEnabled()
+    qtbot.keyClick(working.tender.auth, Qt.Key.Key_Return)
+    assert working.tender.auth.text() == ""
+    assert "Se borró" in working.tender.message.text()
+    assert working.last_payment is None
+    assert offline_terminal.payments_today() == []

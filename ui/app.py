@@ -1,0 +1,101 @@
+"""Entry points of the three screens: ``isseg-farmacia caja | kiosko | gerente``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+
+from kiosk import settings as settings_module
+from kiosk.app import Terminal, build
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+WindowFactory = Callable[[Terminal, TaskRunner], QMainWindow]
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Caja ISSEG")
+    app.setOrganizationName("ISSEG")
+    return app
+
+
+def run(terminal: Terminal, factory: WindowFactory, *, full_screen: bool = False) -> int:
+    """Show the window and run the event loop; stop every thread on the way out."""
+    app = application()
+    runner = TaskRunner()
+    window = factory(terminal, runner)
+    if full_screen:
+        window.showFullScreen()
+    else:
+        window.show()
+    try:
+        return int(app.exec())
+    finally:
+        runner.shutdown()
+        terminal.close()
+
+
+def _parse(prog: str, description: str, argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"isseg-farmacia {prog}", description=description)
+    parser.add_argument("--config", help="archivo de configuración JSON (ISSEG_CONFIG)")
+    parser.add_argument("--datos", help="carpeta de datos de la caja (ISSEG_DATA_DIR)")
+    if prog == "kiosko":
+        parser.add_argument(
+            "--ventana", action="store_true", help="en una ventana en lugar de pantalla completa"
+        )
+    return parser.parse_args(list(argv))
+
+
+def _start(
+    prog: str, description: str, argv: Sequence[str]
+) -> tuple[argparse.Namespace, Terminal | None]:
+    args = _parse(prog, description, argv)
+    env = dict(__import__("os").environ)
+    if args.datos:
+        env["ISSEG_DATA_DIR"] = args.datos
+    if args.config:
+        env["ISSEG_CONFIG"] = args.config
+    settings = settings_module.load(env)
+    application()
+    try:
+        return args, build(settings)
+    except Exception as exc:  # the person at the screen needs a reason, not a traceback
+        log.exception("no se pudo iniciar")
+        QMessageBox.critical(None, "Caja ISSEG", f"No se pudo iniciar la caja:\n\n{exc}")
+        return args, None
+
+
+def main_caja(argv: Sequence[str]) -> int:
+    from ui.cashier import CashierWindow
+
+    _, terminal = _start("caja", "Pantalla del cajero: cobro de fichas ISSEG.", argv)
+    if terminal is None:
+        return 1
+    return run(terminal, lambda t, r: CashierWindow(t, r))
+
+
+def main_kiosko(argv: Sequence[str]) -> int:
+    from ui.kiosk import KioskWindow
+
+    args, terminal = _start("kiosko", "Kiosko de autoservicio para afiliados.", argv)
+    if terminal is None:
+        return 1
+    return run(terminal, lambda t, r: KioskWindow(t, r), full_screen=not args.ventana)
+
+
+def main_gerente(argv: Sequence[str]) -> int:
+    from ui.manager import ManagerWindow
+
+    _, terminal = _start("gerente", "Pantallas del gerente: turnos, cortes y reportes.", argv)
+    if terminal is None:
+        return 1
+    return run(terminal, lambda t, r: ManagerWindow(t, r))

@@ -1,0 +1,123 @@
+"""Look and small helpers shared by the three screens: colours, type sizes, formatting."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+
+from kiosk import money
+
+GREEN = "#1b7f3b"
+GREEN_BG = "#e3f5e8"
+RED = "#b3261e"
+RED_BG = "#fde8e6"
+AMBER = "#8a5a00"
+AMBER_BG = "#fff4d6"
+BLUE = "#0b4f8a"
+GREY = "#5f6368"
+
+STYLE = f"""
+QWidget {{ font-size: 16px; color: #202124; }}
+QMainWindow, QDialog {{ background: #f6f7f9; }}
+QLineEdit {{ font-size: 22px; padding: 8px 10px; border: 2px solid #b8c0cc;
+             border-radius: 6px; background: white; }}
+QLineEdit:focus {{ border-color: {BLUE}; }}
+QLineEdit#scan {{ font-size: 30px; font-family: monospace; letter-spacing: 2px; }}
+QPushButton {{ font-size: 17px; padding: 8px 16px; border-radius: 6px; background: #e8eaed;
+               border: 1px solid #c4c8cf; }}
+QPushButton:hover {{ background: #dde1e6; }}
+QPushButton:disabled {{ color: #9aa0a6; }}
+QPushButton#primary {{ background: {BLUE}; color: white; border: none; font-weight: bold; }}
+QPushButton#primary:disabled {{ background: #c4c8cf; color: #f1f3f4; }}
+QPushButton#danger {{ background: {RED}; color: white; border: none; font-weight: bold; }}
+QLabel#title {{ font-size: 28px; font-weight: bold; color: {BLUE}; }}
+QLabel#hint {{ color: {GREY}; font-size: 15px; }}
+QLabel#error {{ color: {RED}; font-size: 18px; font-weight: bold; }}
+QFrame#statusbar {{ background: #e8eaed; border-top: 1px solid #c4c8cf; }}
+QFrame#statusbar QLabel {{ font-size: 15px; padding: 0 10px; }}
+QTableWidget {{ font-size: 15px; background: white; }}
+QHeaderView::section {{ font-size: 14px; font-weight: bold; padding: 4px; }}
+"""
+
+
+def ensure_style() -> None:
+    """Style the whole application once, before widgets are built, so that size hints
+    account for the large type (a window-level style sheet comes too late for them)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and app.styleSheet() != STYLE:
+        app.setStyleSheet(STYLE)
+
+
+def fit_fields(root: QWidget) -> None:
+    """Give every line edit the height its styled font needs (Qt sizes them for the default
+    font otherwise, and large type gets clipped)."""
+    for edit in root.findChildren(QLineEdit):
+        edit.ensurePolished()
+        edit.setMinimumHeight(edit.fontMetrics().height() + 22)
+
+
+def pesos(value: Decimal) -> str:
+    return money.fmt(value)
+
+
+def title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("title")
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+def error_label() -> QLabel:
+    label = QLabel("")
+    label.setObjectName("error")
+    label.setWordWrap(True)
+    return label
+
+
+def big(text: str = "", size: int = 40, bold: bool = True, color: str = "#202124") -> QLabel:
+    label = QLabel(text)
+    weight = "bold" if bold else "normal"
+    label.setStyleSheet(f"font-size: {size}px; font-weight: {weight}; color: {color};")
+    label.setWordWrap(True)
+    return label
+
+
+def ago(seconds: float | None) -> str:
+    """``125.0`` → ``2 min``: how long the oldest payment has waited, for a person."""
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def message_of(exc: BaseException) -> str:
+    """The Spanish message of a refusal, or a plain one for anything unexpected."""
+    msg = getattr(exc, "message", None)
+    if isinstance(msg, str) and msg:
+        return msg
+    text = str(exc)
+    if isinstance(exc, (OSError, TimeoutError)) or "timed out" in text.lower():
+        return "No se pudo comunicar con el instituto o la impresora. Intente de nuevo."
+    return text or "Ocurrió un error inesperado."
+
+
+def inform(parent: QWidget, text: str, *, error: bool = False) -> None:
+    """A non-blocking message box (``open()``, never ``exec()``: tests must not hang)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information)
+    box.setWindowTitle("Caja ISSEG")
+    box.setText(text)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()

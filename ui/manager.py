@@ -1,0 +1,622 @@
+"""The manager's screens: shifts and the count, payments of the day, reports, alerts and a
+picture of the day. Every action goes through the task runner."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import money
+from kiosk.app import Terminal
+from kiosk.ports import Payment, User
+from kiosk.shifts import DENOMINATION_LABELS, DENOMINATIONS
+from ui.common import (
+    BLUE,
+    GREEN,
+    RED,
+    big,
+    ensure_style,
+    error_label,
+    fit_fields,
+    hint,
+    message_of,
+    pesos,
+)
+from ui.login import LoginPanel
+from ui.status import StatusBar
+from ui.tasks import TaskRunner
+
+
+class DayChart(QWidget):
+    """Payments per hour, cash and card side by side, drawn with QPainter."""
+
+    CASH = QColor(GREEN)
+    CARD = QColor(BLUE)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[int, Decimal, Decimal]] = []
+        self.setMinimumHeight(320)
+
+    def set_rows(self, rows: list[tuple[int, Decimal, Decimal]]) -> None:
+        self.rows = rows
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("white"))
+        left, top, bottom = 80, 40, 40
+        width, height = self.width() - left - 20, self.height() - top - bottom
+        hours = list(range(7, 22))
+        by_hour = {h: (c, k) for h, c, k in self.rows}
+        peak = max([max(c, k) for c, k in by_hour.values()] + [Decimal(1)])
+        p.setPen(QColor("#202124"))
+        p.setFont(QFont(p.font().family(), 11))
+        p.drawText(left, 22, "Cobrado por hora:  ■ efectivo   ■ tarjeta")
+        p.fillRect(QRectF(left + 148, 12, 10, 10), self.CASH)
+        p.fillRect(QRectF(left + 232, 12, 10, 10), self.CARD)
+        p.setPen(QPen(QColor("#c4c8cf")))
+        for i in range(5):
+            y = top + height - height * i / 4
+            p.drawLine(left, int(y), left + width, int(y))
+            p.drawText(4, int(y) + 4, money.fmt(peak * i / 4)[:-3])
+        slot = width / len(hours)
+        for i, h in enumerate(hours):
+            cash, card = by_hour.get(h, (Decimal(0), Decimal(0)))
+            x = left + i * slot
+            for j, (value, color) in enumerate(((cash, self.CASH), (card, self.CARD))):
+                bar = float(height * value / peak)  # pixels: a drawing, not money
+                p.fillRect(
+                    QRectF(x + 4 + j * (slot - 8) / 2, top + height - bar, (slot - 8) / 2 - 1, bar),
+                    color,
+                )
+            p.setPen(QColor("#202124"))
+            p.drawText(
+                QRectF(x, top + height + 4, slot, 20), Qt.AlignmentFlag.AlignHCenter, f"{h}h"
+            )
+        p.end()
+
+
+class ManagerWindow(QMainWindow):
+    refreshed = Signal()
+    shift_closed = Signal(object)  # ShiftClose
+    voided = Signal(object)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        terminal: Terminal,
+        runner: TaskRunner,
+        *,
+        login_note: str = "",
+        status_poll_ms: int = 1000,
+    ) -> None:
+        ensure_style()
+        super().__init__()
+        self.terminal, self.runner = terminal, runner
+        self.user: User | None = None
+        self.payments: list[Payment] = []
+        self.setWindowTitle(f"Gerente · {terminal.settings.store_name}")
+        self.pages = QStackedWidget()
+        self.login = LoginPanel(
+            terminal, runner, heading="Gerente: iniciar sesión", role="gerente", note=login_note
+        )
+        self.main = QWidget()
+        self.tabs = QTabWidget()
+        main_layout = QVBoxLayout(self.main)
+        main_layout.addWidget(self.tabs)
+        self.message = big("", 18)
+        main_layout.addWidget(self.message)
+        self.tabs.addTab(self._shift_tab(), "Turno y corte")
+        self.tabs.addTab(self._payments_tab(), "Pagos de hoy")
+        self.tabs.addTab(self._reports_tab(), "Reportes")
+        self.tabs.addTab(self._alerts_tab(), "Alertas")
+        self.chart = DayChart()
+        self.tabs.addTab(self.chart, "El día")
+        self.pages.addWidget(self.login)
+        self.pages.addWidget(self.main)
+        self.status = StatusBar(terminal, runner, poll_ms=status_poll_ms)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.status)
+        self.setCentralWidget(central)
+        self.login.logged_in.connect(self._logged_in)
+        self.resize(1200, 820)
+        fit_fields(self)
+        self.login.reset()
+
+    # --- tabs ----------------------------------------------------------------------------
+
+    def _shift_tab(self) -> QWidget:
+        tab = QWidget()
+        outer = QHBoxLayout(tab)
+        left = QVBoxLayout()
+        outer.addLayout(left, 1)
+        self.shift_info = big("", 22)
+        left.addWidget(self.shift_info)
+        open_form = QFormLayout()
+        self.open_cashier = QComboBox()
+        self.open_float = QLineEdit()
+        self.open_float.setPlaceholderText("0.00")
+        self.open_button = QPushButton("Abrir turno")
+        open_form.addRow("Cajero", self.open_cashier)
+        open_form.addRow("Fondo de caja", self.open_float)
+        open_form.addRow("", self.open_button)
+        left.addLayout(open_form)
+        drop_form = QFormLayout()
+        self.drop_amount = QLineEdit()
+        self.drop_amount.setPlaceholderText("0.00")
+        self.drop_button = QPushButton("Registrar retiro a caja fuerte")
+        drop_form.addRow("Retiro", self.drop_amount)
+        drop_form.addRow("", self.drop_button)
+        left.addLayout(drop_form)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        outer.addLayout(right, 1)
+        right.addWidget(big("Corte: cuente el cajón por denominación", 20))
+        grid = QGridLayout()
+        self.count_spins: dict[str, QSpinBox] = {}
+        for i, key in enumerate(DENOMINATIONS):
+            spin = QSpinBox()
+            spin.setRange(0, 100000)
+            spin.setMinimumHeight(34)
+            spin.valueChanged.connect(self._update_count)
+            grid.addWidget(QLabel(DENOMINATION_LABELS[key]), i // 2, (i % 2) * 2)
+            grid.addWidget(spin, i // 2, (i % 2) * 2 + 1)
+            self.count_spins[key] = spin
+        right.addLayout(grid)
+        self.count_total = big("Contado: $0.00", 24)
+        self.count_expected = big("", 20, bold=False)
+        self.count_difference = big("", 26)
+        for w in (self.count_total, self.count_expected, self.count_difference):
+            right.addWidget(w)
+        self.close_button = QPushButton("Cerrar turno con este conteo")
+        self.close_button.setObjectName("danger")
+        right.addWidget(self.close_button)
+        self.open_button.clicked.connect(self.open_shift)
+        self.drop_button.clicked.connect(self.record_drop)
+        self.close_button.clicked.connect(self.close_shift)
+        self.expected: Decimal | None = None
+        return tab
+
+    def _payments_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("buscar por referencia, folio o importe")
+        self.export_button = QPushButton("Exportar CSV…")
+        row.addWidget(self.search, 1)
+        row.addWidget(self.export_button)
+        layout.addLayout(row)
+        self.table = QTableWidget(0, 8)
+        self.table.setHorizontalHeaderLabels(
+            [
+                "Folio",
+                "Hora",
+                "Referencia",
+                "Importe",
+                "Efectivo",
+                "Tarjeta",
+                "Autorización",
+                "Estado",
+            ]
+        )
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        form = QFormLayout()
+        self.void_reason = QLineEdit()
+        self.void_reason.setPlaceholderText("motivo de la cancelación")
+        self.approver = QLineEdit()
+        self.approver.setPlaceholderText("usuario del gerente que autoriza")
+        self.approver_pin = QLineEdit()
+        self.approver_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.approver_pin.setPlaceholderText("NIP del gerente")
+        form.addRow("Motivo", self.void_reason)
+        form.addRow("Autoriza", self.approver)
+        form.addRow("NIP", self.approver_pin)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.void_button = QPushButton("Cancelar pago seleccionado")
+        self.void_button.setObjectName("danger")
+        self.reprint_button = QPushButton("Reimprimir comprobante")
+        buttons.addWidget(self.void_button)
+        buttons.addWidget(self.reprint_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.payments_error = error_label()
+        layout.addWidget(self.payments_error)
+        self.search.textChanged.connect(self._fill_table)
+        self.export_button.clicked.connect(self._ask_export)
+        self.void_button.clicked.connect(self.void_selected)
+        self.reprint_button.clicked.connect(self.reprint_selected)
+        self.voided_uuids: set[str] = set()
+        return tab
+
+    def _reports_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(
+            hint(
+                "El reporte X muestra las cifras del día sin cerrar nada. El "
+                "cierre del día (Z) requiere todos los turnos cerrados; después "
+                "esta caja ya no recibe pagos hoy."
+            )
+        )
+        row = QHBoxLayout()
+        self.x_button = QPushButton("Imprimir reporte X")
+        self.z_button = QPushButton("Cierre del día (Z)")
+        self.z_button.setObjectName("danger")
+        row.addWidget(self.x_button)
+        row.addWidget(self.z_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.figures = big("", 20, bold=False)
+        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.figures)
+        layout.addStretch(1)
+        self.x_button.clicked.connect(lambda: self.report("X"))
+        self.z_button.clicked.connect(lambda: self.report("Z"))
+        return tab
+
+    def _alerts_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(
+            hint(
+                "Operaciones que el instituto rechazó: el dinero ya se cobró; "
+                "requieren devolución o aplicación manual."
+            )
+        )
+        self.alerts = QTableWidget(0, 4)
+        self.alerts.setHorizontalHeaderLabels(["Tipo", "Asunto", "Código", "Motivo"])
+        self.alerts.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.alerts, 1)
+        return tab
+
+    # --- data ----------------------------------------------------------------------------
+
+    def _logged_in(self, user: User) -> None:
+        self.user = user
+        self.approver.setText(user.username)
+        self.status.set_person(f"Gerente: {user.name}", "")
+        self.pages.setCurrentWidget(self.main)
+        self.refresh()
+
+    def refresh(self) -> None:
+        t = self.terminal
+
+        def gather() -> dict[str, Any]:
+            shift = t.current_shift()
+            status = t.shift_status() if shift else None
+            payments = t.payments_today()
+            return {
+                "shift": shift,
+                "status": status,
+                "payments": payments,
+                "voided": {p.uuid for p in payments if t.is_voided(p.uuid)},
+                "people": t.people(),
+                "hours": t.payments_by_hour(),
+                "rejected": t.rejected(),
+                "figures": t.day_figures(),
+            }
+
+        self.runner.db(gather, self._show, self._fail)
+
+    def _show(self, data: dict[str, Any]) -> None:
+        shift, status = data["shift"], data["status"]
+        if shift is None:
+            self.shift_info.setText("No hay turno abierto.")
+            self.expected = None
+        else:
+            self.expected = status.expected_cash if status else None
+            self.shift_info.setText(
+                f"Turno {shift.id} abierto desde {shift.opened_at:%H:%M} · fondo "
+                f"{pesos(shift.opening_float)} · {status.payments if status else 0} pagos · "
+                f"retiros {pesos(status.cash_drops if status else Decimal(0))}"
+            )
+        self.open_button.setEnabled(shift is None)
+        self.close_button.setEnabled(shift is not None)
+        self.drop_button.setEnabled(shift is not None)
+        self.open_cashier.clear()
+        for person in data["people"]:
+            self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
+        self.payments = data["payments"]
+        self.voided_uuids = data["voided"]
+        self._fill_table()
+        self.chart.set_rows(data["hours"])
+        rejected = data["rejected"]
+        self.alerts.setRowCount(len(rejected))
+        for i, e in enumerate(rejected):
+            for j, text in enumerate((e.kind, e.subject, e.rejection_code, e.rejection_message)):
+                self.alerts.setItem(i, j, QTableWidgetItem(text))
+        self.tabs.setTabText(3, f"Alertas ({len(rejected)})" if rejected else "Alertas")
+        f = data["figures"]
+        self.figures.setText(
+            f"Fecha {f.business_date:%d/%m/%Y} · {f.payments} pagos por {pesos(f.total)}\n"
+            f"Efectivo {pesos(f.cash_total)} ({f.cash_payments}) · Tarjeta "
+            f"{pesos(f.card_total)} ({f.card_payments})\n"
+            f"Cancelaciones {len(f.voids)} por {pesos(f.voided_total)} · Reimpresiones "
+            f"{f.reprints}\nSin confirmar por el instituto: {len(f.unconfirmed)} · "
+            f"Rechazados: {f.rejected_by_central}"
+            + (f"\nDía cerrado a las {f.closed_at:%H:%M}" if f.closed_at else "")
+        )
+        self._update_count()
+        self.refreshed.emit()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.message.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
+        self.message.setText(message_of(exc))
+        self.failed.emit(message_of(exc))
+
+    def _ok(self, text: str) -> None:
+        self.message.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {GREEN};")
+        self.message.setText(text)
+        self.refresh()
+
+    # --- shift ---------------------------------------------------------------------------
+
+    def open_shift(self) -> None:
+        try:
+            amount = money.parse(self.open_float.text())
+        except money.MoneyError as exc:
+            self._fail(exc)
+            return
+        cashier_id = self.open_cashier.currentData()
+        user = self.user
+        if cashier_id is None or user is None:
+            return
+        self.runner.db(
+            lambda: self.terminal.open_shift(
+                cashier_id=int(cashier_id), opening_float=amount, opened_by=user.id
+            ),
+            lambda s: self._ok(f"Turno {s.id} abierto."),
+            self._fail,
+        )
+
+    def record_drop(self) -> None:
+        try:
+            amount = money.parse(self.drop_amount.text())
+        except money.MoneyError as exc:
+            self._fail(exc)
+            return
+        user = self.user
+        if user is None:
+            return
+        self.runner.db(
+            lambda: self.terminal.record_drop(amount=amount, user_id=user.id),
+            lambda _d: self._ok(f"Retiro de {pesos(amount)} registrado."),
+            self._fail,
+        )
+        self.drop_amount.clear()
+
+    def pieces(self) -> dict[str, int]:
+        return {k: s.value() for k, s in self.count_spins.items() if s.value()}
+
+    def _update_count(self) -> None:
+        total = sum((DENOMINATIONS[k] * n for k, n in self.pieces().items()), Decimal("0.00"))
+        self.count_total.setText(f"Contado: {pesos(total)}")
+        if self.expected is None:
+            self.count_expected.setText("")
+            self.count_difference.setText("")
+            return
+        diff = total - self.expected
+        self.count_expected.setText(f"Esperado: {pesos(self.expected)}")
+        word = "SOBRANTE" if diff > 0 else "FALTANTE" if diff < 0 else "CUADRA"
+        color = RED if diff < 0 else BLUE if diff > 0 else GREEN
+        self.count_difference.setText(f"{word}: {pesos(abs(diff))}")
+        self.count_difference.setStyleSheet(f"font-size: 26px; font-weight: bold; color: {color};")
+
+    def close_shift(self) -> None:
+        user = self.user
+        if user is None:
+            return
+        pieces = self.pieces()
+        self.runner.db(
+            lambda: self.terminal.close_shift(pieces=pieces, closed_by=user.id),
+            self._closed,
+            self._fail,
+        )
+
+    def _closed(self, result: Any) -> None:
+        word = result.label
+        self._ok(
+            f"Turno {result.shift.id} cerrado. Esperado {pesos(result.expected_cash)}, "
+            f"contado {pesos(result.counted_cash)}: {word} "
+            f"{pesos(abs(result.over_short))}."
+        )
+        for spin in self.count_spins.values():
+            spin.setValue(0)
+        self.shift_closed.emit(result)
+
+    # --- payments ------------------------------------------------------------------------
+
+    def visible_payments(self) -> list[Payment]:
+        needle = self.search.text().strip().replace(" ", "").lower()
+        if not needle:
+            return list(self.payments)
+        return [
+            p
+            for p in self.payments
+            if needle in p.reference or needle == str(p.folio) or needle in str(p.amount)
+        ]
+
+    def _fill_table(self) -> None:
+        rows = self.visible_payments()
+        self.table.setRowCount(len(rows))
+        for i, p in enumerate(rows):
+            state = "CANCELADO" if p.uuid in self.voided_uuids else "cobrado"
+            values = [
+                str(p.folio),
+                f"{p.paid_at:%H:%M}",
+                p.reference,
+                pesos(p.amount),
+                pesos(p.cash),
+                pesos(p.card),
+                p.card_authorization,
+                state,
+            ]
+            for j, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, p.uuid)
+                self.table.setItem(i, j, item)
+
+    def selected_uuid(self) -> str | None:
+        items = self.table.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def export_csv(self, path: Path) -> int:
+        """The payments shown (after the search) as CSV; returns how many rows."""
+        rows = self.visible_payments()
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                [
+                    "folio",
+                    "fecha_hora",
+                    "referencia",
+                    "importe",
+                    "efectivo",
+                    "tarjeta",
+                    "autorizacion",
+                    "cambio",
+                    "estado",
+                    "uuid",
+                ]
+            )
+            for p in rows:
+                w.writerow(
+                    [
+                        p.folio,
+                        p.paid_at.isoformat(),
+                        p.reference,
+                        p.amount,
+                        p.cash,
+                        p.card,
+                        p.card_authorization,
+                        p.change,
+                        "CANCELADO" if p.uuid in self.voided_uuids else "COBRADO",
+                        p.uuid,
+                    ]
+                )
+        return len(rows)
+
+    def _ask_export(self) -> None:
+        dialog = QFileDialog(self, "Exportar pagos de hoy", "pagos.csv", "CSV (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(
+            lambda name: self._ok(f"Exportados {self.export_csv(Path(name))} pagos a {name}.")
+        )
+        dialog.open()
+
+    def void_selected(self) -> None:
+        uuid = self.selected_uuid()
+        user = self.user
+        if uuid is None or user is None:
+            self.payments_error.setText("Seleccione el pago a cancelar.")
+            return
+        reason, approver, pin = (
+            self.void_reason.text(),
+            self.approver.text().strip(),
+            self.approver_pin.text(),
+        )
+        self.approver_pin.clear()
+        if not pin:
+            self.payments_error.setText("La cancelación requiere el NIP del gerente.")
+            return
+        self.payments_error.setText("")
+        self.runner.db(
+            lambda: self.terminal.void(
+                uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
+            ),
+            self._voided,
+            lambda exc: self.payments_error.setText(message_of(exc)),
+        )
+
+    def _voided(self, void: Any) -> None:
+        self.void_reason.clear()
+        self._ok("Pago cancelado; se enviará al instituto.")
+        self.voided.emit(void)
+
+    def reprint_selected(self) -> None:
+        uuid = self.selected_uuid()
+        user = self.user
+        approver, pin = self.approver.text().strip(), self.approver_pin.text()
+        self.approver_pin.clear()
+        if uuid is None or user is None:
+            self.payments_error.setText("Seleccione el pago a reimprimir.")
+            return
+        if not pin:
+            self.payments_error.setText("La reimpresión requiere el NIP del gerente.")
+            return
+
+        def job() -> Any:
+            who = self.terminal.verify_manager(approver, pin)
+            return self.terminal.receipt(uuid, reprint=True, user_id=who.id)
+
+        self.runner.db(
+            job,
+            lambda doc: self.runner.io(
+                lambda: self.terminal.print_document(doc),
+                lambda r: self._ok(getattr(r, "message", "Reimpreso.")),
+                self._fail,
+            ),
+            lambda exc: self.payments_error.setText(message_of(exc)),
+        )
+
+    # --- reports -------------------------------------------------------------------------
+
+    def report(self, kind: str) -> None:
+        user = self.user
+        if user is None:
+            return
+
+        def job() -> Any:
+            figures = (
+                self.terminal.close_day(closed_by=user.id)
+                if kind == "Z"
+                else self.terminal.day_figures()
+            )
+            return self.terminal.report_document(figures, kind=kind, manager=user.name)
+
+        self.runner.db(
+            job,
+            lambda doc: self.runner.io(
+                lambda: self.terminal.print_document(doc),
+                lambda r: self._ok(f"Reporte {kind}: {getattr(r, 'message', 'impreso')}"),
+                self._fail,
+            ),
+            self._fail,
+        )
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        self.status.stop()
+        super().closeEvent(event)
