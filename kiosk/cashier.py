@@ -27,7 +27,7 @@ from kiosk.ports import (
 from kiosk.references import InvalidReference, ReferenceRecord
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
-from kiosk.terminal_state import load_policy, terminal_id
+from kiosk.terminal_state import load_policy, store_id, terminal_id
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -36,20 +36,22 @@ def business_date(now: datetime) -> date:
     return now.astimezone(MEXICO_CITY).date()
 
 
-def payment_payload(p: Payment) -> dict[str, Any]:
-    """The body of ``POST /v1/payments`` (Idempotency-Key: the payment uuid)."""
+def payment_payload(p: Payment, *, store_id: str, cashier: str) -> dict[str, Any]:
+    """Central's ``PaymentIn``, exactly: the body of ``POST /v1/payments`` (Idempotency-Key:
+    the payment uuid), sent as written on every attempt.
+
+    Only central's fields: it ignores any others and stores nothing of them, and its replay
+    check hashes its own fields only. The uuid, folio, shift and card authorization stay in
+    the local payment row (the entry's ``subject`` is the uuid).
+    """
     return {
-        "uuid": p.uuid,
         "reference": p.reference,
+        "store_id": store_id,
         "amount": str(p.amount),
         "cash": str(p.cash),
         "card": str(p.card),
-        "card_authorization": p.card_authorization,
         "paid_at": p.paid_at.isoformat(),
-        "terminal_id": p.terminal_id,
-        "cashier_id": p.cashier_id,
-        "shift_id": p.shift_id,
-        "folio": p.folio,
+        "cashier": cashier,
     }
 
 
@@ -132,6 +134,13 @@ def take_payment(
                 "DIA_CERRADO",
                 "El día ya se cerró en esta caja (corte Z): no se reciben más pagos hoy.",
             )
+        store = store_id(uow)
+        if not store:
+            # Central refuses a body without its store: the money would be stuck in the queue.
+            raise Refused(
+                "CAJA_SIN_ALTA",
+                "Esta caja aún no está dada de alta ante el instituto: no puede cobrar.",
+            )
         shift = uow.shifts.open_shift()
         if shift is None:
             raise Refused("SIN_TURNO", "No hay turno abierto: un gerente debe abrir el turno.")
@@ -171,7 +180,7 @@ def take_payment(
                 path="/v1/payments",
                 idempotency_key=payment.uuid,
                 subject=payment.uuid,
-                payload=payment_payload(payment),
+                payload=payment_payload(payment, store_id=store, cashier=cashier.username),
                 created_at=now,
             )
         )

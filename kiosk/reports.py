@@ -25,7 +25,8 @@ from kiosk.ports import (
     UnitOfWork,
     system_clock,
 )
-from kiosk.terminal_state import terminal_id
+from kiosk.shifts import DAY_CLOSING, closing_body
+from kiosk.terminal_state import store_id, terminal_id
 
 ZERO = Decimal("0.00")
 
@@ -167,14 +168,22 @@ def close_day(uow: UnitOfWork, *, closed_by: int, clock: Clock = system_clock) -
         figures = replace(figures, closed_at=now)
         data = figures.to_json()
         uow.day_closes.add(DayClose(day, now, closed_by, data))
+        closing_uuid = str(uuid.uuid4())
         uow.outbox.add(
             NewOutboxEntry(
                 kind="day_close",
                 method="POST",
                 path="/v1/closings",
-                idempotency_key=str(uuid.uuid4()),
+                idempotency_key=closing_uuid,
                 subject=day.isoformat(),
-                payload={"kind": "day", **data},
+                payload=closing_body(
+                    closing_uuid=closing_uuid,
+                    store_id=store_id(uow),
+                    kind=DAY_CLOSING,
+                    business_date=day,
+                    closed_at=now,
+                    report=data,
+                ),
                 created_at=now,
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from kiosk.ports import (
     User,
     system_clock,
 )
-from kiosk.terminal_state import terminal_id
+from kiosk.terminal_state import store_id, terminal_id
 
 # Key → face value. The 20-peso bill and coin are both in circulation: keyed apart.
 DENOMINATIONS: dict[str, Decimal] = {
@@ -194,23 +195,61 @@ class ShiftClose:
         return "FALTANTE" if self.over_short < 0 else "CUADRA"
 
 
-def closing_payload(close: ShiftClose) -> dict[str, Any]:
-    """Body of ``POST /v1/closings`` for a shift close."""
-    s = close.shift
+SHIFT_CLOSING = "TURNO"
+DAY_CLOSING = "DIA"
+
+
+def closing_body(
+    *,
+    closing_uuid: str,
+    store_id: str,
+    kind: str,
+    business_date: date,
+    closed_at: datetime,
+    report: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Central's ``ClosingIn``, exactly: the body of ``POST /v1/closings`` for a shift close
+    (``TURNO``) or a day close (``DIA``). ``closing_uuid`` is also the entry's
+    Idempotency-Key; central checks a replay against this whole body, report included, so it
+    is fixed here, when the close happens."""
     return {
-        "kind": "shift",
+        "closing_uuid": closing_uuid,
+        "store_id": store_id,
+        "kind": kind,
+        "business_date": business_date.isoformat(),
+        "closed_at": closed_at.isoformat(),
+        "report": dict(report),
+    }
+
+
+def closing_payload(
+    close: ShiftClose, *, closing_uuid: str, store_id: str, cashier: str, closed_by: str
+) -> dict[str, Any]:
+    """The shift close for central; ``cashier``/``closed_by`` are usernames (local user ids
+    mean nothing there)."""
+    s = close.shift
+    if s.closed_at is None:
+        raise ValueError("closing_payload needs the closed shift")
+    report = {
         "terminal_id": s.terminal_id,
         "shift_id": s.id,
-        "cashier_id": s.cashier_id,
-        "business_date": s.business_date.isoformat(),
+        "cashier": cashier,
+        "closed_by": closed_by,
         "opened_at": s.opened_at.isoformat(),
-        "closed_at": s.closed_at.isoformat() if s.closed_at else None,
         "opening_float": str(s.opening_float),
         "expected_cash": str(close.expected_cash),
         "counted_cash": str(close.counted_cash),
         "over_short": str(close.over_short),
         "count": dict(close.count.pieces),
     }
+    return closing_body(
+        closing_uuid=closing_uuid,
+        store_id=store_id,
+        kind=SHIFT_CLOSING,
+        business_date=s.business_date,
+        closed_at=s.closed_at,
+        report=report,
+    )
 
 
 def close_shift(
@@ -252,14 +291,22 @@ def close_shift(
             over_short=over_short,
         )
         result = ShiftClose(closed, count, expected, total, over_short)
+        closing_uuid = str(uuid.uuid4())
+        payload = closing_payload(
+            result,
+            closing_uuid=closing_uuid,
+            store_id=store_id(uow),
+            cashier=_user(uow, shift.cashier_id).username,
+            closed_by=user.username,
+        )
         uow.outbox.add(
             NewOutboxEntry(
                 kind="shift_close",
                 method="POST",
                 path="/v1/closings",
-                idempotency_key=str(uuid.uuid4()),
+                idempotency_key=closing_uuid,
                 subject=str(closed.id),
-                payload=closing_payload(result),
+                payload=payload,
                 created_at=now,
             )
         )

@@ -18,6 +18,14 @@ def terminal_id(uow: UnitOfWork) -> str:
     return uow.meta.get(TERMINAL_ID_KEY) or ""
 
 
+def store_id(uow: UnitOfWork) -> str:
+    """Inside an open transaction: the store this terminal is enrolled in ("" before).
+
+    Read when a business event is queued and written into its outbox body, so a retry after
+    a re-enrollment still sends the body central first saw."""
+    return uow.meta.get(STORE_ID_KEY) or ""
+
+
 def set_identity(
     uow: UnitOfWork, *, terminal_id: str, store_id: str, actor: str, clock: Clock = system_clock
 ) -> None:

@@ -16,26 +16,25 @@ from kiosk.ports import (
     MANAGER,
     Clock,
     NewOutboxEntry,
-    Payment,
     Refused,
     UnitOfWork,
     Void,
     system_clock,
 )
+from kiosk.terminal_state import store_id
 from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
 
 MIN_REASON = 5
 
 
-def void_payload(payment: Payment, void: Void, manager: str) -> dict[str, Any]:
+def void_payload(void: Void, *, store_id: str, authorized_by: str) -> dict[str, Any]:
+    """Central's ``VoidIn``, exactly: the body of ``POST /v1/payments/{uuid}/void`` (the
+    payment is named by the path)."""
     return {
-        "uuid": payment.uuid,
-        "reference": payment.reference,
+        "store_id": store_id,
         "reason": void.reason,
         "voided_at": void.at.isoformat(),
-        "manager": manager,
-        "terminal_id": payment.terminal_id,
-        "folio": payment.folio,
+        "authorized_by": authorized_by,
     }
 
 
@@ -85,7 +84,7 @@ def void_payment(
                 path=f"/v1/payments/{payment_uuid}/void",
                 idempotency_key=f"void-{payment_uuid}",
                 subject=payment_uuid,
-                payload=void_payload(payment, void, approver.username),
+                payload=void_payload(void, store_id=store_id(uow), authorized_by=approver.username),
                 created_at=now,
             )
         )

@@ -1,8 +1,10 @@
 """The outbox sender: every payment, void and close reaches central, once.
 
 Entries are written by the kiosk services in the same transaction as what they report
-(``kiosk.ports.OutboxEntry``: method, path, Idempotency-Key and JSON body). This module only
-sends them and writes down what central said:
+(``kiosk.ports.OutboxEntry``: method, path, Idempotency-Key and JSON body). The body is
+central's request exactly as the service wrote it at the business event, so every attempt
+sends the same bytes (central answers a changed body under a used key with 422
+``LLAVE_REUTILIZADA``). This module only sends them and writes down what central said:
 
 * 201/200 → confirmed (200 is central replaying its original answer to a retry);
 * 409/422 → rejected with central's code and reason: money was collected and central will not
@@ -26,9 +28,7 @@ from typing import Any
 
 from kiosk import failpoints
 from kiosk.ports import PENDING, Clock, OutboxEntry, UnitOfWork
-from kiosk.terminal_state import STORE_ID_KEY
 from sync.client import AuthError, CentralClient, Offline, ProtocolError, Rejected, SyncError
-from sync.contract import central_body
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -118,7 +118,6 @@ class OutboxSender:
         """One short attempt right after the payment committed (from a worker thread)."""
         with self.uow_factory().reading() as uow:
             entry = uow.outbox.get(entry_id)
-            store_id = uow.meta.get(STORE_ID_KEY) or ""
             waits = (
                 entry is not None
                 and entry.kind != "payment"
@@ -127,7 +126,7 @@ class OutboxSender:
         if entry is None or entry.status != PENDING or waits or not self._claim([entry]):
             return Outcome(entry_id, SKIPPED_OUTCOME)
         try:
-            outcome = self._send(entry, store_id, timeout=self.send_now_timeout)
+            outcome = self._send(entry, timeout=self.send_now_timeout)
             self._record([(entry, outcome)])
         finally:
             self._release([entry])
@@ -168,7 +167,6 @@ class OutboxSender:
                     due = uow.outbox.pending(
                         limit=window, now=None if ignore_backoff else self.clock()
                     )
-                    store_id = uow.meta.get(STORE_ID_KEY) or ""
                 ignore_backoff = False  # only the first window: a failure now backs off again
                 claimed = self._claim(due)
                 if not claimed:
@@ -183,7 +181,7 @@ class OutboxSender:
                         stopped = True
                         break
                     try:
-                        outcomes = self._send_batch(chunk, store_id)
+                        outcomes = self._send_batch(chunk)
                     except BaseException:
                         self._release(claimed[start:])
                         raise
@@ -244,9 +242,7 @@ class OutboxSender:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="outbox")
             return self._pool
 
-    def _send_batch(
-        self, entries: list[OutboxEntry], store_id: str
-    ) -> list[tuple[OutboxEntry, Outcome]]:
+    def _send_batch(self, entries: list[OutboxEntry]) -> list[tuple[OutboxEntry, Outcome]]:
         # Entries about the same subject (a payment and its void) go in order, in one chain;
         # different subjects go in parallel.
         chains: dict[str, list[OutboxEntry]] = {}
@@ -261,7 +257,7 @@ class OutboxSender:
                 if stop:
                     done.append((e, Outcome(e.id, DEFERRED_OUTCOME)))
                     continue
-                outcome = self._send(e, store_id)
+                outcome = self._send(e)
                 done.append((e, outcome))
                 stop = e.kind == "payment" and outcome.outcome != CONFIRMED_OUTCOME
             return done
@@ -283,12 +279,12 @@ class OutboxSender:
         with self.uow_factory().reading() as uow:
             return {s for s in others if uow.outbox.status_of("payment", s) == PENDING}
 
-    def _send(self, entry: OutboxEntry, store_id: str, timeout: float | None = None) -> Outcome:
+    def _send(self, entry: OutboxEntry, timeout: float | None = None) -> Outcome:
         try:
             r = self.client.request(
                 entry.method,
                 entry.path,
-                json=central_body(entry, store_id),
+                json=dict(entry.payload),
                 idempotency_key=entry.idempotency_key,
                 timeout=timeout,
             )

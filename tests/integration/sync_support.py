@@ -239,7 +239,9 @@ def bulk_backlog(terminal: Terminal, references: list[str], amount: Decimal) -> 
                     path="/v1/payments",
                     idempotency_key=p.uuid,
                     subject=p.uuid,
-                    payload=cashier.payment_payload(p),
+                    payload=cashier.payment_payload(
+                        p, store_id=terminal_state.store_id(uow), cashier="cajero"
+                    ),
                     created_at=now,
                 )
             )

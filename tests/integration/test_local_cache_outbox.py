@@ -126,7 +126,8 @@ def test_a_rejected_entry_is_kept_for_the_manager_and_never_dropped(uow, paid):
     with uow.reading():
         [rejected] = uow.outbox.rejected()
         assert rejected.rejection_code == "PAGADA"
-        assert rejected.payload["uuid"] == payments[0].uuid
+        assert rejected.subject == payments[0].uuid
+        assert rejected.payload["reference"] == payments[0].reference
         assert uow.outbox.counts().rejected == 1
         assert payments[0].uuid in uow.outbox.unconfirmed_subjects("payment")
 

@@ -112,7 +112,13 @@ def test_the_close_records_a_shortage_as_counted_never_adjusted(uow, seeded, clo
         entry = [e for e in uow.outbox.pending() if e.kind == "shift_close"][0]
     assert shift.counted_cash == D("1039.50") and shift.over_short == D("-0.50")
     assert stored_count.pieces["b20"] == 1 and "m20" not in stored_count.pieces
-    assert entry.path == "/v1/closings" and entry.payload["over_short"] == "-0.50"
+    assert entry.path == "/v1/closings" and entry.payload["kind"] == "TURNO"
+    assert entry.payload["closing_uuid"] == entry.idempotency_key
+    assert entry.payload["store_id"] == "F-01" and entry.payload["business_date"] == "2025-03-11"
+    assert entry.payload["closed_at"] == clock().isoformat()
+    report = entry.payload["report"]
+    assert report["over_short"] == "-0.50" and report["cashier"] == "cajero"
+    assert report["count"]["b20"] == 1 and report["shift_id"] == close.shift.id
 
 
 def test_the_twenty_peso_bill_and_coin_are_counted_apart(uow, seeded, clock):
@@ -166,7 +172,13 @@ def test_a_void_makes_the_referencia_payable_again_and_queues_it(uow, seeded, cl
         uow.commit()
     with uow.reading():
         entry = [e for e in uow.outbox.pending(limit=10) if e.kind == "void"][0]
-    assert entry.path == f"/v1/payments/{p.uuid}/void" and entry.payload["reason"] == v.reason
+    assert entry.path == f"/v1/payments/{p.uuid}/void"
+    assert entry.payload == {
+        "store_id": "F-01",
+        "reason": v.reason,
+        "voided_at": v.at.isoformat(),
+        "authorized_by": "gerente",
+    }
     again = pay(uow, seeded, clock, 0)
     assert again.uuid != p.uuid
     assert shifts.shift_status(uow, blind=False).expected_cash == D("1040.00")
@@ -266,7 +278,13 @@ def test_the_day_close_freezes_the_z_figures_and_queues_them(uow, seeded, clock)
         stored = uow.day_closes.get(z.business_date)
         entry = [e for e in uow.outbox.pending() if e.kind == "day_close"][0]
     assert stored.figures["total"] == "540.00"
-    assert entry.payload["kind"] == "day" and entry.payload["over_short"] == "-20.00"
+    assert entry.payload["kind"] == "DIA" and entry.payload["closing_uuid"] == entry.idempotency_key
+    assert (
+        entry.payload["store_id"] == "F-01"
+        and entry.payload["closed_at"] == z.closed_at.isoformat()
+    )
+    assert entry.payload["business_date"] == z.business_date.isoformat()
+    assert entry.payload["report"] == stored.figures and stored.figures["over_short"] == "-20.00"
     with pytest.raises(Refused) as exc:
         reports.close_day(uow, closed_by=seeded.manager_id, clock=clock)
     assert exc.value.code == "DIA_CERRADO"

@@ -84,10 +84,16 @@ def test_a_payment_writes_the_row_the_cache_mark_and_the_outbox_entry(db, uow, s
         [entry] = uow.outbox.pending()
         assert uow.audit.last().action == "PAGO"
     assert entry.idempotency_key == p.uuid and entry.path == "/v1/payments"
-    assert entry.payload["amount"] == "540.00" and entry.payload["cash"] == "300.00"
-    assert entry.payload["card"] == "240.00" and entry.payload["card_authorization"] == "A1B2C3"
-    assert entry.payload["paid_at"] == "2025-03-11T10:30:00-06:00"
-    assert entry.payload["terminal_id"] == "T-0001" and entry.payload["folio"] == 1
+    # Central's PaymentIn as it is, written now: the store and the cashier's username included.
+    assert entry.payload == {
+        "reference": p.reference,
+        "store_id": "F-01",
+        "amount": "540.00",
+        "cash": "300.00",
+        "card": "240.00",
+        "paid_at": "2025-03-11T10:30:00-06:00",
+        "cashier": "cajero",
+    }
 
 
 def test_folios_run_in_sequence_per_terminal(uow, seeded, clock):
@@ -297,3 +303,16 @@ def test_a_full_disk_refuses_the_payment_and_leaves_nothing_half_written(tmp_pat
         assert full.integrity_check() == "ok"
     finally:
         full.close()
+
+
+def test_a_terminal_not_yet_enrolled_refuses_payments_and_writes_nothing(db, uow, seeded, clock):
+    # Central refuses a payment without a store: it would sit in the queue for ever.
+    with uow:
+        uow.meta.set("store_id", "")
+        uow.commit()
+    before = raw_counts(db.path)
+    with pytest.raises(Refused) as err:
+        pay(uow, seeded, clock)
+    assert err.value.code == "CAJA_SIN_ALTA"
+    assert "dada de alta" in err.value.message
+    assert raw_counts(db.path) == before

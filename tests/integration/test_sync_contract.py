@@ -1,22 +1,24 @@
-"""The sender's contract with central: what the kiosk services queue vs. what central accepts.
+"""The sender's contract with central: what the kiosk services queue is central's request body.
 
-The first tests document the mismatch (the payloads as the kiosk services write them are
-refused by central's request validation); the last ones show that ``sync.contract`` turns
-each of them into a body central applies.
+Every kind of entry the services write (payment, void, shift close, day close) is sent as it
+sits in the outbox, with no translation, to the real central on loopback: central applies it
+(201) and answers the same body again as a replay (200), never as a reused key.
 """
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from kiosk import reports, shifts, voids
+from central import schemas
+from kiosk import reports, shifts, terminal_state, voids
 from local_db.testing import FAST_HASHER, MANAGER_PIN
-from sync.client import ProtocolError
-from sync.contract import central_body
+from sync.outbox import OutboxSender
 from sync.refresher import CacheRefresher
 from tests.integration.sync_support import (
     business_clock,
@@ -29,6 +31,14 @@ from tests.integration.sync_support import (
 
 pytestmark = pytest.mark.timeout(120)
 
+# What central reads each entry kind's body as (central/app.py).
+_SCHEMA: dict[str, type[BaseModel]] = {
+    "payment": schemas.PaymentIn,
+    "void": schemas.VoidIn,
+    "shift_close": schemas.ClosingIn,
+    "day_close": schemas.ClosingIn,
+}
+
 
 @pytest.fixture
 def clock():
@@ -37,7 +47,8 @@ def clock():
 
 @pytest.fixture
 def rig(tmp_path: Path, clock):
-    """A caja with one payment, its void, its shift close and its day close all queued."""
+    """A caja with two payments, a void of the second, its shift close and its day close,
+    all queued by the kiosk services and none sent yet."""
     with central_on_loopback(clock) as central:
         caja = make_terminal(tmp_path / "caja.sqlite", clock, terminal_entry(central))
         refs = seed_references(central.db_url, 2, clock())
@@ -57,83 +68,85 @@ def rig(tmp_path: Path, clock):
         )
         shifts.close_shift(caja.uow(), pieces={"b100": 6}, closed_by=caja.manager_id, clock=clock)
         reports.close_day(caja.uow(), closed_by=caja.manager_id, clock=clock)
-        with caja.uow().reading() as uow:
-            entries = {e.kind: e for e in uow.outbox.pending(limit=100)}
-        yield central, caja, client, entries, (kept, voided)
+        yield central, caja, client, (kept, voided)
         client.close()
         caja.close()
 
 
-def test_the_queued_payloads_as_written_are_refused_by_central_validation(rig):
-    central, caja, client, entries, _ = rig
-    assert set(entries) == {"payment", "shift_close", "day_close"}  # the void waits its turn
-    for kind in ("payment", "shift_close", "day_close"):
-        e = entries[kind]
-        with pytest.raises(ProtocolError) as refused:
-            client.request(
-                e.method, e.path, json=dict(e.payload), idempotency_key=e.idempotency_key
-            )
-        assert refused.value.status == 422
-        assert refused.value.body["code"] == "SOLICITUD_INVALIDA"
-        missing = {tuple(d["loc"]) for d in refused.value.body["detail"] if d["type"] == "missing"}
-        assert ("body", "store_id") in missing
-    assert central_payments(central.db_url) == {}
-
-
-def test_the_closings_as_written_miss_their_uuid_and_use_another_kind_vocabulary(rig):
-    _, _, client, entries, _ = rig
-    for kind, word in (("shift_close", "shift"), ("day_close", "day")):
-        e = entries[kind]
-        assert e.payload["kind"] == word
-        with pytest.raises(ProtocolError) as refused:
-            client.request(e.method, e.path, json=dict(e.payload))
-        problems = {d["loc"][-1]: d["type"] for d in refused.value.body["detail"]}
-        assert problems["closing_uuid"] == "missing"
-        assert problems["kind"] == "literal_error"
-
-
-def test_the_void_as_written_names_the_manager_where_central_expects_authorized_by(rig):
-    _, caja, _, _, (_, voided) = rig
+def _queued(caja):
+    """Every outbox entry, oldest first (``pending()`` holds a void back behind its payment)."""
     with caja.uow().reading() as uow:
-        [void] = [e for e in _every(uow) if e.kind == "void"]
-    assert void.subject == voided.uuid
-    assert "manager" in void.payload and "authorized_by" not in void.payload
-    assert "store_id" not in void.payload
-    body = central_body(void, caja.store_id)
-    assert body["authorized_by"] == "gerente" and body["store_id"] == caja.store_id
+        ids = uow.execute(text("SELECT id FROM outbox ORDER BY id")).scalars().all()
+        return [uow.outbox.get(i) for i in ids]
 
 
-def _every(uow):
-    ids = uow.execute(text("SELECT id FROM outbox ORDER BY id")).scalars().all()
-    return [uow.outbox.get(i) for i in ids]
+def test_every_kind_the_services_queue_is_queued_once_each(rig):
+    _, caja, _, (kept, voided) = rig
+    assert [(e.kind, e.subject) for e in _queued(caja)] == [
+        ("payment", kept.uuid),
+        ("payment", voided.uuid),
+        ("void", voided.uuid),
+        ("shift_close", "1"),
+        ("day_close", "2025-03-11"),
+    ]
 
 
-def test_every_mapped_request_is_applied_by_central(rig):
-    central, caja, client, entries, (kept, voided) = rig
-    answers = {}
-    with caja.uow().reading() as uow:
-        every = _every(uow)
-    for e in every:  # oldest first: the payments, then the void, then the closes
-        r = client.request(
-            e.method, e.path, json=central_body(e, caja.store_id), idempotency_key=e.idempotency_key
+def test_every_queued_body_names_only_fields_central_reads(rig):
+    # Central ignores unknown fields silently: a misspelt one would be lost, not refused.
+    _, caja, _, _ = rig
+    for e in _queued(caja):
+        schema = _SCHEMA[e.kind]
+        assert set(e.payload) <= set(schema.model_fields), (e.kind, e.payload)
+        schema.model_validate(e.payload)
+        assert e.payload["store_id"] == caja.store_id
+
+
+def test_the_closings_are_keyed_by_their_own_closing_uuid(rig):
+    _, caja, _, _ = rig
+    closings = [e for e in _queued(caja) if e.path == "/v1/closings"]
+    assert [e.payload["kind"] for e in closings] == ["TURNO", "DIA"]
+    assert all(e.payload["closing_uuid"] == e.idempotency_key for e in closings)
+    assert closings[0].payload["report"]["cashier"] == "cajero"
+    assert closings[1].payload["report"]["payments"] == 1  # the voided one does not count
+
+
+def test_every_entry_as_queued_is_applied_then_replayed_by_central(rig):
+    central, caja, client, (kept, voided) = rig
+    for e in _queued(caja):  # oldest first: the payments, then the void, then the closes
+        first = client.request(
+            e.method, e.path, json=dict(e.payload), idempotency_key=e.idempotency_key
         )
-        answers[(e.kind, e.subject)] = r.status
-    assert set(answers.values()) == {201}
-    assert len(answers) == 5
+        again = client.request(
+            e.method, e.path, json=dict(e.payload), idempotency_key=e.idempotency_key
+        )
+        assert (first.status, again.status) == (201, 200), e.kind
+        assert again.body == first.body
     assert central_payments(central.db_url) == {
         kept.uuid: (kept.reference, "APLICADO"),
         voided.uuid: (voided.reference, "ANULADO"),
     }
+    assert (first.body["kind"], first.body["store_id"]) == ("DIA", caja.store_id)
 
 
-def test_the_mapping_is_deterministic_so_a_retry_is_a_replay(rig):
-    _, caja, client, entries, _ = rig
-    e = entries["payment"]
-    first = client.request(
-        e.method, e.path, json=central_body(e, caja.store_id), idempotency_key=e.idempotency_key
+def test_the_sender_sends_what_was_queued_even_after_the_identity_changed(rig, clock):
+    # The store is fixed when the business event happens: a later change of the terminal's
+    # identity must not change a queued body (central would answer a retry with
+    # LLAVE_REUTILIZADA, or refuse another store's id with TIENDA_AJENA).
+    central, caja, client, (kept, voided) = rig
+    before = [dict(e.payload) for e in _queued(caja)]
+    terminal_state.set_identity(
+        caja.uow(), terminal_id="999", store_id="OTRA", actor="gerente", clock=clock
     )
-    again = client.request(
-        e.method, e.path, json=central_body(e, caja.store_id), idempotency_key=e.idempotency_key
-    )
-    assert (first.status, again.status) == (201, 200)
-    assert again.body == first.body
+    sender = OutboxSender(caja.uow, client, clock, random.Random(3))
+    try:
+        result = sender.drain(ignore_backoff=True)
+    finally:
+        sender.close()
+    assert (result.confirmed, result.rejected, result.pending) == (5, 0, 0)
+    after = _queued(caja)
+    assert [e.payload for e in after] == before
+    assert all(e.response and e.response["store_id"] == caja.store_id for e in after)
+    assert central_payments(central.db_url) == {
+        kept.uuid: (kept.reference, "APLICADO"),
+        voided.uuid: (voided.reference, "ANULADO"),
+    }
