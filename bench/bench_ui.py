@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 SCANS = 200
 
 COLD_START = r"""
-import time, sys, tempfile
+import time, sys
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 from kiosk.app import build
@@ -36,33 +36,59 @@ from ui.cashier import CashierWindow
 from PySide6.QtCore import QEventLoop
 app = application()
 _LOOP = QEventLoop()
-data = tempfile.mkdtemp()
-settings = Settings().with_values({"data_dir": data, "central_url": "http://127.0.0.1:9",
+settings = Settings().with_values({"data_dir": sys.argv[2], "central_url": "http://127.0.0.1:9",
                                    "printer_kind": "file"})
-terminal = build(settings)
+# As `isseg-farmacia caja` does: nothing opened before the window shows.
+terminal = build(settings, defer=True)
 runner = TaskRunner()
 w = CashierWindow(terminal, runner)
+booted = []
+w.booted.connect(booted.append)
 w.show()
 while not (w.isVisible() and w.login.username.hasFocus()):
     _LOOP.processEvents()
 w.repaint()
-print(f"{time.perf_counter() - t0:.3f}")
+shown, shown_at = time.perf_counter() - t0, time.time()
+while not booted:  # idle as app.exec() would be: a busy loop would starve the worker
+    _LOOP.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+ready_at = time.time()
+print(f"{shown:.3f} {shown_at:.6f} {ready_at:.6f}")
 runner.shutdown(); terminal.close()
 """
 
 
-def cold_start() -> tuple[float, float]:
-    """(seconds from process start, of which interpreter + imports before ours)."""
-    started = time.perf_counter()
+def prepare_database() -> Path:
+    """A till that has run before: its database exists, with a manager."""
+    from kiosk import users
+    from kiosk.app import build
+    from kiosk.settings import Settings
+
+    data = Path(tempfile.mkdtemp())
+    t = build(
+        Settings().with_values(
+            {"data_dir": str(data), "central_url": "http://127.0.0.1:9", "printer_kind": "file"}
+        ),
+        start_sync=False,
+    )
+    hasher = users.PinHasher(time_cost=1, memory_cost=8, parallelism=1)
+    users.create_first_manager(t.uow, username="gerente", name="G", pin="2580", hasher=hasher)
+    t.close()
+    return data
+
+
+def cold_start(data: Path) -> tuple[float, float, float]:
+    """Seconds from launching the process to the login painted and focused, of which inside
+    Python (after the interpreter started), and to the database open (login would answer)."""
+    launched = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", COLD_START, str(ROOT)],
+        [sys.executable, "-c", COLD_START, str(ROOT), str(data)],
         capture_output=True,
         text=True,
         check=True,
         env=dict(os.environ),
     )
-    total = time.perf_counter() - started
-    return total, float(out.stdout.strip().splitlines()[-1])
+    inside, shown_at, ready_at = map(float, out.stdout.strip().splitlines()[-1].split())
+    return shown_at - launched, inside, ready_at - launched
 
 
 def scan_latency() -> list[float]:
@@ -161,11 +187,14 @@ def main() -> int:
         f"escaneo → veredicto pintado ({SCANS} escaneos): p50 {p50:.1f} ms, "
         f"p95 {p95:.1f} ms (meta ≤ 100 ms) {'OK' if p95 <= 100 else 'NO CUMPLE'}"
     )
-    total, inside = cold_start()
+    data = prepare_database()
+    runs = sorted(cold_start(data) for _ in range(3))
+    total, inside, ready = runs[1]  # the median run
     print(
-        f"arranque en frío hasta ventana de caja usable: {total:.2f} s "
+        f"arranque en frío hasta ventana de caja usable (mediana de 3): {total:.2f} s "
         f"(dentro de Python {inside:.2f} s) (meta ≤ 2 s) {'OK' if total <= 2 else 'NO CUMPLE'}"
     )
+    print(f"  base de datos abierta y acceso listo (en segundo plano): {ready:.2f} s")
     return 0
 
 

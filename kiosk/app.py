@@ -138,6 +138,22 @@ class Terminal:
         with self.uow.reading() as uow:
             return [u for u in uow.users.all() if u.active]
 
+    def create_user(
+        self, *, manager: str, manager_pin: str, username: str, name: str, role: str, pin: str
+    ) -> User:
+        """A new cashier or manager, approved with a manager's PIN."""
+        return users.create_user(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            name=name,
+            role=role,
+            pin=pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
     def cashiers(self) -> list[User]:
         """Who can be given a shift: active people who are not managers."""
         return [u for u in self.people() if u.role != MANAGER]

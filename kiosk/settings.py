@@ -46,7 +46,7 @@ class Settings:
     paper_width_mm: int = 80
     printer_timeout_seconds: float = 5.0
     # Screens.
-    cashier_idle_lock_minutes: int = 5
+    cashier_idle_lock_minutes: float = 5.0  # fractions allowed (a test locks in seconds)
     kiosk_idle_seconds: int = 60
     kiosk_idle_warning_seconds: int = 15
     # Store and terminal identity shown on tickets.

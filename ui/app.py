@@ -37,6 +37,9 @@ def run(terminal: Terminal, factory: WindowFactory, *, full_screen: bool = False
         window.showFullScreen()
     else:
         window.show()
+    # The database and the link to central open on the database thread once the window is
+    # up (a window may already have asked; start() runs once).
+    runner.db(terminal.start, None, lambda exc: log.error("no se pudo abrir la caja", exc_info=exc))
     try:
         return int(app.exec())
     finally:
@@ -67,7 +70,7 @@ def _start(
     settings = settings_module.load(env)
     application()
     try:
-        return args, build(settings)
+        return args, build(settings, defer=True)
     except Exception as exc:  # the person at the screen needs a reason, not a traceback
         log.exception("no se pudo iniciar")
         QMessageBox.critical(None, "Caja ISSEG", f"No se pudo iniciar la caja:\n\n{exc}")

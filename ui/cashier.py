@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 from kiosk import money
 from kiosk.app import Terminal
 from kiosk.ports import Payment, Shift, User
-from kiosk.shifts import ShiftClose, ShiftStatus
 from kiosk.rules import Policy, Verdict
+from kiosk.shifts import ShiftClose, ShiftStatus
 from ui.common import (
     AMBER_BG,
     BLUE,
@@ -54,7 +54,7 @@ from ui.common import (
     pesos,
     title,
 )
-from ui.count import CountPanel, result_summary
+from ui.count import CountPanel
 from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
@@ -861,9 +861,7 @@ class CashierWindow(QMainWindow):
         self.retry_prints.setToolTip(receipts_waiting(waiting) if waiting else "")
         if waiting and "Imprimiendo los comprobantes" in self.notice.text():
             self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
-            self.notice.setText(
-                f"La impresora sigue sin responder: {receipts_waiting(waiting)}."
-            )
+            self.notice.setText(f"La impresora sigue sin responder: {receipts_waiting(waiting)}.")
 
     def reset_for_next(self) -> None:
         self.verdict = None

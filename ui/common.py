@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from kiosk import money
 
@@ -24,6 +31,8 @@ QMainWindow, QDialog {{ background: #f6f7f9; }}
 QLineEdit {{ font-size: 22px; padding: 8px 10px; border: 2px solid #b8c0cc;
              border-radius: 6px; background: white; }}
 QLineEdit:focus {{ border-color: {BLUE}; }}
+QAbstractSpinBox {{ font-size: 20px; }}
+QAbstractSpinBox QLineEdit {{ padding: 0px; border: none; }}
 QLineEdit#scan {{ font-size: 30px; font-family: monospace; letter-spacing: 2px; }}
 QPushButton {{ font-size: 17px; padding: 8px 16px; border-radius: 6px; background: #e8eaed;
                border: 1px solid #c4c8cf; }}
@@ -54,6 +63,8 @@ def fit_fields(root: QWidget) -> None:
     """Give every line edit the height its styled font needs (Qt sizes them for the default
     font otherwise, and large type gets clipped)."""
     for edit in root.findChildren(QLineEdit):
+        if isinstance(edit.parentWidget(), QAbstractSpinBox):
+            continue  # a spin box sizes its own line edit
         edit.ensurePolished()
         edit.setMinimumHeight(edit.fontMetrics().height() + 22)
 

@@ -73,7 +73,6 @@ class CountPanel(QWidget):
                 spin.setRange(0, 100000)
                 spin.setMinimumHeight(36)
                 spin.setMinimumWidth(110)
-                spin.setStyleSheet("font-size: 18px;")
                 spin.valueChanged.connect(self._update)
                 grid.addWidget(QLabel(DENOMINATION_LABELS[key]), row, column * 2)
                 grid.addWidget(spin, row, column * 2 + 1)
@@ -85,12 +84,12 @@ class CountPanel(QWidget):
         self.difference = big("", 26)
         for w in (self.total, self.expected_label, self.difference):
             layout.addWidget(w)
-        row = QHBoxLayout()
+        buttons = QHBoxLayout()
         self.close_button = QPushButton("Registrar conteo y cerrar turno")
         self.close_button.setObjectName("danger")
-        row.addWidget(self.close_button)
-        row.addStretch(1)
-        layout.addLayout(row)
+        buttons.addWidget(self.close_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         self.error = error_label()
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -113,6 +112,7 @@ class CountPanel(QWidget):
             spin.setEnabled(status is not None)
             spin.blockSignals(False)
         self.close_button.setEnabled(status is not None)
+        self.close_button.setVisible(True)
         self.error.clear()
         self._update()
 
@@ -144,6 +144,7 @@ class CountPanel(QWidget):
 
     def _closed(self, result: ShiftClose) -> None:
         self.result = result
+        self.close_button.setVisible(False)
         for spin in self.spins.values():
             spin.setEnabled(False)
         self.total.setText(f"Contado: {pesos(result.counted_cash)}")
@@ -166,4 +167,3 @@ def result_summary(result: Any) -> str:
         f"Turno {result.shift.id} cerrado. Esperado {pesos(result.expected_cash)}, "
         f"contado {pesos(result.counted_cash)}: {text}."
     )
-

@@ -37,6 +37,7 @@ from ui.common import (
     AMBER_BG,
     BLUE,
     GREEN,
+    GREY,
     RED,
     big,
     ensure_style,
@@ -761,13 +762,15 @@ class SummaryPage(Page):
         super().__init__("Revisa tu ficha antes de imprimirla")
         self.window_ = window
         self.detail = big("", 28, bold=False)
-        self.amount = big("", 56, color=GREEN)
+        self.amount = big("", 64, color=GREEN)
+        # Con letra: legible, but the figure above is what the eye looks for.
+        self.words = big("", 22, bold=False, color=GREY)
         self.warning_box = big("", 24, color=AMBER)
         self.warning_box.setStyleSheet(
             f"font-size: 24px; font-weight: bold; color: {AMBER}; background: {AMBER_BG};"
             " padding: 12px; border-radius: 8px;"
         )
-        for w in (self.detail, self.amount, self.warning_box, self.error):
+        for w in (self.detail, self.amount, self.words, self.warning_box, self.error):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         row = QHBoxLayout()
@@ -782,6 +785,7 @@ class SummaryPage(Page):
     def clear(self) -> None:
         self.detail.clear()
         self.amount.clear()
+        self.words.clear()
         self.warning_box.clear()
         self.warning_box.hide()
         self.show_error("")
@@ -790,10 +794,11 @@ class SummaryPage(Page):
         loan = choice.loan or {}
         lines = [f"Préstamo {loan.get('loan_id', '')}", KINDS.get(choice.kind, choice.kind)]
         if choice.quincenas:
-            lines.append("Quincenas " + ", ".join(str(n) for n in choice.quincenas))
+            word = "Quincena" if len(choice.quincenas) == 1 else "Quincenas"
+            lines.append(f"{word} " + ", ".join(str(n) for n in choice.quincenas))
         self.detail.setText(" · ".join(lines))
-        self.amount.setText(f"{pesos(choice.amount)}\n{money.in_words(choice.amount)}")
-        self.amount.setStyleSheet(f"font-size: 48px; font-weight: bold; color: {GREEN};")
+        self.amount.setText(pesos(choice.amount))
+        self.words.setText(f"Importe con letra: {money.in_words(choice.amount)}")
         self.warning_box.setText("⚠ " + "\n⚠ ".join(warnings) if warnings else "")
         self.warning_box.setVisible(bool(warnings))
         self.show_error("")

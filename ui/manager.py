@@ -8,19 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -32,7 +29,6 @@ from PySide6.QtWidgets import (
 from kiosk import money
 from kiosk.app import Terminal
 from kiosk.ports import Payment, User
-from kiosk.shifts import DENOMINATION_LABELS, DENOMINATIONS
 from ui.common import (
     BLUE,
     GREEN,
@@ -45,8 +41,10 @@ from ui.common import (
     message_of,
     pesos,
 )
+from ui.count import CountPanel, result_summary
+from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
-from ui.status import StatusBar
+from ui.status import PrintRetry, StatusBar
 from ui.tasks import TaskRunner
 
 
@@ -106,6 +104,9 @@ class ManagerWindow(QMainWindow):
     shift_closed = Signal(object)  # ShiftClose
     voided = Signal(object)
     failed = Signal(str)
+    booted = Signal(bool)  # database open; True on first run
+    report_printed = Signal(object, object)  # ReportData, what the print service answered
+    user_created = Signal(object)  # User
 
     def __init__(
         self,
@@ -114,6 +115,7 @@ class ManagerWindow(QMainWindow):
         *,
         login_note: str = "",
         status_poll_ms: int = 1000,
+        print_retry_ms: int = 15000,
     ) -> None:
         ensure_style()
         super().__init__()
@@ -137,9 +139,13 @@ class ManagerWindow(QMainWindow):
         self.tabs.addTab(self._alerts_tab(), "Alertas")
         self.chart = DayChart()
         self.tabs.addTab(self.chart, "El día")
+        self.tabs.addTab(self._users_tab(), "Usuarios")
+        self.first_run = FirstManagerPanel(terminal, runner)
         self.pages.addWidget(self.login)
+        self.pages.addWidget(self.first_run)
         self.pages.addWidget(self.main)
         self.status = StatusBar(terminal, runner, poll_ms=status_poll_ms)
+        self.print_retry = PrintRetry(terminal, runner, self.status, print_retry_ms, self)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -147,9 +153,26 @@ class ManagerWindow(QMainWindow):
         layout.addWidget(self.status)
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
+        self.first_run.created.connect(self._logged_in)
         self.resize(1200, 820)
         fit_fields(self)
         self.login.reset()
+        QTimer.singleShot(0, self._boot)
+
+    def _boot(self) -> None:
+        t = self.terminal
+
+        def open_and_ask() -> bool:
+            t.start()
+            return t.needs_first_manager()
+
+        self.runner.db(open_and_ask, self._booted, self._fail)
+
+    def _booted(self, first_run: bool) -> None:
+        if first_run:
+            self.pages.setCurrentWidget(self.first_run)
+            self.first_run.reset()
+        self.booted.emit(first_run)
 
     # --- tabs ----------------------------------------------------------------------------
 
@@ -177,32 +200,12 @@ class ManagerWindow(QMainWindow):
         drop_form.addRow("", self.drop_button)
         left.addLayout(drop_form)
         left.addStretch(1)
-        right = QVBoxLayout()
-        outer.addLayout(right, 1)
-        right.addWidget(big("Corte: cuente el cajón por denominación", 20))
-        grid = QGridLayout()
-        self.count_spins: dict[str, QSpinBox] = {}
-        for i, key in enumerate(DENOMINATIONS):
-            spin = QSpinBox()
-            spin.setRange(0, 100000)
-            spin.setMinimumHeight(34)
-            spin.valueChanged.connect(self._update_count)
-            grid.addWidget(QLabel(DENOMINATION_LABELS[key]), i // 2, (i % 2) * 2)
-            grid.addWidget(spin, i // 2, (i % 2) * 2 + 1)
-            self.count_spins[key] = spin
-        right.addLayout(grid)
-        self.count_total = big("Contado: $0.00", 24)
-        self.count_expected = big("", 20, bold=False)
-        self.count_difference = big("", 26)
-        for w in (self.count_total, self.count_expected, self.count_difference):
-            right.addWidget(w)
-        self.close_button = QPushButton("Cerrar turno con este conteo")
-        self.close_button.setObjectName("danger")
-        right.addWidget(self.close_button)
+        self.count = CountPanel(self.terminal, self.runner)
+        outer.addWidget(self.count, 1)
+        self.count.closed.connect(self._closed)
+        self.count.failed.connect(self._fail)
         self.open_button.clicked.connect(self.open_shift)
         self.drop_button.clicked.connect(self.record_drop)
-        self.close_button.clicked.connect(self.close_shift)
-        self.expected: Decimal | None = None
         return tab
 
     def _payments_tab(self) -> QWidget:
@@ -302,6 +305,81 @@ class ManagerWindow(QMainWindow):
         layout.addWidget(self.alerts, 1)
         return tab
 
+    def _users_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(
+            hint("Dé de alta a los cajeros (o a otro gerente). Se pide su propio NIP.")
+        )
+        form = QFormLayout()
+        self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText("nombre completo")
+        self.new_username = QLineEdit()
+        self.new_username.setPlaceholderText("usuario, por ejemplo acruz")
+        self.new_role = QComboBox()
+        self.new_role.addItem("Cajero", "cajero")
+        self.new_role.addItem("Gerente", "gerente")
+        self.new_pin = QLineEdit()
+        self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_pin.setPlaceholderText("NIP del nuevo usuario (4 a 8 dígitos)")
+        self.users_manager_pin = QLineEdit()
+        self.users_manager_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.users_manager_pin.setPlaceholderText("su NIP de gerente")
+        form.addRow("Nombre", self.new_name)
+        form.addRow("Usuario", self.new_username)
+        form.addRow("Puesto", self.new_role)
+        form.addRow("NIP", self.new_pin)
+        form.addRow("Autoriza (su NIP)", self.users_manager_pin)
+        box = QWidget()
+        box.setMaximumWidth(640)
+        box.setLayout(form)
+        layout.addWidget(box)
+        self.create_user_button = QPushButton("Dar de alta")
+        self.create_user_button.setObjectName("primary")
+        row = QHBoxLayout()
+        row.addWidget(self.create_user_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.users_error = error_label()
+        layout.addWidget(self.users_error)
+        self.users_list = big("", 16, bold=False)
+        layout.addWidget(self.users_list)
+        layout.addStretch(1)
+        self.create_user_button.clicked.connect(self.create_user)
+        return tab
+
+    def create_user(self) -> None:
+        user = self.user
+        if user is None:
+            return
+        name, username = self.new_name.text().strip(), self.new_username.text().strip()
+        role, pin = str(self.new_role.currentData()), self.new_pin.text()
+        manager_pin = self.users_manager_pin.text()
+        self.new_pin.clear()
+        self.users_manager_pin.clear()
+        if not manager_pin:
+            self.users_error.setText("El alta requiere su NIP de gerente.")
+            return
+        self.users_error.clear()
+        self.runner.db(
+            lambda: self.terminal.create_user(
+                manager=user.username,
+                manager_pin=manager_pin,
+                username=username,
+                name=name,
+                role=role,
+                pin=pin,
+            ),
+            self._user_created,
+            lambda exc: self.users_error.setText(message_of(exc)),
+        )
+
+    def _user_created(self, created: User) -> None:
+        self.new_name.clear()
+        self.new_username.clear()
+        self._ok(f"{created.name} ({created.username}) dado de alta como {created.role}.")
+        self.user_created.emit(created)
+
     # --- data ----------------------------------------------------------------------------
 
     def _logged_in(self, user: User) -> None:
@@ -314,15 +392,18 @@ class ManagerWindow(QMainWindow):
     def refresh(self) -> None:
         t = self.terminal
 
+        blind = self.count.blind
+
         def gather() -> dict[str, Any]:
             shift = t.current_shift()
-            status = t.shift_status() if shift else None
+            status = t.shift_status(blind=blind) if shift else None
             payments = t.payments_today()
             return {
                 "shift": shift,
                 "status": status,
                 "payments": payments,
                 "voided": {p.uuid for p in payments if t.is_voided(p.uuid)},
+                "cashiers": t.cashiers(),
                 "people": t.people(),
                 "hours": t.payments_by_hour(),
                 "rejected": t.rejected(),
@@ -335,20 +416,24 @@ class ManagerWindow(QMainWindow):
         shift, status = data["shift"], data["status"]
         if shift is None:
             self.shift_info.setText("No hay turno abierto.")
-            self.expected = None
         else:
-            self.expected = status.expected_cash if status else None
+            count = status.payments if status else 0
+            n_payments = "1 pago" if count == 1 else f"{count} pagos"
             self.shift_info.setText(
                 f"Turno {shift.id} abierto desde {shift.opened_at:%H:%M} · fondo "
-                f"{pesos(shift.opening_float)} · {status.payments if status else 0} pagos · "
+                f"{pesos(shift.opening_float)} · {n_payments} · "
                 f"retiros {pesos(status.cash_drops if status else Decimal(0))}"
             )
         self.open_button.setEnabled(shift is None)
-        self.close_button.setEnabled(shift is not None)
         self.drop_button.setEnabled(shift is not None)
+        if self.count.result is None or shift is not None:
+            self.count.start(self.user, status)
         self.open_cashier.clear()
-        for person in data["people"]:
+        for person in data["cashiers"]:
             self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
+        self.users_list.setText(
+            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in data["people"])
+        )
         self.payments = data["payments"]
         self.voided_uuids = data["voided"]
         self._fill_table()
@@ -361,7 +446,8 @@ class ManagerWindow(QMainWindow):
         self.tabs.setTabText(3, f"Alertas ({len(rejected)})" if rejected else "Alertas")
         f = data["figures"]
         self.figures.setText(
-            f"Fecha {f.business_date:%d/%m/%Y} · {f.payments} pagos por {pesos(f.total)}\n"
+            f"Fecha {f.business_date:%d/%m/%Y} · "
+            f"{'1 pago' if f.payments == 1 else f'{f.payments} pagos'} por {pesos(f.total)}\n"
             f"Efectivo {pesos(f.cash_total)} ({f.cash_payments}) · Tarjeta "
             f"{pesos(f.card_total)} ({f.card_payments})\n"
             f"Cancelaciones {len(f.voids)} por {pesos(f.voided_total)} · Reimpresiones "
@@ -369,7 +455,6 @@ class ManagerWindow(QMainWindow):
             f"Rechazados: {f.rejected_by_central}"
             + (f"\nDía cerrado a las {f.closed_at:%H:%M}" if f.closed_at else "")
         )
-        self._update_count()
         self.refreshed.emit()
 
     def _fail(self, exc: BaseException) -> None:
@@ -418,43 +503,8 @@ class ManagerWindow(QMainWindow):
         )
         self.drop_amount.clear()
 
-    def pieces(self) -> dict[str, int]:
-        return {k: s.value() for k, s in self.count_spins.items() if s.value()}
-
-    def _update_count(self) -> None:
-        total = sum((DENOMINATIONS[k] * n for k, n in self.pieces().items()), Decimal("0.00"))
-        self.count_total.setText(f"Contado: {pesos(total)}")
-        if self.expected is None:
-            self.count_expected.setText("")
-            self.count_difference.setText("")
-            return
-        diff = total - self.expected
-        self.count_expected.setText(f"Esperado: {pesos(self.expected)}")
-        word = "SOBRANTE" if diff > 0 else "FALTANTE" if diff < 0 else "CUADRA"
-        color = RED if diff < 0 else BLUE if diff > 0 else GREEN
-        self.count_difference.setText(f"{word}: {pesos(abs(diff))}")
-        self.count_difference.setStyleSheet(f"font-size: 26px; font-weight: bold; color: {color};")
-
-    def close_shift(self) -> None:
-        user = self.user
-        if user is None:
-            return
-        pieces = self.pieces()
-        self.runner.db(
-            lambda: self.terminal.close_shift(pieces=pieces, closed_by=user.id),
-            self._closed,
-            self._fail,
-        )
-
     def _closed(self, result: Any) -> None:
-        word = result.label
-        self._ok(
-            f"Turno {result.shift.id} cerrado. Esperado {pesos(result.expected_cash)}, "
-            f"contado {pesos(result.counted_cash)}: {word} "
-            f"{pesos(abs(result.over_short))}."
-        )
-        for spin in self.count_spins.values():
-            spin.setValue(0)
+        self._ok(result_summary(result))
         self.shift_closed.emit(result)
 
     # --- payments ------------------------------------------------------------------------
@@ -607,11 +657,15 @@ class ManagerWindow(QMainWindow):
             )
             return self.terminal.report_document(figures, kind=kind, manager=user.name)
 
+        def printed(doc: Any, result: Any) -> None:
+            self._ok(f"Reporte {kind}: {getattr(result, 'message', 'impreso')}")
+            self.report_printed.emit(doc, result)
+
         self.runner.db(
             job,
             lambda doc: self.runner.io(
                 lambda: self.terminal.print_document(doc),
-                lambda r: self._ok(f"Reporte {kind}: {getattr(r, 'message', 'impreso')}"),
+                lambda r: printed(doc, r),
                 self._fail,
             ),
             self._fail,
@@ -619,4 +673,5 @@ class ManagerWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self.status.stop()
+        self.print_retry.stop()
         super().closeEvent(event)

@@ -210,7 +210,50 @@ def manager_shots(t: Terminal, out: Path) -> None:
         shoot(w, out, f"gerente-{index + 1}-{name}")
     w.close()
     runner.shutdown()
+
+
+def first_run_shot(data: Path, out: Path, clock: Any) -> None:
+    """A brand-new till: nobody to log in yet."""
+    from ui.cashier import CashierWindow
+
+    settings = Settings().with_values(
+        {"data_dir": str(data / "nueva"), "central_url": "http://127.0.0.1:9"}
+    )
+    t = build(settings, clock=clock, hasher=CHEAP, defer=True)
+    runner = TaskRunner()
+    w = CashierWindow(t, runner, status_poll_ms=200)
+    w.show()
+    wait(lambda: w.pages.currentWidget() is w.first_run)
+    w.first_run.name.setText("Laura García Ruiz")
+    w.first_run.username.setText("lgarcia")
+    shoot(w, out, "caja-0-primer-uso")
+    w.close()
+    runner.shutdown()
     t.close()
+
+
+def close_shots(t: Terminal, out: Path) -> None:
+    """The cashier's own close: the blind count, then expected vs counted."""
+    from ui.cashier import CashierWindow
+
+    runner = TaskRunner()
+    w = CashierWindow(t, runner, status_poll_ms=200)
+    w.show()
+    w.login.username.setText("cajero")
+    w.login.pin.setText("1234")
+    w.login.submit()
+    wait(lambda: w.pages.currentWidget() is w.work)
+    w.start_close()
+    wait(lambda: w.pages.currentWidget() is w.close_page)
+    w.count.spins["b1000"].setValue(1)
+    w.count.spins["b500"].setValue(1)
+    w.count.spins["m20"].setValue(1)
+    shoot(w, out, "caja-8-corte-conteo-ciego")
+    w.count.submit()
+    wait(lambda: w.count.result is not None)
+    shoot(w, out, "caja-9-corte-resultado")
+    w.close()
+    runner.shutdown()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,10 +266,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = _clock()
     data = Path(tempfile.mkdtemp(prefix="caja-isseg-capturas-"))
     with EmbeddedCentral(clock=clock, seed_demo=True) as central:
+        first_run_shot(data, out, clock)
         cashier = cashier_shots(central, data, out, clock)
         try:
             kiosk_shots(central, data, out, clock)
             manager_shots(cashier, out)
+            close_shots(cashier, out)
         finally:
             cashier.close()
     QTimer.singleShot(0, app.quit)

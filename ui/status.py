@@ -34,6 +34,7 @@ def receipts_waiting(n: int) -> str:
 
 class StatusBar(QFrame):
     updated = Signal(object)  # TerminalStatus, on the GUI thread
+
     def __init__(
         self,
         terminal: Terminal,

@@ -87,9 +87,18 @@ def open_terminal(settings: Settings, clock: FixedClock) -> Terminal:
     return build(settings, clock=clock, hasher=CHEAP)
 
 
+def identified(t: Terminal, clock: FixedClock) -> Terminal:
+    """A terminal given its identity as enrollment would (it refuses payments without a
+    store), for tests that never reach central."""
+    terminal_state.set_identity(
+        t.uow, terminal_id="99", store_id="F001", actor="prueba", clock=clock
+    )
+    return t
+
+
 @pytest.fixture
 def offline_terminal(tmp_path: Path, clock: FixedClock) -> Iterator[Terminal]:
-    t = open_terminal(make_settings(tmp_path), clock)
+    t = identified(open_terminal(make_settings(tmp_path), clock), clock)
     yield t
     t.close()
 

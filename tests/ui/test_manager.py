@@ -45,20 +45,144 @@ def window(qtbot: Any, offline_terminal: Any, runner: Any, day: Any) -> ManagerW
     return w
 
 
-def test_a_shift_close_with_a_short_count_records_and_shows_the_faltante(
+def visible_texts(window: ManagerWindow) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return " | ".join(w.text() for w in window.findChildren(QLabel) if w.isVisible())
+
+
+def test_a_blind_close_with_a_short_count_shows_the_faltante_only_after_the_count(
     qtbot: Any, window: ManagerWindow, offline_terminal: Any
 ) -> None:
     # Expected: 500 float + 540 cash = 1040. Counted: 2×500 + 1×20 (bill) = 1020.
-    window.count_spins["b500"].setValue(2)
-    window.count_spins["b20"].setValue(1)
-    assert window.count_expected.text() == "Esperado: $1,040.00"
-    assert window.count_difference.text() == "FALTANTE: $20.00"
+    window.count.spins["b500"].setValue(2)
+    window.count.spins["b20"].setValue(1)
+    assert window.count.total.text() == "Contado: $1,020.00"
+    assert "1,040" not in visible_texts(window)
+    assert "Esperado" not in visible_texts(window)
     with qtbot.waitSignal(window.shift_closed, timeout=5000) as closed:
-        window.close_button.click()
+        window.count.close_button.click()
     result = closed.args[0]
     assert (result.counted_cash, result.over_short) == (Decimal("1020.00"), Decimal("-20.00"))
     assert offline_terminal.current_shift() is None
-    qtbot.waitUntil(lambda: "FALTANTE $20.00" in window.message.text(), timeout=5000)
+    assert window.count.expected_label.text() == "Esperado: $1,040.00"
+    assert window.count.difference.text() == "FALTANTE: $20.00"
+    qtbot.waitUntil(lambda: "FALTANTE: $20.00" in window.message.text(), timeout=5000)
+    # Shown as recorded, never adjusted.
+    with offline_terminal.uow.reading() as uow:
+        shift = uow.shifts.get(result.shift.id)
+    assert (shift.expected_cash, shift.counted_cash, shift.over_short) == (
+        Decimal("1040.00"),
+        Decimal("1020.00"),
+        Decimal("-20.00"),
+    )
+
+
+def test_without_a_blind_count_the_expected_cash_is_shown_while_counting(
+    qtbot: Any, tmp_path: Any, clock: Any, runner: Any
+) -> None:
+    from tests.ui.conftest import identified, make_settings, open_terminal
+
+    t = identified(open_terminal(make_settings(tmp_path, blind_count=False), clock), clock)
+    try:
+        _, person = add_people(t, clock)
+        shifts.open_shift(t.uow, cashier_id=person.id, opening_float=Decimal("500"), clock=clock)
+        w = ManagerWindow(t, runner, status_poll_ms=100)
+        qtbot.addWidget(w)
+        w.show()
+        w.login.username.setText("gerente")
+        w.login.pin.setText(MANAGER_PIN)
+        with qtbot.waitSignal(w.refreshed, timeout=5000):
+            w.login.submit()
+        w.count.spins["b500"].setValue(1)
+        w.count.spins["m10"].setValue(1)
+        assert w.count.expected_label.text() == "Esperado: $500.00"
+        assert w.count.difference.text() == "SOBRANTE: $10.00"
+        w.close()
+    finally:
+        runner.shutdown()
+        t.close()
+
+
+def test_the_opening_shift_list_offers_cashiers_but_not_managers(
+    qtbot: Any, window: ManagerWindow
+) -> None:
+    with qtbot.waitSignal(window.shift_closed, timeout=5000):
+        window.count.close_button.click()
+    qtbot.waitUntil(lambda: window.open_button.isEnabled(), timeout=5000)
+    offered = [window.open_cashier.itemText(i) for i in range(window.open_cashier.count())]
+    assert offered == ["Ana Cajera (cajero)"]
+
+
+def test_a_manager_registers_a_new_cashier_with_their_own_pin(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any
+) -> None:
+    window.new_name.setText("Beto Ruiz")
+    window.new_username.setText("bruiz")
+    window.new_pin.setText("4321")
+    window.create_user_button.click()
+    assert "NIP de gerente" in window.users_error.text()
+    window.new_pin.setText("4321")
+    window.users_manager_pin.setText(MANAGER_PIN)
+    with qtbot.waitSignal(window.user_created, timeout=5000):
+        window.create_user_button.click()
+    assert offline_terminal.login("bruiz", "4321").role == "cajero"
+
+
+def test_the_x_report_prints_every_figure_the_day_has(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any, clock: Any, tmp_path: Any
+) -> None:
+    from kiosk import cashier as cashier_service
+
+    t = offline_terminal
+    t.record_drop(amount=Decimal("100.00"), user_id=day["manager"].id)
+    cashier_service.record_reprint(
+        t.uow, day["payment"].uuid, user_id=day["cashier"].id, clock=clock
+    )
+    second = cache_reference(t, 78, "200.00", clock)
+    paid = cashier.take_payment(
+        t.uow,
+        reference=second.reference,
+        tender=Tender(cash=Decimal("200.00")),
+        cashier_id=day["cashier"].id,
+        cash_received=Decimal("200.00"),
+        clock=clock,
+    )
+    t.void(
+        paid.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason="cobro de prueba",
+        requested_by=day["manager"].id,
+    )
+    # 500 float + 540 cash − 100 drop = 940 expected; counted 900: $40 short.
+    t.close_shift(pieces={"b500": 1, "b200": 2}, closed_by=day["manager"].id)
+    with qtbot.waitSignal(window.report_printed, timeout=10000) as printed:
+        window.x_button.click()
+    doc, result = printed.args
+    assert result.printed
+    assert doc.kind == "X" and doc.manager == "Gerente Demo" and doc.cashier == "Ana Cajera"
+    assert [(s.cashier, s.payments, s.total, s.over_short) for s in doc.shifts] == [
+        ("Ana Cajera", 1, Decimal("540.00"), Decimal("-40.00"))
+    ]
+    assert (doc.opening_float, doc.cash_drops, doc.counted_cash) == (
+        Decimal("500.00"),
+        Decimal("100.00"),
+        Decimal("900.00"),
+    )
+    assert (doc.expected_cash, doc.over_short) == (Decimal("940.00"), Decimal("-40.00"))
+    assert [(d.value, d.count, d.form) for d in doc.denominations] == [
+        (Decimal("500"), 1, "billete"),
+        (Decimal("200"), 2, "billete"),
+    ]
+    assert [v.reference for v in doc.voids] == [second.reference]
+    assert [r.reference for r in doc.reprints] == [day["payment"].reference]
+    # Offline all day: central has confirmed neither payment (the voided one included).
+    assert {u.reference for u in doc.unconfirmed} == {day["payment"].reference, second.reference}
+    assert doc.opened_at is not None
+    paper = (tmp_path / "impresora.bin").read_bytes()
+    for words in (b"TURNOS", b"FALTANTE", b"REIMPRESIONES (1)", b"CANCELACIONES (1)"):
+        assert words in paper
 
 
 def select_payment(window: ManagerWindow, uuid: str) -> None:
