@@ -229,7 +229,10 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                 print(f"No existe la terminal {args.terminal_id}.", file=sys.stderr)
                 return 1
             found.revoked_at = now
-        print(f"Token de la terminal {args.terminal_id} revocado.")
+        print(
+            f"Token de la terminal {args.terminal_id} revocado; el servidor lo rechaza a más "
+            f"tardar en {svc.AUTH_CACHE_TTL:g} s (caché de tokens)."
+        )
         return 0
     if args.command == "terminales":
         with db.read() as s:

@@ -2,17 +2,20 @@
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import db as dbmod
@@ -23,6 +26,7 @@ from kiosk.rules import Policy
 
 VERSION = "0.1.0"
 DEFAULT_KIOSK_IDLE = timedelta(minutes=5)
+DEFAULT_AUTH_CACHE_TTL = svc.AUTH_CACHE_TTL
 
 _bearer = HTTPBearer(auto_error=False, description="Token de terminal o de sesión de kiosko.")
 
@@ -69,16 +73,27 @@ def create_app(
     policy: Policy | None = None,
     kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
     migrate: bool = True,
+    auth_cache_ttl: float = DEFAULT_AUTH_CACHE_TTL,
 ) -> FastAPI:
     """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
-    fixed business-day time); ``migrate`` runs the Alembic migrations first."""
+    fixed business-day time); ``migrate`` runs the Alembic migrations first;
+    ``auth_cache_ttl`` is how many seconds a terminal token stays trusted without a database
+    look-up, so a revoked token stops working within that time (0: checked on every request)."""
     if migrate:
         dbmod.upgrade(db_url)
     database = dbmod.Database(db_url)
     now: svc.Clock = clock or svc.utcnow
     pol = policy or Policy(version=1)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Endpoints run in the thread pool; no more threads than pooled connections, so a
+        # burst queues here instead of opening short-lived database connections.
+        to_thread.current_default_thread_limiter().total_tokens = dbmod.CONCURRENCY
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Caja ISSEG — servidor central",
         version=VERSION,
         description=(
@@ -107,16 +122,23 @@ def create_app(
             status_code=422,
         )
 
-    def principal(
+    tokens = svc.TokenCache(auth_cache_ttl)
+
+    # The dependencies are coroutines so that a request with a cached token makes a single hop
+    # to the thread pool (its endpoint), not one per dependency.
+    async def principal(
         creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> svc.TerminalPrincipal | svc.SessionPrincipal:
         header = f"Bearer {creds.credentials}" if creds else None
-        return svc.authenticate(database, header)
+        known = tokens.get(svc.bearer_digest(header))
+        if known is not None:
+            return known
+        return await run_in_threadpool(svc.authenticate, database, header, tokens)
 
     Principal = Annotated[svc.TerminalPrincipal | svc.SessionPrincipal, Depends(principal)]
 
-    def terminal_of(*kinds: str) -> Callable[..., svc.TerminalPrincipal]:
-        def dep(who: Principal) -> svc.TerminalPrincipal:
+    def terminal_of(*kinds: str) -> Callable[..., Awaitable[svc.TerminalPrincipal]]:
+        async def dep(who: Principal) -> svc.TerminalPrincipal:
             if not isinstance(who, svc.TerminalPrincipal):
                 raise svc.ApiError(
                     403,
@@ -137,7 +159,7 @@ def create_app(
     Cashier = Annotated[svc.TerminalPrincipal, Depends(terminal_of("caja"))]
     Kiosk = Annotated[svc.TerminalPrincipal, Depends(terminal_of("kiosko"))]
 
-    def session_of(who: Principal) -> svc.SessionPrincipal:
+    async def session_of(who: Principal) -> svc.SessionPrincipal:
         if not isinstance(who, svc.SessionPrincipal):
             raise svc.ApiError(
                 403,

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,10 +60,18 @@ def _sqlite_engine(db_url: str, immediate: bool) -> Engine:
     return engine
 
 
+# Database work a worker process runs at once (its thread pool is capped to this, see
+# central.app): past the pool's size, every extra connection would be opened and closed per
+# request, and a PostgreSQL connection costs a backend start and a SCRAM handshake.
+CONCURRENCY = 20
+
+
 def make_engine(db_url: str, *, immediate: bool = True) -> Engine:
     if is_sqlite(db_url):
         return _sqlite_engine(db_url, immediate)
-    return create_engine(db_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        db_url, pool_size=CONCURRENCY, max_overflow=CONCURRENCY, pool_pre_ping=True
+    )
 
 
 def alembic_config(db_url: str) -> Config:
@@ -99,6 +107,12 @@ class Database:
         """One transaction: committed when the block ends, rolled back on an exception."""
         with self._write() as session, session.begin():
             yield session
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """Like :meth:`write`, on a Core connection: the hot paths skip the ORM's bookkeeping."""
+        with self.write_engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -143,13 +144,60 @@ def next_seq(s: Session) -> int:
 # --- auth ----------------------------------------------------------------------------------
 
 
-def authenticate(db: Database, authorization: str | None) -> TerminalPrincipal | SessionPrincipal:
+# Seconds a terminal token stays trusted without a database look-up (see TokenCache).
+AUTH_CACHE_TTL = 5.0
+
+
+class TokenCache:
+    """Recently authenticated terminal tokens, so that a payment does not pay a database round
+    trip to learn who sent it.
+
+    Only good, unrevoked terminals are kept, keyed by the token's hash and for ``ttl`` seconds:
+    a revocation takes effect within ``ttl`` on every worker (``ttl=0`` turns the cache off).
+    Unknown and revoked tokens always go to the database.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, TerminalPrincipal]] = {}
+
+    def get(self, digest: str) -> TerminalPrincipal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            self._entries.pop(digest, None)
+            return None
+        return entry[1]
+
+    def put(self, digest: str, who: TerminalPrincipal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # a bound, not a policy: terminals are few
+        self._entries[digest] = (time.monotonic() + self.ttl, who)
+
+
+def bearer_digest(authorization: str | None) -> str:
+    """The hash of the bearer token in an Authorization header (401 when there is none)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "NO_AUTENTICADO", "Falta el encabezado Authorization: Bearer <token>.")
     token = authorization[7:].strip()
     if not token:
         raise ApiError(401, "NO_AUTENTICADO", "El token está vacío.")
-    digest = security.token_hash(token)
+    return security.token_hash(token)
+
+
+def authenticate(
+    db: Database, authorization: str | None, cache: TokenCache | None = None
+) -> TerminalPrincipal | SessionPrincipal:
+    digest = bearer_digest(authorization)
+    if cache is not None:
+        known = cache.get(digest)
+        if known is not None:
+            return known
     with db.read() as s:
         terminal = s.execute(
             select(Terminal).where(Terminal.token_hash == digest)
@@ -157,9 +205,12 @@ def authenticate(db: Database, authorization: str | None) -> TerminalPrincipal |
         if terminal is not None:
             if terminal.revoked_at is not None:
                 raise ApiError(401, "TOKEN_REVOCADO", "El token de esta terminal fue revocado.")
-            return TerminalPrincipal(
+            who = TerminalPrincipal(
                 terminal.terminal_id, terminal.store_id, terminal.kind, terminal.name
             )
+            if cache is not None:
+                cache.put(digest, who)
+            return who
         if s.get(KioskSession, digest) is not None:
             return SessionPrincipal(digest)
     raise ApiError(401, "TOKEN_DESCONOCIDO", "Token desconocido.")
@@ -556,54 +607,167 @@ def _replay(payment: Payment, request_hash: str) -> Outcome:
     return Outcome(status, payment.response_body, replayed=True)
 
 
-def _payment_row(
+def _payment_values(
     key: str, req: PaymentRequest, who: TerminalPrincipal, now: datetime, digest: str
-) -> Payment:
-    return Payment(
-        payment_uuid=key,
-        reference=req.reference,
-        store_id=who.store_id,
-        terminal_id=who.terminal_id,
-        amount=req.amount,
-        cash=req.cash,
-        card=req.card,
-        paid_at=req.paid_at,
-        received_at=now,
-        cashier=req.cashier,
-        request_hash=digest,
-        effect={},
-        status=REFUSED,
-        response_code=0,
-        response_body={},
+) -> dict[str, Any]:
+    return {
+        "payment_uuid": key,
+        "reference": req.reference,
+        "store_id": who.store_id,
+        "terminal_id": who.terminal_id,
+        "amount": req.amount,
+        "cash": req.cash,
+        "card": req.card,
+        "paid_at": req.paid_at,
+        "received_at": now,
+        "cashier": req.cashier,
+        "request_hash": digest,
+        "effect": {},
+        "status": REFUSED,
+        "response_code": 0,
+        "response_body": {},
+    }
+
+
+# The payment path runs on Core statements built once: it is the hot path of central, and the
+# ORM's unit of work and per-call statement building cost more than the SQL itself.
+_REF_COLUMNS = (
+    ReferenceRow.reference,
+    ReferenceRow.loan_id,
+    ReferenceRow.member_number,
+    ReferenceRow.kind,
+    ReferenceRow.concept,
+    ReferenceRow.amount,
+    ReferenceRow.quincenas,
+    ReferenceRow.issued_on,
+    ReferenceRow.status,
+    Member.name.label("member_name"),
+)
+# The referencia with its loan, the loan row locked: lock order everywhere is loan, then
+# referencias, then the feed counter. Only the loan is locked, so a row read here may be stale
+# in everything but the loan; the guarded UPDATE of the referencia and the claim catch that.
+_REF_AND_LOCKED_LOAN = (
+    select(
+        *_REF_COLUMNS,
+        LoanRow.kind.label("loan_kind"),
+        LoanRow.principal,
+        LoanRow.annual_rate,
+        LoanRow.installment,
+        LoanRow.prepayments,
+        LoanRow.status.label("loan_status"),
     )
+    .join(Member, Member.number == ReferenceRow.member_number)
+    .join(LoanRow, LoanRow.loan_id == ReferenceRow.loan_id)
+    .where(ReferenceRow.reference == bindparam("reference"))
+    .with_for_update(of=LoanRow.__table__)
+)
+# Unknown referencias and those without a loan.
+_REF_ALONE = (
+    select(*_REF_COLUMNS)
+    .join(Member, Member.number == ReferenceRow.member_number)
+    .where(ReferenceRow.reference == bindparam("reference"))
+)
+_INSTALLMENTS = (
+    select(
+        InstallmentRow.number,
+        InstallmentRow.due_date,
+        InstallmentRow.amount,
+        InstallmentRow.principal,
+        InstallmentRow.state,
+    )
+    .where(InstallmentRow.loan_id == bindparam("loan_id"))
+    .order_by(InstallmentRow.number)
+)
+_INSERT_PAYMENT = insert(Payment)
+_INSERT_CLAIM = insert(ReferenceClaim)
+_MARK_PAID = (
+    update(ReferenceRow)
+    .where(
+        ReferenceRow.reference == bindparam("ref"),
+        ReferenceRow.status == refs.VIGENTE,
+    )
+    .values(status=refs.PAGADA, version=ReferenceRow.version + 1, change_seq=None)
+)
+_PAY_INSTALLMENTS = (
+    update(InstallmentRow)
+    .where(
+        InstallmentRow.loan_id == bindparam("loan"),
+        InstallmentRow.number.in_(bindparam("numbers", expanding=True)),
+    )
+    .values(state=loanlib.PAID)
+)
+_SET_LOAN = (
+    update(LoanRow)
+    .where(LoanRow.loan_id == bindparam("loan"))
+    .values(prepayments=bindparam("new_prepayments"), status=bindparam("new_status"))
+)
 
 
 def _refuse_payment(
-    s: Session, payment: Payment, status: int, code: str, message: str, **extra: Any
+    conn: Connection, values: dict[str, Any], status: int, code: str, message: str, **extra: Any
 ) -> Outcome:
     """Keep the refused payment and put it on the reconciliation list: the money was taken."""
-    payment.status = REFUSED
-    s.add(payment)
-    s.flush()
-    rec = Reconciliation(
-        payment_uuid=payment.payment_uuid,
-        reason_code=code,
-        message=message,
-        created_at=payment.received_at,
-        resolved=False,
-    )
-    s.add(rec)
-    s.flush()
+    conn.execute(_INSERT_PAYMENT, {**values, "status": REFUSED})
+    rec_id = conn.execute(
+        insert(Reconciliation)
+        .values(
+            payment_uuid=values["payment_uuid"],
+            reason_code=code,
+            message=message,
+            created_at=values["received_at"],
+            resolved=False,
+        )
+        .returning(Reconciliation.reconciliation_id)
+    ).scalar_one()
     body = {
         "code": code,
         "message": message,
-        "payment_uuid": payment.payment_uuid,
-        "reconciliation_id": rec.reconciliation_id,
+        "payment_uuid": values["payment_uuid"],
+        "reconciliation_id": rec_id,
         **extra,
     }
-    payment.response_code = status
-    payment.response_body = body
+    conn.execute(
+        update(Payment)
+        .where(Payment.payment_uuid == values["payment_uuid"])
+        .values(response_code=status, response_body=body)
+    )
     return Outcome(status, body)
+
+
+def _loan_effect(ref: Row[Any], items: Sequence[Row[Any]]) -> tuple[dict[str, Any], loanlib.Loan]:
+    """What paying ``ref`` does to its loan (kept so that a void can undo exactly it), and the
+    loan as it stands afterwards."""
+    effect: dict[str, Any] = {}
+    prepayments = ref.prepayments
+    chosen: set[int] = set()
+    if ref.kind == "QUINCENAL":
+        chosen = set(ref.quincenas or [])
+        effect["installments"] = {
+            str(i.number): i.state for i in items if i.number in chosen and i.state != loanlib.PAID
+        }
+    else:
+        # Abono, renovación and liquidación all reduce the saldo insoluto as a prepayment.
+        prepayments += ref.amount
+        effect["prepayment"] = str(ref.amount)
+    after = loanlib.Loan(
+        loan_id=ref.loan_id,
+        kind=ref.loan_kind,
+        principal=ref.principal,
+        annual_rate=ref.annual_rate,
+        installment=ref.installment,
+        installments=tuple(
+            loanlib.LoanInstallment(
+                i.number,
+                i.due_date,
+                i.amount,
+                i.principal,
+                loanlib.PAID if i.number in chosen else i.state,
+            )
+            for i in items
+        ),
+        prepayments=prepayments,
+    )
+    return effect, after
 
 
 def _try_apply(
@@ -615,28 +779,25 @@ def _try_apply(
     policy: Policy,
     digest: str,
 ) -> Outcome:
-    with db.write() as s:
-        payment = _payment_row(key, req, who, now, digest)
-        found = s.execute(
-            select(ReferenceRow, Member.name)
-            .join(Member, Member.number == ReferenceRow.member_number)
-            .where(ReferenceRow.reference == req.reference)
-        ).first()
-        ref, member_name = (found[0], found[1]) if found else (None, "")
+    values = _payment_values(key, req, who, now, digest)
+    with db.begin() as conn:
+        ref = conn.execute(_REF_AND_LOCKED_LOAN, {"reference": req.reference}).first()
+        if ref is None:
+            ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
         if ref is not None and ref.status == refs.PAGADA:
             raise _Retry()  # the caller answers 409 naming the payment that holds the claim
         if req.paid_at > now + policy.max_clock_skew:
             return _refuse_payment(
-                s,
-                payment,
+                conn,
+                values,
                 422,
                 "HORA_INVALIDA",
                 "La hora del pago es posterior a la hora del instituto: revise el reloj de la caja.",
             )
         if req.amount != req.cash + req.card:
             return _refuse_payment(
-                s,
-                payment,
+                conn,
+                values,
                 422,
                 "MONTO_INVALIDO",
                 f"El importe {fmt(req.amount)} no es la suma de efectivo y tarjeta "
@@ -654,25 +815,11 @@ def _try_apply(
             record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=policy
         )
         if not verdict.ok or ref is None:
-            return _refuse_payment(s, payment, 422, verdict.code, verdict.message)
+            return _refuse_payment(conn, values, 422, verdict.code, verdict.message)
+        after: loanlib.Loan | None = None
         if ref.loan_id:
-            # Lock order everywhere: loan, then referencias, then the feed counter.
-            s.execute(
-                select(LoanRow.loan_id).where(LoanRow.loan_id == ref.loan_id).with_for_update()
-            )
-        payment.status = APPLIED
-        s.add(payment)
-        s.flush()
-        s.add(ReferenceClaim(reference=ref.reference, payment_uuid=key))
-        s.flush()
-        changed = s.execute(
-            update(ReferenceRow)
-            .where(ReferenceRow.reference == ref.reference, ReferenceRow.status == refs.VIGENTE)
-            .values(status=refs.PAGADA, version=ReferenceRow.version + 1, change_seq=None)
-        )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise _Retry()
-        payment.effect = _apply_loan_effect(s, ref)
+            items = conn.execute(_INSTALLMENTS, {"loan_id": ref.loan_id}).all()
+            values["effect"], after = _loan_effect(ref, items)
         body = {
             "payment_uuid": key,
             "status": APPLIED,
@@ -685,13 +832,32 @@ def _try_apply(
             "store_id": who.store_id,
             "terminal_id": who.terminal_id,
             "member_number": ref.member_number,
-            "member_name": member_name,
+            "member_name": ref.member_name,
             "loan_id": ref.loan_id or "",
             "kind": ref.kind,
             "concept": ref.concept,
         }
-        payment.response_code = 201
-        payment.response_body = body
+        values.update(status=APPLIED, response_code=201, response_body=body)
+        conn.execute(_INSERT_PAYMENT, values)
+        # The claim's primary key is the at-most-once guarantee: a second payment of the same
+        # referencia fails here, whatever worker or store it came from.
+        conn.execute(_INSERT_CLAIM, {"reference": ref.reference, "payment_uuid": key})
+        if conn.execute(_MARK_PAID, {"ref": ref.reference}).rowcount != 1:
+            raise _Retry()
+        if after is not None:
+            paid_now = [int(n) for n in values["effect"].get("installments", {})]
+            if paid_now:
+                conn.execute(_PAY_INSTALLMENTS, {"loan": ref.loan_id, "numbers": paid_now})
+            status = LOAN_SETTLED if loanlib.is_settled(after) else LOAN_ACTIVE
+            if status != ref.loan_status or after.prepayments != ref.prepayments:
+                conn.execute(
+                    _SET_LOAN,
+                    {
+                        "loan": ref.loan_id,
+                        "new_prepayments": after.prepayments,
+                        "new_status": status,
+                    },
+                )
         return Outcome(201, body)
 
 
@@ -720,8 +886,8 @@ def _conflict(
             "Este cobro queda en conciliación para su devolución."
         )
         return _refuse_payment(
-            s,
-            _payment_row(key, req, who, now, digest),
+            s.connection(),
+            _payment_values(key, req, who, now, digest),
             409,
             refs.PAGADA,
             message,

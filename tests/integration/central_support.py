@@ -90,8 +90,16 @@ def clock() -> ShiftedClock:
 
 
 @pytest.fixture
-def central(db_url: str, clock: ShiftedClock) -> Iterator[EmbeddedCentral]:
-    with EmbeddedCentral(db_url, clock=clock, seed_demo=True) as server:
+def central_options() -> dict[str, Any]:
+    """Extra ``create_app`` options; a test overrides it with ``pytest.mark.parametrize``."""
+    return {}
+
+
+@pytest.fixture
+def central(
+    db_url: str, clock: ShiftedClock, central_options: dict[str, Any]
+) -> Iterator[EmbeddedCentral]:
+    with EmbeddedCentral(db_url, clock=clock, seed_demo=True, **central_options) as server:
         yield server
 
 

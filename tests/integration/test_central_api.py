@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
+
+import pytest
 
 from central import admin
 from kiosk import references as refs
@@ -230,6 +233,7 @@ def test_another_stores_token_is_403(api: Api) -> None:
     assert r.status_code == 403
 
 
+@pytest.mark.parametrize("central_options", [{"auth_cache_ttl": 0}])
 def test_a_revoked_token_is_401_and_an_unknown_one_too(api: Api) -> None:
     terminal = next(t for t in api.demo["terminals"] if t["store_id"] == "F002")
     headers = api.auth(terminal["token"])
@@ -239,6 +243,17 @@ def test_a_revoked_token_is_401_and_an_unknown_one_too(api: Api) -> None:
     assert r.status_code == 401 and r.json()["code"] == "TOKEN_REVOCADO"
     assert api.http.get("/v1/policy", headers=api.auth("no-existe")).status_code == 401
     assert api.http.get("/v1/policy").status_code == 401
+
+
+@pytest.mark.parametrize("central_options", [{"auth_cache_ttl": 0.5}])
+def test_a_revoked_token_stops_working_once_the_token_cache_lapses(api: Api) -> None:
+    terminal = next(t for t in api.demo["terminals"] if t["store_id"] == "F002")
+    headers = api.auth(terminal["token"])
+    assert api.http.get("/v1/policy", headers=headers).status_code == 200  # now cached
+    assert admin.main(["--db", api.server.db_url, "revocar", str(terminal["terminal_id"])]) == 0
+    time.sleep(0.6)
+    r = api.http.get("/v1/policy", headers=headers)
+    assert r.status_code == 401 and r.json()["code"] == "TOKEN_REVOCADO"
 
 
 def test_tokens_only_work_on_their_own_side(api: Api) -> None:
