@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The demo opens a window: it needs a display, so it does not force offscreen.
+# The demo opens a window: it needs a display, so it does not force offscreen. On a machine
+# without one, say so in words instead of letting Qt abort.
 demo: venv
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$OS" != "Windows_NT" ]; then \
+	    echo "No hay pantalla (DISPLAY vacío): la demostración abre una ventana."; \
+	    echo "En un servidor sin escritorio use:  xvfb-run -a make demo"; exit 1; fi
 	QT_QPA_PLATFORM= $(VENV)/bin/isseg-farmacia demo $(ARGS)
 
 test: lint typecheck pytest

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from kiosk import cashier, reference_cache, reports, shifts, users, voids
 from kiosk.ports import (
+    CONFIRMED,
     MANAGER,
     Clock,
     OutboxCounts,
@@ -245,7 +246,6 @@ class Terminal:
             online=self.online(),
             clock_skew=self.clock_skew(),
         )
-        self.nudge()
         return payment
 
     def payments_today(self) -> list[Payment]:
@@ -485,6 +485,29 @@ class Terminal:
         return printed
 
     # --- sync ---------------------------------------------------------------------------
+
+    def send_now(self, payment_uuid: str) -> bool:
+        """Send a payment just taken to central at once (network pool, short timeout) so its
+        receipt can say "aplicado en línea"; True when central confirmed it. Offline or slow,
+        it stays queued and the sync engine keeps trying: nothing waits on it."""
+        if self.sync is None:
+            return False
+        if self.sync.status().online is False:
+            self.nudge()
+            return False
+        with self.uow.reading() as uow:
+            entry = uow.outbox.latest_for("payment", payment_uuid)
+        if entry is None:
+            return False
+        if entry.status == CONFIRMED:
+            return True
+        try:
+            self.sync.sender.send_now(entry.id)
+        except Exception:  # the engine retries; the receipt then says "se enviará"
+            self.nudge()
+            return False
+        with self.uow.reading() as uow:
+            return uow.outbox.status_of("payment", payment_uuid) == CONFIRMED
 
     def nudge(self) -> None:
         if self.sync is not None:

@@ -351,6 +351,10 @@ class OutboxRepository(Protocol):
 
     def status_of(self, kind: str, subject: str) -> str | None: ...
 
+    def latest_for(self, kind: str, subject: str) -> OutboxEntry | None:
+        """The newest entry about ``subject`` (e.g. a payment's uuid), to send it at once."""
+        ...
+
     def unconfirmed_subjects(self, kind: str) -> set[str]: ...
 
 

@@ -430,6 +430,13 @@ class SqlOutbox(_Repo):
         )
         return None if row is None else str(row[0])
 
+    def latest_for(self, kind: str, subject: str) -> OutboxEntry | None:
+        row = self._first(
+            text("SELECT id FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
+            {"k": kind, "s": subject},
+        )
+        return None if row is None else self.get(int(row[0]))
+
     def unconfirmed_subjects(self, kind: str) -> set[str]:
         rows = self._rows(
             text(f"SELECT subject FROM outbox WHERE kind = :k AND status != '{CONFIRMED}'"),

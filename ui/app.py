@@ -36,7 +36,10 @@ def run(terminal: Terminal, factory: WindowFactory, *, full_screen: bool = False
     if full_screen:
         window.showFullScreen()
     else:
-        window.show()
+        # A till or a manager's desk uses the whole screen; sizing to it first also holds
+        # where no window manager honours "maximized".
+        window.setGeometry(app.primaryScreen().availableGeometry())
+        window.showMaximized()
     # The database and the link to central open on the database thread once the window is
     # up (a window may already have asked; start() runs once).
     runner.db(terminal.start, None, lambda exc: log.error("no se pudo abrir la caja", exc_info=exc))

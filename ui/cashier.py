@@ -300,14 +300,14 @@ class OpenShiftPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(title("Abrir turno"), 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addWidget(
-            hint(
-                "No hay turno abierto en esta caja. Cuente el fondo de caja que "
-                "recibe y escríbalo para comenzar."
-            ),
-            0,
-            Qt.AlignmentFlag.AlignHCenter,
+        explain = hint(
+            "No hay turno abierto en esta caja. Cuente el fondo de caja que "
+            "recibe y escríbalo para comenzar."
         )
+        # Layouts skip height-for-width on items placed with an alignment: a wrapped label
+        # added that way is clipped, so it spans the row and centres its own text.
+        explain.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        outer.addWidget(explain)
         form = QFormLayout()
         self.float_ = QLineEdit()
         self.float_.setPlaceholderText("0.00")
@@ -501,7 +501,8 @@ class CashierWindow(QMainWindow):
         left.addWidget(self.tender)
         self.notice = big("", 18, bold=False)
         left.addWidget(self.notice)
-        buttons = QHBoxLayout()
+        # Two rows of three, so the screen fits a 1024-pixel-wide till monitor.
+        buttons = QGridLayout()
         self.reprint_last = QPushButton("Reimprimir último (F5)")
         self.reprint_other = QPushButton("Reimprimir otro… (F6)")
         self.retry_prints = QPushButton("Imprimir pendientes (F7)")
@@ -509,19 +510,21 @@ class CashierWindow(QMainWindow):
         self.cancel = QPushButton("Cancelar cobro (Esc)")
         self.close_shift_button = QPushButton("Corte de caja (F9)")
         self.lock_button = QPushButton("Bloquear (F12)")
-        for b in (
-            self.reprint_last,
-            self.reprint_other,
-            self.retry_prints,
-            self.cancel,
-            self.close_shift_button,
-            self.lock_button,
+        for i, b in enumerate(
+            (
+                self.reprint_last,
+                self.reprint_other,
+                self.retry_prints,
+                self.cancel,
+                self.close_shift_button,
+                self.lock_button,
+            )
         ):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+            buttons.addWidget(b, i // 3, i % 3)
         left.addLayout(buttons)
         if demo_references:
             side = QFrame()
+            side.setFixedWidth(340)
             side.setStyleSheet(f"QFrame {{ background: {AMBER_BG}; border-radius: 8px; }}")
             side_layout = QVBoxLayout(side)
             side_layout.addWidget(big("Referencias de demostración", 18))
@@ -530,9 +533,10 @@ class CashierWindow(QMainWindow):
             )
             for ref, label_text in demo_references:
                 item = QLabel(
-                    f"<b style='font-family:monospace;font-size:17px'>{ref}</b>"
-                    f"<br><span style='color:{GREY}'>{label_text}</span>"
+                    f"<b style='font-family:monospace;font-size:17px'>{ref}</b><br>"
+                    f"<span style='color:{GREY}'>{label_text}</span>"
                 )
+                item.setWordWrap(True)
                 item.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 side_layout.addWidget(item)
             side_layout.addStretch(1)
@@ -768,7 +772,14 @@ class CashierWindow(QMainWindow):
         self.scan.setFocus()
         self.status.refresh()
         self.payment_taken.emit(payment)
-        self._print_receipt(payment.uuid, reprint=False)
+        # Send before printing so the receipt tells the truth ("aplicado en línea" or "se
+        # enviará"); the send has a short timeout and runs off the GUI thread.
+        uuid = payment.uuid
+        self.runner.io(
+            lambda: self.terminal.send_now(uuid),
+            lambda _confirmed: self._print_receipt(uuid, reprint=False),
+            lambda _exc: self._print_receipt(uuid, reprint=False),
+        )
 
     def _pay_failed(self, exc: BaseException) -> None:
         self.verdict = None

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 
 from kiosk import money
 from kiosk.app import Terminal
-from kiosk.references import Reference
+from kiosk.references import InvalidReference, Reference
+from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy
 from ui.common import (
     AMBER,
@@ -80,6 +81,21 @@ def _button(text: str, primary: bool = False) -> QPushButton:
         b.setObjectName("primary")
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     return b
+
+
+def _day(iso: object) -> str:
+    """``2026-11-30`` → ``30/11/2026``, the way dates are read in Mexico."""
+    try:
+        return date.fromisoformat(str(iso)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(iso or "")
+
+
+def _grouped(reference: object) -> str:
+    try:
+        return parse_reference(str(reference)).grouped()
+    except InvalidReference:
+        return str(reference or "")
 
 
 class Keypad(QWidget):
@@ -368,7 +384,7 @@ class KioskWindow(QMainWindow):
         current = (self.choice.loan or {}).get("current_reference")
         if isinstance(current, dict) and current.get("status") == "VIGENTE":
             out.append(
-                f"Esta ficha reemplaza a la ficha {current.get('reference')} de "
+                f"Esta ficha reemplaza a la ficha {_grouped(current.get('reference'))} de "
                 f"{pesos(_dec(current.get('amount', '0')))}: la anterior ya no "
                 "podrá pagarse."
             )
@@ -679,7 +695,7 @@ class QuincenasPage(Page):
                 total += _dec(item["amount"])
             b.setChecked(on)
             b.setText(
-                f"{'☑' if on else '☐'}  Quincena {n} · vence {item.get('due_date', '')}"
+                f"{'☑' if on else '☐'}  Quincena {n} · vence {_day(item.get('due_date'))}"
                 f" · {pesos(_dec(item['amount']))}"
             )
         count = len(chosen)

@@ -231,3 +231,15 @@ def test_a_card_number_typed_as_authorization_is_refused_and_wiped(
     assert "Se borró" in working.tender.message.text()
     assert working.last_payment is None
     assert offline_terminal.payments_today() == []
+
+
+def test_f2_takes_exact_cash_and_f3_puts_it_all_on_card_from_the_keyboard(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 43, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_F2)
+    assert working.tender.cash.text().replace(",", "") in ("540.00", "540")
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_F3)
+    assert working.tender.cash.text() in ("", "0.00", "0")
+    assert working.tender.card.text().replace(",", "") in ("540.00", "540")

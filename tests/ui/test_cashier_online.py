@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +33,37 @@ def demo_reference(central: Any, kind: str) -> dict[str, Any]:
     return next(r for r in central.demo["references"] if r["kind"] == kind)
 
 
+def printed(tmp_path: Path) -> bytes:
+    path = tmp_path / "impresora.bin"
+    return path.read_bytes() if path.exists() else b""
+
+
+def test_a_payment_taken_online_is_confirmed_before_its_receipt_prints(
+    qtbot: Any, working: CashierWindow, online_terminal: Any, central: Any, tmp_path: Path
+) -> None:
+    ref = demo_reference(central, "LIQUIDACION")
+    qtbot.waitUntil(
+        lambda: reference_cache.lookup(online_terminal.uow, ref["reference"]) is not None,
+        timeout=10000,
+    )
+    assert scan(qtbot, working, ref["reference"]).ok
+    with qtbot.waitSignal(working.receipt_printed, timeout=10000):
+        working.tender.fill_exact()
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    with online_terminal.uow.reading() as uow:
+        assert uow.outbox.status_of("payment", working.last_payment.uuid) == "confirmado"
+    # The receipt tells the affiliate the truth: central already has it.
+    assert b"Pago aplicado en l" in printed(tmp_path)
+    assert b"se enviar" not in printed(tmp_path)
+
+
 def test_a_payment_taken_offline_is_queued_and_sent_when_the_link_returns(
-    qtbot: Any, working: CashierWindow, online_terminal: Any, central: Any, proxy: Any
+    qtbot: Any,
+    working: CashierWindow,
+    online_terminal: Any,
+    central: Any,
+    proxy: Any,
+    tmp_path: Path,
 ) -> None:
     ref = demo_reference(central, "QUINCENAL")
     # The feed brings today's fichas into the cache while central is reachable.
@@ -52,6 +82,8 @@ def test_a_payment_taken_offline_is_queued_and_sent_when_the_link_returns(
         qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: working.status.queue.text().startswith("Por enviar: 1"), timeout=5000)
     assert "el más antiguo hace" in working.status.queue.text()
+    qtbot.waitUntil(lambda: printed(tmp_path) != b"", timeout=10000)
+    assert b"se enviar" in printed(tmp_path) and b"Pago aplicado" not in printed(tmp_path)
 
     proxy.up()
     qtbot.waitUntil(lambda: "EN LÍNEA" in working.status.central.text(), timeout=15000)

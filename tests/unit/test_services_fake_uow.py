@@ -192,6 +192,10 @@ class Outbox(_R):
         found = [e.status for e in self.s.outbox if e.kind == kind and e.subject == subject]
         return found[-1] if found else None
 
+    def latest_for(self, kind: str, subject: str) -> OutboxEntry | None:
+        found = [e for e in self.s.outbox if e.kind == kind and e.subject == subject]
+        return found[-1] if found else None
+
     def unconfirmed_subjects(self, kind: str) -> set[str]:
         return {e.subject for e in self.s.outbox if e.kind == kind and e.status != CONFIRMED}
 
