@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -253,9 +253,13 @@ def _wait_until_idle(pid: int, timeout: float = 60.0) -> None:
 
 
 def measure_central(
-    db_url: str, token: str, work: list[tuple[str, str]], seconds: float
+    db_url: str,
+    token: str,
+    work: list[tuple[str, str]],
+    seconds: float,
+    server_args: Sequence[str] = (),
 ) -> CentralRun:
-    server = start_subprocess(db_url, now=NOW, workers=2)
+    server = start_subprocess(db_url, now=NOW, workers=2, server_args=server_args)
     db_name = make_url(db_url).database or ""
     assert server.process is not None
     _wait_until_idle(server.process.pid)
@@ -335,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="tope de tiempo")
     parser.add_argument("--raw-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help='opciones extra del servidor, p. ej. "--http httptools --loop uvloop"',
+    )
     args = parser.parse_args(argv)
     base = os.environ.get("ISSEG_BENCH_PG_URL") or os.environ.get("ISSEG_TEST_PG_URL")
     if not base:
@@ -345,13 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         token, work = seed(db_url, args.payments + WARMUP)
         print(f"Preparadas {len(work)} referencias en {time.perf_counter() - t0:.1f} s")
-        run = measure_central(db_url, token, work, args.seconds)
+        run = measure_central(db_url, token, work, args.seconds, args.server_args.split())
         raw = measure_raw_inserts(db_url, args.raw_seconds)
     finally:
         drop_database(base, name)
     ok = "sí" if run.rate >= 1000 and run.p95_ms <= 100 else "no"
+    server = f", {args.server_args}" if args.server_args else ""
     print(
-        f"central (PostgreSQL, 2 procesos, {CLIENTS} clientes): {run.rate:,.0f} pagos "
+        f"central (PostgreSQL, 2 procesos{server}, {CLIENTS} clientes): {run.rate:,.0f} pagos "
         f"aceptados/s, p95 {run.p95_ms:.1f} ms, {run.accepted} aceptados, códigos {run.codes}"
     )
     per = max(run.accepted, 1)

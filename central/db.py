@@ -8,6 +8,8 @@ guarantee lives in unique constraints, not in the isolation level.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +97,13 @@ class Database:
 
     def __init__(self, db_url: str) -> None:
         self.url = db_url
+        # SQLite has one writer at a time. Its busy handler makes the others poll, sleeping up
+        # to 100 ms between tries, so under load the lock sits free while they sleep; queueing
+        # this process's writers on a lock of our own hands it over at once. (Other processes
+        # on the same file still meet the busy handler.) PostgreSQL locks rows: no lock here.
+        self._writer: threading.RLock | contextlib.nullcontext[None] = (
+            threading.RLock() if is_sqlite(db_url) else contextlib.nullcontext()
+        )
         self.write_engine = make_engine(db_url, immediate=True)
         self.read_engine = (
             make_engine(db_url, immediate=False) if is_sqlite(db_url) else self.write_engine
@@ -105,19 +114,25 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on an exception."""
-        with self._write() as session, session.begin():
+        with self._writer, self._write() as session, session.begin():
             yield session
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """Like :meth:`write`, on a Core connection: the hot paths skip the ORM's bookkeeping."""
-        with self.write_engine.begin() as conn:
+        with self._writer, self.write_engine.begin() as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """Like :meth:`read`, on a Core connection (one transaction, so one snapshot)."""
+        with self.read_engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.write_engine.dispose()

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -132,8 +133,10 @@ class CentralProcess:
         now: datetime | None = None,
         port: int | None = None,
         workers: int = 1,
+        server_args: Sequence[str] = (),
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.server_args = list(server_args)  # more options of ``central.server``
         if db_url is None:
             db_url, self._tmp = _temp_sqlite()
         self.db_url = db_url
@@ -151,6 +154,7 @@ class CentralProcess:
         cmd = [
             sys.executable, "-m", "central.server", "--db", self.db_url,
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+            *self.server_args,
         ]  # fmt: skip
         self.process = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
         deadline = time.monotonic() + timeout
@@ -205,10 +209,13 @@ def start_subprocess(
     now: datetime | None = None,
     port: int | None = None,
     workers: int = 1,
+    server_args: Sequence[str] = (),
 ) -> CentralProcess:
     """Start central in a child process and wait until it answers /v1/health.
 
     ``now`` starts its clock at that moment (it then advances in real time); ``stop()`` /
     ``kill()`` end it and ``start()`` runs it again on the same port and database.
     """
-    return CentralProcess(db_url, now=now, port=port, workers=workers).start()
+    return CentralProcess(
+        db_url, now=now, port=port, workers=workers, server_args=server_args
+    ).start()

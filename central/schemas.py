@@ -21,7 +21,10 @@ ReferenceStr = Annotated[
     StringConstraints(pattern=r"^\d{18}$"),
     Field(description="Referencia de 18 dígitos.", examples=["250610000000004287"]),
 ]
-StoreId = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+# Text that is stored or looked up: PostgreSQL text cannot hold NUL characters, so one in a
+# request is a 422 here rather than a database error later.
+NO_NUL = r"^[^\x00]*$"
+StoreId = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=NO_NUL)]
 
 
 def _sane_moment(value: datetime) -> datetime:
@@ -101,7 +104,7 @@ class PaymentIn(BaseModel):
     cash: MoneyStr = "0.00"
     card: MoneyStr = "0.00"
     paid_at: AwareDatetime = Field(description="Cuándo se cobró en la caja (con desfase).")
-    cashier: Annotated[str, StringConstraints(max_length=100)] = ""
+    cashier: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
 
     _moment = field_validator("paid_at")(_sane_moment)
 
@@ -124,11 +127,38 @@ class PaymentOut(BaseModel):
     concept: str
 
 
+PAYMENT_BATCH_MAX = 100
+
+
+class PaymentBatchItem(BaseModel):
+    idempotency_key: Annotated[str, StringConstraints(max_length=64)] = Field(
+        description="El UUID del pago, como en el encabezado Idempotency-Key de POST /v1/payments."
+    )
+    body: PaymentIn = Field(description="El cuerpo exacto de POST /v1/payments.")
+
+
+class PaymentBatchIn(BaseModel):
+    payments: list[PaymentBatchItem] = Field(min_length=1, max_length=PAYMENT_BATCH_MAX)
+
+
+class PaymentBatchResult(BaseModel):
+    idempotency_key: str
+    status: int = Field(
+        description="El código que POST /v1/payments habría dado a este pago: 201, 200 "
+        "(repetición), 403, 409, 422 o 503 (reintente)."
+    )
+    body: PaymentOut | ConflictOut | RefusedPaymentOut | ErrorOut
+
+
+class PaymentBatchOut(BaseModel):
+    results: list[PaymentBatchResult] = Field(description="Uno por pago, en el mismo orden.")
+
+
 class VoidIn(BaseModel):
     store_id: StoreId
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NO_NUL)]
     voided_at: AwareDatetime
-    authorized_by: Annotated[str, StringConstraints(max_length=100)] = ""
+    authorized_by: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
 
     _moment = field_validator("voided_at")(_sane_moment)
 
@@ -169,8 +199,8 @@ class ClosingOut(BaseModel):
 
 
 class SessionIn(BaseModel):
-    member_number: Annotated[str, StringConstraints(min_length=1, max_length=20)]
-    nip: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    member_number: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=NO_NUL)]
+    nip: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=NO_NUL)]
 
 
 class MemberOut(BaseModel):
@@ -226,7 +256,7 @@ class LoansOut(BaseModel):
 
 
 class SlipIn(BaseModel):
-    loan_id: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    loan_id: Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=NO_NUL)]
     kind: Literal["QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION"]
     quincenas: list[Annotated[int, Field(ge=1, le=1000)]] | None = Field(
         default=None, max_length=200, description="Solo QUINCENAL."

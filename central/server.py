@@ -13,20 +13,31 @@ from sqlalchemy.engine import make_url
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with TCP_NODELAY on every connection.
+class NoDelay:
+    """Sets TCP_NODELAY on every connection of a uvicorn HTTP protocol it is mixed into.
 
     asyncio only sets it on sockets whose ``proto`` is IPPROTO_TCP, and the listening
     sockets uvicorn binds for several workers have proto 0: without it each keep-alive
     response waits ~40 ms (Nagle against the client's delayed ACK).
     """
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):  # not TCP (a Unix socket): nothing to tune
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)  # type: ignore[misc]
+
+
+class NoDelayH11Protocol(NoDelay, H11Protocol):
+    """uvicorn's HTTP/1.1 protocol (pure Python h11) with TCP_NODELAY."""
+
+
+# --http: h11 always works; httptools (C parser) needs the optional httptools package.
+HTTP_PROTOCOLS = {
+    "h11": "central.server:NoDelayH11Protocol",
+    "httptools": "central.server_httptools:NoDelayHttpToolsProtocol",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="Dirección de escucha.")
     parser.add_argument("--port", type=int, default=8765, help="Puerto (8765).")
     parser.add_argument("--workers", type=int, default=1, help="Procesos de trabajo (1).")
+    parser.add_argument(
+        "--http",
+        default="h11",
+        choices=sorted(HTTP_PROTOCOLS),
+        help="Intérprete HTTP (h11; httptools requiere el paquete httptools).",
+    )
+    parser.add_argument(
+        "--loop",
+        default="asyncio",
+        choices=["asyncio", "uvloop"],
+        help="Ciclo de eventos (asyncio; uvloop requiere el paquete uvloop).",
+    )
     parser.add_argument(
         "--log-level",
         default="warning",
@@ -80,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "log_level": args.log_level,
         "date_header": False,
         "timeout_graceful_shutdown": 5,
-        "http": "central.server:NoDelayH11Protocol",
+        "http": HTTP_PROTOCOLS[args.http],
+        "loop": args.loop,
     }
     if args.workers == 1:
         uvicorn.run(create_app(db_url, clock=clock_from_env(), migrate=False), **common)

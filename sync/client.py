@@ -169,6 +169,30 @@ def record_from_json(item: Mapping[str, Any]) -> ReferenceRecord:
     )
 
 
+def answer(
+    status: int, body: Any, server_date: datetime | None = None, *, ok_404: bool = False
+) -> Response:
+    """Central's answer with ``status`` (not a 5xx): a ``Response`` when it is a success,
+    otherwise the exception the module doc names for it."""
+    if status < 300 or (ok_404 and status == 404):
+        return Response(status, body, server_date)
+    if status in (401, 403):
+        code, message = _error_fields(body, "NO_AUTORIZADO")
+        raise AuthError(status, code, message)
+    if status in (409, 423):
+        code, message = _error_fields(body, "YA_PAGADA")
+        raise Rejected(status, code, message, body)
+    if status == 422:
+        detail = body.get("detail") if isinstance(body, Mapping) else None
+        if isinstance(detail, list):
+            # FastAPI's request validation: our request is malformed, not refused.
+            raise ProtocolError(status, f"solicitud inválida para el instituto: {detail}", body)
+        code, message = _error_fields(body, "RECHAZADO")
+        raise Rejected(status, code, message, body)
+    _code, message = _error_fields(body, f"HTTP_{status}")
+    raise ProtocolError(status, f"respuesta inesperada {status}: {message}", body)
+
+
 class CentralClient:
     """One terminal's connection to central. ``token`` is the terminal's enrollment token."""
 
@@ -276,23 +300,7 @@ class CentralClient:
             # The terminal's own token was refused: nothing will leave until it is fixed.
             problem = "el instituto rechazó el token de esta caja: " + _error_fields(body, "")[1]
         self.link.answered(self.clock(), server_date, problem)
-        if status < 300 or (ok_404 and status == 404):
-            return Response(status, body, server_date)
-        if status in (401, 403):
-            code, message = _error_fields(body, "NO_AUTORIZADO")
-            raise AuthError(status, code, message)
-        if status in (409, 423):
-            code, message = _error_fields(body, "YA_PAGADA")
-            raise Rejected(status, code, message, body)
-        if status == 422:
-            detail = body.get("detail") if isinstance(body, Mapping) else None
-            if isinstance(detail, list):
-                # FastAPI's request validation: our request is malformed, not refused.
-                raise ProtocolError(status, f"solicitud inválida para el instituto: {detail}", body)
-            code, message = _error_fields(body, "RECHAZADO")
-            raise Rejected(status, code, message, body)
-        _code, message = _error_fields(body, f"HTTP_{status}")
-        raise ProtocolError(status, f"respuesta inesperada {status}: {message}", body)
+        return answer(status, body, server_date, ok_404=ok_404)
 
     # --- terminal endpoints -------------------------------------------------------------------
 
@@ -315,6 +323,25 @@ class CentralClient:
 
     def post_payment(self, payload: Mapping[str, Any], idempotency_key: str) -> Response:
         return self.request("POST", "/v1/payments", json=payload, idempotency_key=idempotency_key)
+
+    def post_payments(
+        self, payments: Sequence[tuple[str, Mapping[str, Any]]], timeout: float | None = None
+    ) -> list[tuple[int, Any]]:
+        """Several payments in one request (``POST /v1/payments/batch``), each as its
+        Idempotency-Key and its body for POST /v1/payments. Returns, in order, the status and
+        body POST /v1/payments would have answered for each (:func:`answer` reads them).
+        Raises like :meth:`request` when the request as a whole fails."""
+        batch = {"payments": [{"idempotency_key": k, "body": dict(b)} for k, b in payments]}
+        r = self.request("POST", "/v1/payments/batch", json=batch, timeout=timeout)
+        results = r.body.get("results") if isinstance(r.body, Mapping) else None
+        if not isinstance(results, list) or len(results) != len(payments):
+            raise ProtocolError(r.status, "respuesta de lote inesperada", r.body)
+        out: list[tuple[int, Any]] = []
+        for (key, _body), item in zip(payments, results, strict=True):
+            if not isinstance(item, Mapping) or item.get("idempotency_key") != key:
+                raise ProtocolError(r.status, "respuesta de lote en otro orden", r.body)
+            out.append((int(item.get("status") or 0), item.get("body")))
+        return out
 
     def void_payment(
         self, payment_uuid: str, payload: Mapping[str, Any], idempotency_key: str

@@ -13,6 +13,10 @@ sends the same bytes (central answers a changed body under a used key with 422
   ``uniform(0, min(cap, base·2^attempts))`` seconds ("full jitter") before the next try.
 
 Retrying is always safe because central keys every request on its Idempotency-Key.
+
+A drain sends payments with nothing queued after them in a few requests of up to
+``payments_per_request`` each (``POST /v1/payments/batch``): central records each one as its
+own ``POST /v1/payments`` would, and its answer for each is read exactly as above.
 """
 
 from __future__ import annotations
@@ -24,11 +28,21 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from kiosk import failpoints
 from kiosk.ports import PENDING, Clock, OutboxEntry, UnitOfWork
-from sync.client import AuthError, CentralClient, Offline, ProtocolError, Rejected, SyncError
+from sync.client import (
+    AuthError,
+    CentralClient,
+    Offline,
+    ProtocolError,
+    Rejected,
+    Response,
+    SyncError,
+    answer,
+)
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -37,6 +51,12 @@ REJECTED_OUTCOME = "rejected"
 FAILED_OUTCOME = "failed"
 DEFERRED_OUTCOME = "deferred"
 SKIPPED_OUTCOME = "skipped"
+
+PAYMENTS_PATH = "/v1/payments"
+# Payments per request when draining a backlog (POST /v1/payments/batch; central takes up to
+# 100). Central spends more on each HTTP request than on the payment in it, so a backlog goes
+# in a few requests at a time; a small number keeps several requests on the wire at once.
+PAYMENTS_PER_REQUEST = 25
 
 # A void (or anything about a payment) waits for the payment itself: central cannot void what
 # it has not received. Checked again after this short pause.
@@ -90,6 +110,7 @@ class OutboxSender:
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
         send_now_timeout: float = 2.0,
+        payments_per_request: int = PAYMENTS_PER_REQUEST,
     ) -> None:
         self.uow_factory = uow_factory
         self.client = client
@@ -98,6 +119,7 @@ class OutboxSender:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.send_now_timeout = send_now_timeout
+        self.payments_per_request = max(1, payments_per_request)
         self._workers = max(1, workers)
         self._pool: ThreadPoolExecutor | None = None
         self._recorder_pool: ThreadPoolExecutor | None = None
@@ -262,11 +284,30 @@ class OutboxSender:
                 stop = e.kind == "payment" and outcome.outcome != CONFIRMED_OUTCOME
             return done
 
-        groups = list(chains.values())
-        if len(groups) == 1:
-            return run(groups[0])
+        # A payment with nothing queued after it in this batch rides with other payments in
+        # one request; a chain (a payment and its void) keeps its one-by-one order.
+        alone: list[OutboxEntry] = []
+        groups: list[list[OutboxEntry]] = []
+        for chain in chains.values():
+            e = chain[0]
+            if len(chain) == 1 and e.kind == "payment" and e.path == PAYMENTS_PATH:
+                alone.append(e)
+            else:
+                groups.append(chain)
+        size = self.payments_per_request
+        Job = Callable[[], list[tuple[OutboxEntry, Outcome]]]
+        jobs: list[Job] = [partial(run, c) for c in groups]
+        if size > 1:
+            jobs += [
+                partial(self._send_payments, alone[i : i + size])
+                for i in range(0, len(alone), size)
+            ]
+        else:
+            jobs += [partial(run, [e]) for e in alone]
+        if len(jobs) == 1:
+            return jobs[0]()
         out: list[tuple[OutboxEntry, Outcome]] = []
-        for part in self._executor().map(run, groups):
+        for part in self._executor().map(lambda job: job(), jobs):
             out.extend(part)
         return out
 
@@ -280,26 +321,34 @@ class OutboxSender:
             return {s for s in others if uow.outbox.status_of("payment", s) == PENDING}
 
     def _send(self, entry: OutboxEntry, timeout: float | None = None) -> Outcome:
-        try:
-            r = self.client.request(
+        return _outcome(
+            entry,
+            lambda: self.client.request(
                 entry.method,
                 entry.path,
                 json=dict(entry.payload),
                 idempotency_key=entry.idempotency_key,
                 timeout=timeout,
-            )
-        except Rejected as exc:
-            return Outcome(entry.id, REJECTED_OUTCOME, exc.status, exc.code, exc.message)
-        except Offline as exc:
-            return Outcome(entry.id, FAILED_OUTCOME, message=str(exc), offline=True)
-        except AuthError as exc:
-            # A revoked or wrong token: keep everything queued until the terminal is enrolled
-            # again; the message tells the manager why nothing leaves.
-            return Outcome(entry.id, FAILED_OUTCOME, exc.status, exc.code, str(exc))
-        except (ProtocolError, SyncError) as exc:
-            return Outcome(entry.id, FAILED_OUTCOME, getattr(exc, "status", 0), "", str(exc))
-        body = r.body if isinstance(r.body, Mapping) else {"body": r.body}
-        return Outcome(entry.id, CONFIRMED_OUTCOME, r.status, response=dict(body))
+            ),
+        )
+
+    def _send_payments(self, entries: list[OutboxEntry]) -> list[tuple[OutboxEntry, Outcome]]:
+        """Payments in one request (POST /v1/payments/batch); each gets the outcome its own
+        POST /v1/payments would have had."""
+        if len(entries) == 1:
+            return [(entries[0], self._send(entries[0]))]
+        try:
+            answers = self.client.post_payments([(e.idempotency_key, e.payload) for e in entries])
+        except ProtocolError:
+            # Central could not take the batch as a whole (a malformed entry, or a central
+            # without the batch route): each goes alone, so only a bad one stays behind.
+            return [(e, self._send(e)) for e in entries]
+        except SyncError as exc:
+            return [(e, _outcome(e, _raiser(exc))) for e in entries]
+        return [
+            (e, _outcome(e, partial(_answer_item, status, body)))
+            for e, (status, body) in zip(entries, answers, strict=True)
+        ]
 
     def _record(self, outcomes: list[tuple[OutboxEntry, Outcome]]) -> None:
         """Write every outcome of a batch in one transaction (one fsync, not one per entry)."""
@@ -331,6 +380,40 @@ class OutboxSender:
                         entry.id, o.message[:500], now + timedelta(seconds=delay)
                     )
             uow.commit()
+
+
+def _outcome(entry: OutboxEntry, call: Callable[[], Response]) -> Outcome:
+    """What central's answer means for ``entry``: ``call`` returns it, or raises the client's
+    error for it."""
+    try:
+        r = call()
+    except Rejected as exc:
+        return Outcome(entry.id, REJECTED_OUTCOME, exc.status, exc.code, exc.message)
+    except Offline as exc:
+        return Outcome(entry.id, FAILED_OUTCOME, message=str(exc), offline=True)
+    except AuthError as exc:
+        # A revoked or wrong token: keep everything queued until the terminal is enrolled
+        # again; the message tells the manager why nothing leaves.
+        return Outcome(entry.id, FAILED_OUTCOME, exc.status, exc.code, str(exc))
+    except (ProtocolError, SyncError) as exc:
+        return Outcome(entry.id, FAILED_OUTCOME, getattr(exc, "status", 0), "", str(exc))
+    body = r.body if isinstance(r.body, Mapping) else {"body": r.body}
+    return Outcome(entry.id, CONFIRMED_OUTCOME, r.status, response=dict(body))
+
+
+def _answer_item(status: int, body: Any) -> Response:
+    """One payment's answer inside a batch; a 5xx there is central asking for it again later
+    (503 REINTENTE), not central being down."""
+    if status >= 500:
+        raise ProtocolError(status, f"el instituto pidió reintentar ({status})", body)
+    return answer(status, body)
+
+
+def _raiser(exc: SyncError) -> Callable[[], Response]:
+    def call() -> Response:
+        raise exc
+
+    return call
 
 
 def next_attempt_in(entry: OutboxEntry, now: datetime) -> float:

@@ -101,6 +101,67 @@ def test_a_second_payment_of_a_paid_referencia_is_409_naming_the_first(api: Api)
     assert listed[0]["reason_code"] == "PAGADA"
 
 
+def test_a_batch_answers_each_payment_as_its_own_post_would(api: Api) -> None:
+    first, second, third = api.demo["references"][:3]
+    replayed_key, reused_key = new_key(), new_key()
+    replayed = api.payment_body(first["reference"], first["amount"])
+    assert api.pay(replayed, replayed_key).status_code == 201
+    assert (
+        api.pay(api.payment_body(second["reference"], second["amount"]), reused_key).status_code
+        == 201
+    )
+    new = api.payment_body(third["reference"], third["amount"])
+    paid_twice = api.payment_body(first["reference"], first["amount"])
+    items = [
+        (new_key(), new),
+        (replayed_key, replayed),
+        (reused_key, api.payment_body(second["reference"], second["amount"], cashier="otro")),
+        (new_key(), paid_twice),
+        (new_key(), api.payment_body(third["reference"], third["amount"], store_id="F002")),
+        ("no-es-uuid", api.payment_body(third["reference"], third["amount"])),
+    ]
+    r = api.http.post(
+        "/v1/payments/batch",
+        headers=api.auth(api.token()),
+        json={"payments": [{"idempotency_key": k, "body": b} for k, b in items]},
+    )
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["idempotency_key"] for x in results] == [k for k, _ in items]
+    assert [x["status"] for x in results] == [201, 200, 422, 409, 403, 422]
+    codes = [x["body"].get("code") for x in results]
+    assert codes[2:] == ["LLAVE_REUTILIZADA", "PAGADA", "TIENDA_AJENA", "LLAVE_INVALIDA"]
+    assert results[0]["body"]["status"] == "APLICADO"
+    assert results[0]["body"]["payment_uuid"] == items[0][0]
+    assert results[1]["body"] == api.pay(replayed, replayed_key).json()
+    assert api.reference(third["reference"])["status"] == "PAGADA"
+    assert [i["payment_uuid"] for i in admin_conciliacion(api)] == [items[3][0]]
+
+
+def test_a_batch_is_for_cashier_terminals_and_has_a_size_limit(api: Api) -> None:
+    ref = api.demo["references"][0]
+    one = {"idempotency_key": new_key(), "body": api.payment_body(ref["reference"], ref["amount"])}
+    kiosk = api.http.post(
+        "/v1/payments/batch",
+        headers=api.auth(api.token("F001", "kiosko")),
+        json={"payments": [one]},
+    )
+    assert kiosk.status_code == 403
+    too_many = api.http.post(
+        "/v1/payments/batch", headers=api.auth(api.token()), json={"payments": [one] * 101}
+    )
+    assert too_many.status_code == 422
+    assert api.reference(ref["reference"])["status"] == "VIGENTE"
+
+
+def test_a_nul_character_in_stored_text_is_refused_with_422_not_a_server_error(api: Api) -> None:
+    ref = api.demo["references"][0]
+    paid = api.pay(api.payment_body(ref["reference"], ref["amount"], cashier="caj\x00ero"))
+    slip = api.slip(api.login(), loan_id="P-100001-1\x00", kind="RENOVACION")
+    assert (paid.status_code, slip.status_code) == (422, 422)
+    assert api.reference(ref["reference"])["status"] == "VIGENTE"
+
+
 def admin_conciliacion(api: Api) -> list[dict]:
     from central import service as svc
 
@@ -300,6 +361,25 @@ def test_the_delta_feed_pages_with_its_cursor_and_returns_changes(api: Api) -> N
     assert [(i["reference"], i["status"]) for i in delta["items"]] == [(ref["reference"], "PAGADA")]
     assert delta["items"][0]["version"] > seen[ref["reference"]]["version"]
     assert delta["next_cursor"] > cursor
+
+
+def test_every_feed_item_reads_exactly_as_the_single_referencia_lookup(api: Api) -> None:
+    # The feed is built from raw column values; the single lookup goes through the ORM types.
+    headers = api.auth(api.token())
+    session = api.login("100002", "2468")
+    loan = _first_loan(api, session, "P-100002-1")
+    numbers = [i["number"] for i in loan["options"]["pending"][:2]]
+    api.slip(session, loan_id=loan["loan_id"], kind="QUINCENAL", quincenas=numbers)
+    api.slip(session, loan_id=loan["loan_id"], kind="ABONO", amount="1234.56")
+    ref = api.demo["references"][0]
+    assert api.pay(api.payment_body(ref["reference"], ref["amount"])).status_code == 201
+    body = api.http.get("/v1/references", params={"limit": 1000}, headers=headers).json()
+    assert not body["has_more"]
+    statuses = {item["status"] for item in body["items"]}
+    assert {"VIGENTE", "PAGADA", "SUSTITUIDA"} <= statuses
+    assert any(item["quincenas"] == sorted(numbers) for item in body["items"])
+    for item in body["items"]:
+        assert item == api.reference(item["reference"])
 
 
 def test_kiosk_login_with_a_wrong_nip_is_refused_then_locked(api: Api) -> None:

@@ -71,9 +71,15 @@ def take(caja, central, clock, count: int):
     return [caja.pay(ref, AMOUNT) for ref in refs]
 
 
-def quick_sender(caja, client, seed: int = 11) -> OutboxSender:
+def quick_sender(caja, client, seed: int = 11, per_request: int = 1) -> OutboxSender:
     return OutboxSender(
-        caja.uow, client, caja.clock, random.Random(seed), backoff_base=0.02, backoff_cap=0.2
+        caja.uow,
+        client,
+        caja.clock,
+        random.Random(seed),
+        backoff_base=0.02,
+        backoff_cap=0.2,
+        payments_per_request=per_request,
     )
 
 
@@ -166,18 +172,40 @@ def test_thirty_percent_of_requests_failing_still_delivers_each_payment_once(caj
     assert outbox_statuses(caja) == {CONFIRMED: 40}
 
 
-def test_answers_lost_after_central_committed_are_settled_by_replays(caja, central, clock):
+def test_a_backlog_sent_in_batches_through_failing_requests_arrives_once(caja, central, clock):
+    weights = {OK: 0.60, ERROR500: 0.15, HANG: 0.05, LOST: 0.15, SLOW: 0.05}
+    with fault_proxy(
+        "127.0.0.1", port_of(central), seed=20250312, weights=weights, hang_seconds=3.0
+    ) as proxy:
+        taken = take(caja, central, clock, 60)
+        with CentralClient(proxy.base_url, caja.token, timeout=0.5, clock=clock) as client:
+            sender = quick_sender(caja, client, per_request=4)
+            drain_until_empty(sender)
+            sender.close()
+        faults = dict(proxy.counts)
+    assert sum(faults.values()) < 60, faults  # several payments per request
+    assert sum(v for k, v in faults.items() if k != OK) >= 3, faults
+    assert_exactly_once(central.db_url, taken)
+    assert outbox_statuses(caja) == {CONFIRMED: 60}
+
+
+@pytest.mark.parametrize("per_request", [1, 4])
+def test_answers_lost_after_central_committed_are_settled_by_replays(
+    caja, central, clock, per_request
+):
     with fault_proxy("127.0.0.1", port_of(central), weights={LOST: 1.0}) as proxy:
         taken = take(caja, central, clock, 20)
         with CentralClient(proxy.base_url, caja.token, timeout=1.0, clock=clock) as client:
-            sender = quick_sender(caja, client)
+            sender = quick_sender(caja, client, per_request=per_request)
             first = sender.drain(batch=20)
             assert first.confirmed == 0 and first.failed == 20
+            assert proxy.forwarded == 20 // per_request  # one by one, or 5 batches of 4
             assert len(central_payments(central.db_url)) == 20  # all committed, none known
             proxy.set_weights({OK: 1.0})
             drain_until_empty(sender)
             sender.close()
-        assert proxy.forwarded == 40
+        if per_request == 1:
+            assert proxy.forwarded == 40  # each payment twice: lost, then replayed
     assert_exactly_once(central.db_url, taken)
     with caja.uow().reading() as uow:
         bodies = [

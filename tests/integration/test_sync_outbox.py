@@ -146,6 +146,38 @@ def test_a_referencia_paid_first_at_another_store_is_rejected_and_kept_for_the_m
     assert central_count(central.db_url, Reconciliation) == 1
 
 
+def test_a_backlog_goes_in_batches_and_a_refused_payment_in_one_is_kept_apart(
+    central, caja, clock, tmp_path
+):
+    refs = seed_references(central.db_url, 7, clock())
+    with caja.client(central.base_url) as client:
+        CacheRefresher(caja.uow, client).refresh()
+        other = make_terminal(tmp_path / "leon.sqlite", clock, terminal_entry(central, "F002"))
+        try:
+            with CentralClient(central.base_url, other.token, clock=clock) as oc:
+                CacheRefresher(other.uow, oc).lookup_on_miss(refs[3])
+                theirs = other.pay(refs[3], Decimal("100.00"))
+                assert sender_for(other, oc).drain().confirmed == 1
+        finally:
+            other.close()
+        taken = [caja.pay(ref, Decimal("100.00")) for ref in refs]  # offline, one paid already
+        with fault_proxy("127.0.0.1", int(central.base_url.rsplit(":", 1)[1])) as proxy:
+            with CentralClient(proxy.base_url, caja.token, clock=clock) as counted:
+                result = sender_for(caja, counted, payments_per_request=3).drain()
+            requests = proxy.forwarded
+    assert requests == 3  # 3 + 3 + 1
+    assert result.confirmed == 6 and result.rejected == 1 and result.pending == 0
+    refused = entry_of(caja, "payment", taken[3].uuid)
+    assert refused.status == REJECTED and refused.rejection_code == "PAGADA"
+    assert theirs.uuid in refused.rejection_message
+    confirmed = [entry_of(caja, "payment", p.uuid) for p in taken if p is not taken[3]]
+    assert all(e.status == CONFIRMED for e in confirmed)
+    assert all(e.response["payment_uuid"] == e.subject for e in confirmed)
+    held = central_payments(central.db_url)
+    assert held[taken[3].uuid] == (refs[3], "RECHAZADO")
+    assert all(held[p.uuid] == (p.reference, "APLICADO") for p in taken if p is not taken[3])
+
+
 def test_a_void_and_a_shift_close_follow_their_payment_to_central(central, caja, clock):
     refs = seed_references(central.db_url, 2, clock())
     with caja.client(central.base_url) as client:
