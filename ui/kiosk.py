@@ -405,7 +405,8 @@ class KioskWindow(QMainWindow):
                 )
             elif left < timedelta(minutes=30):
                 out.append(
-                    f"La caja deja de cobrar en {int(left.total_seconds() // 60)} "
+                    # Rounded up: with 14:59 left, a person reads "15 minutos".
+                    f"La caja deja de cobrar en {-int(-left.total_seconds() // 60)} "
                     "minutos: esta ficha solo vale hoy."
                 )
         return out

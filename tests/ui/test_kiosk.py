@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -151,3 +152,26 @@ def test_idle_timeout_counts_down_and_forgets_the_affiliate(
     assert w.pages.currentWidget() is w.welcome
     assert (w.session, w.member_name, w.loans) == (None, "", [])
     assert w.login_page.number.text() == "" and w.login_page.nip.text() == ""
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ({"hour": 21, "minute": 45}, "deja de cobrar en 15 minutos"),
+        ({"hour": 22, "minute": 5}, "ya no podrá pagarse"),
+        ({"saturday": True}, "no es día hábil"),
+    ],
+)
+def test_the_summary_warns_when_the_ficha_could_not_be_paid_today(
+    qtbot: Any, window: KioskWindow, central: Any, clock: Any, when: dict, words: str
+) -> None:
+    log_in(qtbot, window, central)
+    loan = window.loans[0]
+    window.choose_loan(loan)
+    window.options_page.kind_buttons["LIQUIDACION"].click()
+    assert not any("hoy" in w and "pagarse" in w for w in window.warnings()[1:])
+    if when.pop("saturday", False):
+        clock.now += timedelta(days=(5 - clock.now.weekday()) % 7 or 7)
+    clock.now = clock.now.replace(second=0, microsecond=0, **when)
+    window.show_summary()
+    assert words in window.summary_page.warning_box.text()
