@@ -122,6 +122,11 @@ class Terminal:
     def login(self, username: str, pin: str) -> User:
         return users.login(self.uow, username, pin, hasher=self.hasher, clock=self.clock)
 
+    def boot(self) -> bool:
+        """Open everything (database thread) and say whether the first manager is missing."""
+        self.start()
+        return self.needs_first_manager()
+
     def needs_first_manager(self) -> bool:
         return users.needs_first_manager(self.uow)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from kiosk.ports import MEXICO_CITY, UnitOfWork
+from kiosk.ports import MEXICO_CITY, Clock, UnitOfWork, User
 from kiosk.references import ReferenceRecord, issue
 from kiosk.users import PinHasher
 
@@ -57,17 +57,9 @@ class Seeded:
     references: list[ReferenceRecord]
 
 
-def seed_terminal(
-    uow: UnitOfWork,
-    clock: FixedClock,
-    *,
-    references: int = 10,
-    open_shift: bool = True,
-    opening_float: Decimal = Decimal("500.00"),
-) -> Seeded:
-    """A terminal ready to take payments: manager ``gerente``, cashier ``cajero``, today's
-    referencias in the cache and (optionally) an open shift."""
-    from kiosk import reference_cache, shifts, terminal_state, users
+def add_people(uow: UnitOfWork, clock: Clock) -> tuple[User, User]:
+    """The first manager ``gerente`` (MANAGER_PIN) and a cashier ``cajero`` (CASHIER_PIN)."""
+    from kiosk import users
 
     manager = users.create_first_manager(
         uow,
@@ -87,6 +79,22 @@ def seed_terminal(
         hasher=FAST_HASHER,
         clock=clock,
     )
+    return manager, cashier
+
+
+def seed_terminal(
+    uow: UnitOfWork,
+    clock: FixedClock,
+    *,
+    references: int = 10,
+    open_shift: bool = True,
+    opening_float: Decimal = Decimal("500.00"),
+) -> Seeded:
+    """A terminal ready to take payments: manager ``gerente``, cashier ``cajero``, today's
+    referencias in the cache and (optionally) an open shift."""
+    from kiosk import reference_cache, shifts, terminal_state
+
+    manager, cashier = add_people(uow, clock)
     terminal_state.set_identity(
         uow, terminal_id="T-0001", store_id="F-01", actor="gerente", clock=clock
     )

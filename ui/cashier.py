@@ -450,12 +450,7 @@ class CashierWindow(QMainWindow):
 
     def _boot(self) -> None:
         t = self.terminal
-
-        def open_and_ask() -> bool:
-            t.start()
-            return t.needs_first_manager()
-
-        self.runner.db(open_and_ask, self._booted, self._boot_failed)
+        self.runner.db(t.boot, self._booted, self._boot_failed)
         self.runner.io(t.print_service, None, lambda _exc: None)
 
     def _booted(self, first_run: bool) -> None:

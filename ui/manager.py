@@ -161,12 +161,7 @@ class ManagerWindow(QMainWindow):
 
     def _boot(self) -> None:
         t = self.terminal
-
-        def open_and_ask() -> bool:
-            t.start()
-            return t.needs_first_manager()
-
-        self.runner.db(open_and_ask, self._booted, self._fail)
+        self.runner.db(t.boot, self._booted, self._fail)
 
     def _booted(self, first_run: bool) -> None:
         if first_run:

@@ -20,12 +20,12 @@ from central.clock import ShiftedClock
 from central.db import Database as CentralDatabase
 from central.embedded import EmbeddedCentral
 from central.models import Counter, Payment, ReferenceRow
-from kiosk import audit, cashier, shifts, terminal_state, users
+from kiosk import audit, cashier, shifts, terminal_state
 from kiosk.ports import MEXICO_CITY, NewOutboxEntry, UnitOfWork
 from kiosk.ports import Payment as LocalPayment
 from kiosk.references import VIGENTE, issue
 from kiosk.rules import Tender
-from local_db.testing import FAST_HASHER, MANAGER_PIN
+from local_db.testing import add_people
 from sync.client import CentralClient
 
 # A Tuesday that is no holiday, mid-morning in Mexico City (both clocks start here and run).
@@ -90,24 +90,7 @@ def make_terminal(
     db = local_db.open_database(path)
     uow = db.unit_of_work()
     if fresh:
-        manager = users.create_first_manager(
-            uow,
-            username="gerente",
-            name="Gerente Prueba",
-            pin=MANAGER_PIN,
-            hasher=FAST_HASHER,
-            clock=clock,
-        )
-        cajero = users.create_user(
-            uow,
-            manager="gerente",
-            manager_pin=MANAGER_PIN,
-            username="cajero",
-            name="Cajero Prueba",
-            pin="1357",
-            hasher=FAST_HASHER,
-            clock=clock,
-        )
+        manager, cajero = add_people(uow, clock)
         terminal_state.set_identity(
             uow,
             terminal_id=str(entry["terminal_id"]),

@@ -41,7 +41,13 @@ def test_a_valid_ficha_paid_exactly_in_cash_on_its_day_is_accepted():
 
 @pytest.mark.parametrize(
     ("hh", "mm", "ss", "ok"),
-    [(6, 59, 59, False), (7, 0, 0, True), (21, 59, 59, True), (22, 0, 0, False), (23, 30, 0, False)],
+    [
+        (6, 59, 59, False),
+        (7, 0, 0, True),
+        (21, 59, 59, True),
+        (22, 0, 0, False),
+        (23, 30, 0, False),
+    ],
 )
 def test_the_window_opens_at_seven_and_closes_at_ten(hh, mm, ss, ok):
     v = verdict(now=at(MONDAY, hh, mm, ss))
