@@ -107,9 +107,13 @@ def test_without_a_blind_count_the_expected_cash_is_shown_while_counting(
 def test_the_opening_shift_list_offers_cashiers_but_not_managers(
     qtbot: Any, window: ManagerWindow
 ) -> None:
+    # While a shift is open, only the cash-drop form shows; once closed, only the opening one.
+    qtbot.waitUntil(lambda: window.drop_box.isVisible(), timeout=5000)
+    assert not window.open_box.isVisible()
     with qtbot.waitSignal(window.shift_closed, timeout=5000):
         window.count.close_button.click()
     qtbot.waitUntil(lambda: window.open_button.isEnabled(), timeout=5000)
+    assert window.open_box.isVisible() and not window.drop_box.isVisible()
     offered = [window.open_cashier.itemText(i) for i in range(window.open_cashier.count())]
     assert offered == ["Ana Cajera (cajero)"]
 
