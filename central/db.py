@@ -124,6 +124,20 @@ class Database:
             yield conn
 
     @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """One write connection for several :meth:`transaction` blocks: a batch pays the pool's
+        checkout and reset once. Holds no lock and no transaction by itself."""
+        with self.write_engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, conn: Connection) -> Iterator[Connection]:
+        """Like :meth:`begin`, on a connection from :meth:`writer`. The writer lock covers only
+        the transaction, so other writers interleave between a batch's payments."""
+        with self._writer, conn.begin():
+            yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session

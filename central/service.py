@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -755,6 +756,15 @@ _REF_AND_LOCKED_LOAN = (
     .where(ReferenceRow.reference == bindparam("reference"))
     .with_for_update(of=LoanRow.__table__)
 )
+# SQLite ignores FOR UPDATE (BEGIN IMMEDIATE already gave this transaction the only write
+# lock), so there one outer join reads a referencia with or without a loan; PostgreSQL cannot
+# lock the nullable side of an outer join, so a referencia without a loan takes _REF_ALONE.
+_REF_AND_LOAN_IF_ANY = (
+    select(*_REF_AND_LOCKED_LOAN.selected_columns)
+    .join(Member, Member.number == ReferenceRow.member_number)
+    .outerjoin(LoanRow, LoanRow.loan_id == ReferenceRow.loan_id)
+    .where(ReferenceRow.reference == bindparam("reference"))
+)
 # Unknown referencias and those without a loan.
 _REF_ALONE = (
     select(*_REF_COLUMNS)
@@ -864,23 +874,34 @@ def _loan_effect(ref: Row[Any], items: Sequence[Row[Any]]) -> tuple[dict[str, An
     return effect, after
 
 
-def _try_apply(
-    db: Database,
-    key: str,
-    req: PaymentRequest,
-    who: TerminalPrincipal,
-    now: datetime,
-    policy: Policy,
-    digest: str,
-) -> Outcome:
+@dataclass(frozen=True)
+class _Batch:
+    """What the payments of one request share: a write connection, the sender, the request's
+    time and what follows from it, worked out once."""
+
+    db: Database
+    conn: Connection
+    who: TerminalPrincipal
+    now: datetime
+    policy: Policy
+    received_at: str  # ``now`` as the answers show it
+    latest_paid_at: datetime  # later than this, the caja's clock is wrong
+
+
+def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Outcome:
+    who, now, policy = batch.who, batch.now, batch.policy
     values = _payment_values(key, req, who, now, digest)
-    with db.begin() as conn:
-        ref = conn.execute(_REF_AND_LOCKED_LOAN, {"reference": req.reference}).first()
-        if ref is None:
-            ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
+    paid_at = iso(req.paid_at, policy)
+    with batch.db.transaction(batch.conn) as conn:
+        if conn.dialect.name == "sqlite":
+            ref = conn.execute(_REF_AND_LOAN_IF_ANY, {"reference": req.reference}).first()
+        else:
+            ref = conn.execute(_REF_AND_LOCKED_LOAN, {"reference": req.reference}).first()
+            if ref is None:
+                ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
         if ref is not None and ref.status == refs.PAGADA:
             raise _Retry()  # the caller answers 409 naming the payment that holds the claim
-        if req.paid_at > now + policy.max_clock_skew:
+        if req.paid_at > batch.latest_paid_at:
             return _refuse_payment(
                 conn,
                 values,
@@ -921,8 +942,8 @@ def _try_apply(
             "amount": str(req.amount),
             "cash": str(req.cash),
             "card": str(req.card),
-            "paid_at": iso(req.paid_at, policy),
-            "received_at": iso(now, policy),
+            "paid_at": paid_at,
+            "received_at": batch.received_at,
             "store_id": who.store_id,
             "terminal_id": who.terminal_id,
             "member_number": ref.member_number,
@@ -991,14 +1012,8 @@ def _conflict(
         )
 
 
-def record_payment(
-    db: Database,
-    key: str,
-    req: PaymentRequest,
-    who: TerminalPrincipal,
-    now: datetime,
-    policy: Policy,
-) -> Outcome:
+def _record(batch: _Batch, key: str, req: PaymentRequest) -> Outcome:
+    who = batch.who
     if req.store_id != who.store_id:
         raise ApiError(
             403, "TIENDA_AJENA", "Esta terminal solo puede registrar pagos de su propia tienda."
@@ -1008,13 +1023,39 @@ def record_payment(
     # the conflict path answers with the stored response.
     for _ in range(5):
         try:
-            return retrying(lambda: _try_apply(db, key, req, who, now, policy, digest))
+            return retrying(lambda: _try_apply(batch, key, req, digest))
         except (IntegrityError, _Retry):
             pass
-        outcome = retrying(lambda: _conflict(db, key, req, who, now, policy, digest))
+        outcome = retrying(
+            lambda: _conflict(batch.db, key, req, who, batch.now, batch.policy, digest)
+        )
         if outcome is not None:
             return outcome
     raise ApiError(503, "REINTENTE", "La referencia está cambiando; reintente el envío.")
+
+
+@contextmanager
+def payment_batch(
+    db: Database, who: TerminalPrincipal, now: datetime, policy: Policy
+) -> Iterator[Callable[[str, PaymentRequest], Outcome]]:
+    """A function that records one payment like :func:`record_payment`, for the payments of
+    one request: they share a write connection and ``now``, but each is still its own
+    transaction under its own key, so one refused or failed payment leaves the others."""
+    with db.writer() as conn:
+        batch = _Batch(db, conn, who, now, policy, iso(now, policy), now + policy.max_clock_skew)
+        yield lambda key, req: _record(batch, key, req)
+
+
+def record_payment(
+    db: Database,
+    key: str,
+    req: PaymentRequest,
+    who: TerminalPrincipal,
+    now: datetime,
+    policy: Policy,
+) -> Outcome:
+    with payment_batch(db, who, now, policy) as record:
+        return record(key, req)
 
 
 # --- voids ---------------------------------------------------------------------------------

@@ -138,6 +138,38 @@ def test_a_batch_answers_each_payment_as_its_own_post_would(api: Api) -> None:
     assert [i["payment_uuid"] for i in admin_conciliacion(api)] == [items[3][0]]
 
 
+def test_payments_after_a_rolled_back_one_in_a_batch_are_still_applied(api: Api) -> None:
+    first, second, third, fourth = api.demo["references"][:4]
+    reused_key = new_key()
+    assert api.pay(api.payment_body(first["reference"], first["amount"])).status_code == 201
+    assert (
+        api.pay(api.payment_body(second["reference"], second["amount"]), reused_key).status_code
+        == 201
+    )
+    # The 409 and the reused key each abort a transaction on the batch's connection.
+    items = [
+        (new_key(), api.payment_body(first["reference"], first["amount"])),
+        (new_key(), api.payment_body(third["reference"], third["amount"])),
+        (reused_key, api.payment_body(second["reference"], second["amount"], cashier="otro")),
+        (new_key(), api.payment_body(fourth["reference"], fourth["amount"])),
+    ]
+    r = api.http.post(
+        "/v1/payments/batch",
+        headers=api.auth(api.token()),
+        json={"payments": [{"idempotency_key": k, "body": b} for k, b in items]},
+    )
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == [409, 201, 422, 201]
+    assert api.reference(third["reference"])["status"] == "PAGADA"
+    assert api.reference(fourth["reference"])["status"] == "PAGADA"
+    # Each applied payment is stored: its key replays the original answer.
+    for index in (1, 3):
+        key, body = items[index]
+        again = api.pay(body, key)
+        assert again.status_code == 200
+        assert again.json() == r.json()["results"][index]["body"]
+
+
 def test_a_batch_is_for_cashier_terminals_and_has_a_size_limit(api: Api) -> None:
     ref = api.demo["references"][0]
     one = {"idempotency_key": new_key(), "body": api.payment_body(ref["reference"], ref["amount"])}
