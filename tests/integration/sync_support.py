@@ -20,12 +20,12 @@ from central.clock import ShiftedClock
 from central.db import Database as CentralDatabase
 from central.embedded import EmbeddedCentral
 from central.models import Counter, Payment, ReferenceRow
-from kiosk import audit, cashier, shifts, terminal_state
+from kiosk import audit, cashier, shifts, terminal_state, voids
 from kiosk.ports import MEXICO_CITY, NewOutboxEntry, UnitOfWork
 from kiosk.ports import Payment as LocalPayment
 from kiosk.references import VIGENTE, issue
 from kiosk.rules import Tender
-from local_db.testing import add_people
+from local_db.testing import FAST_HASHER, MANAGER_PIN, add_people
 from sync.client import CentralClient
 
 # A Tuesday that is no holiday, mid-morning in Mexico City (both clocks start here and run).
@@ -76,6 +76,19 @@ class Terminal:
             reference=reference,
             tender=Tender(cash=amount),
             cashier_id=self.cashier_id,
+            clock=self.clock,
+        )
+
+    def void(self, payment_uuid: str, reason: str) -> None:
+        """The manager voids a payment with their PIN, as the manager screen does."""
+        voids.void_payment(
+            self.uow(),
+            payment_uuid,
+            manager="gerente",
+            manager_pin=MANAGER_PIN,
+            reason=reason,
+            requested_by=self.cashier_id,
+            hasher=FAST_HASHER,
             clock=self.clock,
         )
 

@@ -16,8 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from central import schemas
-from kiosk import reports, shifts, terminal_state, voids
-from local_db.testing import FAST_HASHER, MANAGER_PIN
+from kiosk import reports, shifts, terminal_state
 from sync.outbox import OutboxSender
 from sync.refresher import CacheRefresher
 from tests.integration.sync_support import (
@@ -56,16 +55,7 @@ def rig(tmp_path: Path, clock):
         CacheRefresher(caja.uow, client).refresh()
         kept = caja.pay(refs[0], Decimal("100.00"))
         voided = caja.pay(refs[1], Decimal("100.00"))
-        voids.void_payment(
-            caja.uow(),
-            voided.uuid,
-            manager="gerente",
-            manager_pin=MANAGER_PIN,
-            reason="Error de captura",
-            requested_by=caja.cashier_id,
-            hasher=FAST_HASHER,
-            clock=clock,
-        )
+        caja.void(voided.uuid, "Error de captura")
         shifts.close_shift(caja.uow(), pieces={"b100": 6}, closed_by=caja.manager_id, clock=clock)
         reports.close_day(caja.uow(), closed_by=caja.manager_id, clock=clock)
         yield central, caja, client, (kept, voided)

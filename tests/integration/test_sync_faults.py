@@ -16,9 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from central.models import Closing
-from kiosk import shifts, voids
+from kiosk import shifts
 from kiosk.ports import CONFIRMED, PENDING
-from local_db.testing import FAST_HASHER, MANAGER_PIN
 from sync.client import CentralClient, Offline
 from sync.outbox import OutboxSender
 from sync.refresher import CacheRefresher
@@ -119,16 +118,7 @@ def test_central_down_the_whole_time_then_up_gets_everything_once(caja, central,
         engine.start()
         try:
             taken = take(caja, central, clock, 12)
-            voids.void_payment(
-                caja.uow(),
-                taken[0].uuid,
-                manager="gerente",
-                manager_pin=MANAGER_PIN,
-                reason="Cobro equivocado",
-                requested_by=caja.cashier_id,
-                hasher=FAST_HASHER,
-                clock=clock,
-            )
+            caja.void(taken[0].uuid, "Cobro equivocado")
             shifts.close_shift(
                 caja.uow(), pieces={"b1000": 2}, closed_by=caja.manager_id, clock=clock
             )

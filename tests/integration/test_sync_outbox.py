@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from central.models import Closing, Reconciliation
-from kiosk import cashier, reference_cache, shifts, voids
+from kiosk import cashier, reference_cache, shifts
 from kiosk.ports import CONFIRMED, PENDING, REJECTED
-from local_db.testing import FAST_HASHER, MANAGER_PIN, reference_records
+from local_db.testing import reference_records
 from sync.client import CentralClient
 from sync.outbox import OutboxSender, backoff_delay
 from sync.refresher import CacheRefresher
@@ -184,16 +184,7 @@ def test_a_void_and_a_shift_close_follow_their_payment_to_central(central, caja,
         CacheRefresher(caja.uow, client).refresh()
         kept = caja.pay(refs[0], Decimal("100.00"))
         voided = caja.pay(refs[1], Decimal("100.00"))
-        voids.void_payment(
-            caja.uow(),
-            voided.uuid,
-            manager="gerente",
-            manager_pin=MANAGER_PIN,
-            reason="Cobro duplicado por error",
-            requested_by=caja.cashier_id,
-            hasher=FAST_HASHER,
-            clock=clock,
-        )
+        caja.void(voided.uuid, "Cobro duplicado por error")
         shifts.close_shift(caja.uow(), pieces={"b100": 6}, closed_by=caja.manager_id, clock=clock)
         result = sender_for(caja, client).drain()
     assert result.confirmed == 4 and result.pending == 0
@@ -238,16 +229,7 @@ def test_a_void_is_never_sent_before_its_payment(central, caja, clock):
     with caja.client(central.base_url) as client:
         CacheRefresher(caja.uow, client).refresh()
         payment = caja.pay(ref, Decimal("100.00"))
-        voids.void_payment(
-            caja.uow(),
-            payment.uuid,
-            manager="gerente",
-            manager_pin=MANAGER_PIN,
-            reason="El afiliado se arrepintió",
-            requested_by=caja.cashier_id,
-            hasher=FAST_HASHER,
-            clock=clock,
-        )
+        caja.void(payment.uuid, "El afiliado se arrepintió")
         sender = sender_for(caja, client)
         early = sender.send_now(entry_of(caja, "void", payment.uuid).id)
         assert early.outcome == "skipped"
