@@ -335,10 +335,6 @@ class OutboxRepository(Protocol):
         self, entry_id: int, response: Mapping[str, Any], at: datetime | None = None
     ) -> None: ...
 
-    def mark_sent(
-        self, entry_id: int, response: Mapping[str, Any], at: datetime | None = None
-    ) -> None: ...
-
     def mark_rejected(
         self, entry_id: int, code: str, message: str, at: datetime | None = None
     ) -> None: ...

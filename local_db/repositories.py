@@ -332,7 +332,7 @@ class SqlOutbox(_Repo):
       before the payment.
     * Send ``entry.method`` ``entry.path`` with JSON ``entry.payload`` and header
       ``Idempotency-Key: entry.idempotency_key`` (for payments, the payment uuid).
-    * ``mark_confirmed(id, response)`` (alias ``mark_sent``) on 200/201: settled for good.
+    * ``mark_confirmed(id, response)`` on 200/201: settled for good.
     * ``mark_rejected(id, code, message)`` on a definitive refusal (409, 422): the entry
       stays, listed by ``rejected()`` and counted for the manager's alert; never dropped.
     * ``record_attempt(id, error, next_attempt_at)`` on a network error or 5xx: counts the
@@ -385,8 +385,6 @@ class SqlOutbox(_Repo):
         self, entry_id: int, response: Mapping[str, Any], at: datetime | None = None
     ) -> None:
         self._settle(entry_id, CONFIRMED, at, response=dumps(dict(response)))
-
-    mark_sent = mark_confirmed
 
     def mark_rejected(
         self, entry_id: int, code: str, message: str, at: datetime | None = None

@@ -8,6 +8,7 @@ ficha, so the kiosk needs the link; offline it says so plainly.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -81,6 +82,23 @@ def _button(text: str, primary: bool = False) -> QPushButton:
         b.setObjectName("primary")
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     return b
+
+
+def _back_and_next(
+    layout: QVBoxLayout,
+    back: tuple[str, Callable[[], None]],
+    forward: tuple[str, Callable[[], None]],
+) -> QPushButton:
+    """The bottom row of a step: a small back button and a wide primary one (returned)."""
+    row = QHBoxLayout()
+    back_button = _button(back[0])
+    back_button.clicked.connect(back[1])
+    forward_button = _button(forward[0], primary=True)
+    forward_button.clicked.connect(forward[1])
+    row.addWidget(back_button)
+    row.addWidget(forward_button, 1)
+    layout.addLayout(row)
+    return forward_button
 
 
 def _day(iso: object) -> str:
@@ -656,14 +674,11 @@ class QuincenasPage(Page):
         self.layout_.addWidget(scroll, 1)
         self.total = big("", 34, color=GREEN)
         self.layout_.addWidget(self.total)
-        row = QHBoxLayout()
-        back = _button("Volver")
-        back.clicked.connect(lambda: window.go(window.options_page))
-        self.next_button = _button("Continuar", primary=True)
-        self.next_button.clicked.connect(self.next)
-        row.addWidget(back)
-        row.addWidget(self.next_button, 1)
-        self.layout_.addLayout(row)
+        self.next_button = _back_and_next(
+            self.layout_,
+            ("Volver", lambda: window.go(window.options_page)),
+            ("Continuar", self.next),
+        )
 
     def show_loan(self, pending: list[dict[str, Any]]) -> None:
         for b in self.buttons:
@@ -733,14 +748,11 @@ class AmountPage(Page):
         row.addLayout(col, 1)
         row.addWidget(self.keypad)
         self.layout_.addLayout(row, 1)
-        buttons = QHBoxLayout()
-        back = _button("Volver")
-        back.clicked.connect(lambda: window.go(window.options_page))
-        self.next_button = _button("Continuar", primary=True)
-        self.next_button.clicked.connect(self.next)
-        buttons.addWidget(back)
-        buttons.addWidget(self.next_button, 1)
-        self.layout_.addLayout(buttons)
+        self.next_button = _back_and_next(
+            self.layout_,
+            ("Volver", lambda: window.go(window.options_page)),
+            ("Continuar", self.next),
+        )
         self.amount.returnPressed.connect(self.next)
 
     def clear(self) -> None:
@@ -790,14 +802,11 @@ class SummaryPage(Page):
         for w in (self.detail, self.amount, self.words, self.warning_box, self.error):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
-        row = QHBoxLayout()
-        back = _button("Cambiar")
-        back.clicked.connect(lambda: window.go(window.options_page))
-        self.print_button = _button("Imprimir ficha", primary=True)
-        self.print_button.clicked.connect(window.print_slip)
-        row.addWidget(back)
-        row.addWidget(self.print_button, 1)
-        self.layout_.addLayout(row)
+        self.print_button = _back_and_next(
+            self.layout_,
+            ("Cambiar", lambda: window.go(window.options_page)),
+            ("Imprimir ficha", window.print_slip),
+        )
 
     def clear(self) -> None:
         self.detail.clear()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -27,6 +30,33 @@ people, window, working = base.people, base.window, base.working
 
 def visible_texts(w: CashierWindow) -> str:
     return " | ".join(label.text() for label in w.findChildren(QLabel) if label.isVisible())
+
+
+@contextmanager
+def unplugged_printer_till(
+    qtbot: Any, tmp_path: Any, clock: Any, runner: Any, serial: int, amount: str, retry_ms: int
+) -> Iterator[tuple[Any, CashierWindow, Any, Path, Path]]:
+    """A logged-in till with an open shift whose printer fails at the operating system:
+    the printer file's folder is a plain file, as an unplugged printer fails every attempt.
+    Yields (terminal, window, cached referencia, the blocking file, the printer file)."""
+    blocker = tmp_path / "papel"
+    blocker.write_text("no es una carpeta")
+    paper = blocker / "impresora.bin"
+    t = identified(open_terminal(make_settings(tmp_path, printer_path=str(paper)), clock), clock)
+    try:
+        _, person = add_people(t, clock)
+        shifts.open_shift(t.uow, cashier_id=person.id, opening_float=Decimal("0"), clock=clock)
+        record = cache_reference(t, serial, amount, clock)
+        w = CashierWindow(t, runner, status_poll_ms=100, print_retry_ms=retry_ms)
+        qtbot.addWidget(w)
+        w.show()
+        login(qtbot, w)
+        qtbot.waitUntil(lambda: w.pages.currentWidget() is w.work, timeout=5000)
+        yield t, w, record, blocker, paper
+        w.close()
+    finally:
+        runner.shutdown()
+        t.close()
 
 
 def pay_cash(qtbot: Any, w: CashierWindow, reference: str, cash: str) -> None:
@@ -97,21 +127,8 @@ def test_an_idle_cashier_window_locks_itself_and_hides_the_last_affiliate(
 def test_a_receipt_the_printer_could_not_take_waits_and_prints_once_when_it_returns(
     qtbot: Any, tmp_path: Any, clock: Any, runner: Any
 ) -> None:
-    # The "printer" is a file inside a folder; a plain file in the folder's place makes every
-    # attempt fail at the operating system, as an unplugged printer does.
-    blocker = tmp_path / "papel"
-    blocker.write_text("no es una carpeta")
-    paper = blocker / "impresora.bin"
-    t = identified(open_terminal(make_settings(tmp_path, printer_path=str(paper)), clock), clock)
-    try:
-        _, person = add_people(t, clock)
-        shifts.open_shift(t.uow, cashier_id=person.id, opening_float=Decimal("0"), clock=clock)
-        record = cache_reference(t, 53, "250.00", clock)
-        w = CashierWindow(t, runner, status_poll_ms=100, print_retry_ms=200)
-        qtbot.addWidget(w)
-        w.show()
-        login(qtbot, w)
-        qtbot.waitUntil(lambda: w.pages.currentWidget() is w.work, timeout=5000)
+    with unplugged_printer_till(qtbot, tmp_path, clock, runner, 53, "250.00", 200) as rig:
+        t, w, record, blocker, paper = rig
         with qtbot.waitSignal(w.receipt_failed, timeout=10000):
             pay_cash(qtbot, w, record.reference, "250")
         assert [p.reference for p in t.payments_today()] == [record.reference]  # it stands
@@ -134,28 +151,14 @@ def test_a_receipt_the_printer_could_not_take_waits_and_prints_once_when_it_retu
         qtbot.keyClick(w.scan, Qt.Key.Key_F7)  # nothing waits: printing again prints nothing
         qtbot.waitUntil(lambda: not w.print_retry.in_flight, timeout=5000)
         assert barcodes_in(paper.read_bytes()) == [record.reference]
-        w.close()
-    finally:
-        runner.shutdown()
-        t.close()
 
 
 def test_the_visible_button_prints_what_waits_in_the_queue(
     qtbot: Any, tmp_path: Any, clock: Any, runner: Any
 ) -> None:
-    blocker = tmp_path / "papel"
-    blocker.write_text("no es una carpeta")
-    paper = blocker / "impresora.bin"
-    t = identified(open_terminal(make_settings(tmp_path, printer_path=str(paper)), clock), clock)
-    try:
-        _, person = add_people(t, clock)
-        shifts.open_shift(t.uow, cashier_id=person.id, opening_float=Decimal("0"), clock=clock)
-        record = cache_reference(t, 54, "120.00", clock)
-        w = CashierWindow(t, runner, status_poll_ms=100, print_retry_ms=0)  # no timer
-        qtbot.addWidget(w)
-        w.show()
-        login(qtbot, w)
-        qtbot.waitUntil(lambda: w.pages.currentWidget() is w.work, timeout=5000)
+    # print_retry_ms=0: no timer, only the button prints.
+    with unplugged_printer_till(qtbot, tmp_path, clock, runner, 54, "120.00", 0) as rig:
+        _t, w, record, blocker, paper = rig
         with qtbot.waitSignal(w.receipt_failed, timeout=10000):
             pay_cash(qtbot, w, record.reference, "120")
         qtbot.waitUntil(lambda: w.retry_prints.isEnabled(), timeout=5000)
@@ -165,7 +168,3 @@ def test_the_visible_button_prints_what_waits_in_the_queue(
         assert done.args == [1]
         assert "Se imprimió 1 comprobante pendiente" in w.notice.text()
         assert barcodes_in(paper.read_bytes()) == [record.reference]
-        w.close()
-    finally:
-        runner.shutdown()
-        t.close()

@@ -159,8 +159,6 @@ class Outbox(_R):
     def mark_confirmed(self, entry_id: int, response: Any, at: datetime | None = None) -> None:
         self._set(entry_id, status=CONFIRMED, response=response, settled_at=at)
 
-    mark_sent = mark_confirmed
-
     def mark_rejected(
         self, entry_id: int, code: str, message: str, at: datetime | None = None
     ) -> None:
