@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server-args",
         default="",
-        help='opciones extra del servidor, p. ej. "--http httptools --loop uvloop"',
+        help='opciones extra del servidor, p. ej. "--http h11 --loop asyncio" para comparar',
     )
     args = parser.parse_args(argv)
     base = os.environ.get("ISSEG_BENCH_PG_URL") or os.environ.get("ISSEG_TEST_PG_URL")

@@ -82,7 +82,7 @@ class EmbeddedCentral:
             self.app,
             log_level="warning",
             date_header=False,
-            lifespan="off",
+            lifespan="on",
             timeout_graceful_shutdown=2,
             http=NoDelayH11Protocol,
         )

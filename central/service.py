@@ -687,7 +687,16 @@ class PaymentRequest:
         }
 
 
-class _Retry(Exception):
+def payment_digest(req: PaymentRequest, who: TerminalPrincipal) -> str:
+    """The request's fingerprint for Idempotency-Key checks; refuses another store's payment."""
+    if req.store_id != who.store_id:
+        raise ApiError(
+            403, "TIENDA_AJENA", "Esta terminal solo puede registrar pagos de su propia tienda."
+        )
+    return canonical_hash(req.canonical(who.terminal_id))
+
+
+class Retry(Exception):
     """The referencia changed under us between the rule check and the claim."""
 
 
@@ -875,23 +884,117 @@ def _loan_effect(ref: Row[Any], items: Sequence[Row[Any]]) -> tuple[dict[str, An
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """What the payments of one request share: a write connection, the sender, the request's
-    time and what follows from it, worked out once."""
+class Received:
+    """Who sent a payment request and when central received it, with what follows from that,
+    worked out once per request."""
 
-    db: Database
-    conn: Connection
     who: TerminalPrincipal
     now: datetime
     policy: Policy
     received_at: str  # ``now`` as the answers show it
     latest_paid_at: datetime  # later than this, the caja's clock is wrong
 
+    @classmethod
+    def at(cls, who: TerminalPrincipal, now: datetime, policy: Policy) -> Received:
+        return cls(who, now, policy, iso(now, policy), now + policy.max_clock_skew)
+
+
+@dataclass(frozen=True)
+class _Batch(Received):
+    """What the payments of one request share: the request and a write connection."""
+
+    db: Database
+    conn: Connection
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    code: str
+    message: str
+
+
+@dataclass
+class Acceptance:
+    """What applying a payment writes: the payment row (``values``, with the answer and the
+    loan effect in it) and what changes in the loan."""
+
+    values: dict[str, Any]
+    body: dict[str, Any]
+    reference: str
+    loan_id: str | None
+    paid_now: list[int]  # installments this payment marks paid
+    loan_status: str | None  # the loan's new status, or None when the loan row is unchanged
+    prepayments: Decimal
+
+
+def judge_payment(
+    batch: Received,
+    key: str,
+    req: PaymentRequest,
+    digest: str,
+    ref: Any,
+    installments: Callable[[str], Sequence[Any]],
+) -> Refusal | Acceptance:
+    """Whether ``ref`` (the referencia row with its loan, locked; None if unknown) can take
+    this payment, and what applying it writes. Both the Core path and the PostgreSQL path of
+    :mod:`central.pgpay` decide through here, so the rules live in one place."""
+    if ref is not None and ref.status == refs.PAGADA:
+        raise Retry()  # the caller answers 409 naming the payment that holds the claim
+    if req.paid_at > batch.latest_paid_at:
+        return Refusal(
+            422,
+            "HORA_INVALIDA",
+            "La hora del pago es posterior a la hora del instituto: revise el reloj de la caja.",
+        )
+    if req.amount != req.cash + req.card:
+        return Refusal(
+            422,
+            "MONTO_INVALIDO",
+            f"El importe {fmt(req.amount)} no es la suma de efectivo y tarjeta "
+            f"({fmt(req.cash + req.card)}).",
+        )
+    record = None
+    if ref is not None:
+        record = refs.ReferenceRecord(
+            reference=ref.reference, amount=ref.amount, issued_on=ref.issued_on, status=ref.status
+        )
+    verdict = check_payment(
+        record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=batch.policy
+    )
+    if not verdict.ok or ref is None:
+        return Refusal(422, verdict.code, verdict.message)
+    who = batch.who
+    values = _payment_values(key, req, who, batch.now, digest)
+    body = {
+        "payment_uuid": key,
+        "status": APPLIED,
+        "reference": ref.reference,
+        "amount": str(req.amount),
+        "cash": str(req.cash),
+        "card": str(req.card),
+        "paid_at": iso(req.paid_at, batch.policy),
+        "received_at": batch.received_at,
+        "store_id": who.store_id,
+        "terminal_id": who.terminal_id,
+        "member_number": ref.member_number,
+        "member_name": ref.member_name,
+        "loan_id": ref.loan_id or "",
+        "kind": ref.kind,
+        "concept": ref.concept,
+    }
+    values.update(status=APPLIED, response_code=201, response_body=body)
+    accepted = Acceptance(values, body, ref.reference, ref.loan_id, [], None, ZERO)
+    if ref.loan_id:
+        values["effect"], after = _loan_effect(ref, installments(ref.loan_id))
+        accepted.paid_now = [int(n) for n in values["effect"].get("installments", {})]
+        status = LOAN_SETTLED if loanlib.is_settled(after) else LOAN_ACTIVE
+        if status != ref.loan_status or after.prepayments != ref.prepayments:
+            accepted.loan_status, accepted.prepayments = status, after.prepayments
+    return accepted
+
 
 def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Outcome:
-    who, now, policy = batch.who, batch.now, batch.policy
-    values = _payment_values(key, req, who, now, digest)
-    paid_at = iso(req.paid_at, policy)
     with batch.db.transaction(batch.conn) as conn:
         if conn.dialect.name == "sqlite":
             ref = conn.execute(_REF_AND_LOAN_IF_ANY, {"reference": req.reference}).first()
@@ -899,81 +1002,37 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
             ref = conn.execute(_REF_AND_LOCKED_LOAN, {"reference": req.reference}).first()
             if ref is None:
                 ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
-        if ref is not None and ref.status == refs.PAGADA:
-            raise _Retry()  # the caller answers 409 naming the payment that holds the claim
-        if req.paid_at > batch.latest_paid_at:
-            return _refuse_payment(
-                conn,
-                values,
-                422,
-                "HORA_INVALIDA",
-                "La hora del pago es posterior a la hora del instituto: revise el reloj de la caja.",
-            )
-        if req.amount != req.cash + req.card:
-            return _refuse_payment(
-                conn,
-                values,
-                422,
-                "MONTO_INVALIDO",
-                f"El importe {fmt(req.amount)} no es la suma de efectivo y tarjeta "
-                f"({fmt(req.cash + req.card)}).",
-            )
-        record = None
-        if ref is not None:
-            record = refs.ReferenceRecord(
-                reference=ref.reference,
-                amount=ref.amount,
-                issued_on=ref.issued_on,
-                status=ref.status,
-            )
-        verdict = check_payment(
-            record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=policy
+        decision = judge_payment(
+            batch,
+            key,
+            req,
+            digest,
+            ref,
+            lambda loan_id: conn.execute(_INSTALLMENTS, {"loan_id": loan_id}).all(),
         )
-        if not verdict.ok or ref is None:
-            return _refuse_payment(conn, values, 422, verdict.code, verdict.message)
-        after: loanlib.Loan | None = None
-        if ref.loan_id:
-            items = conn.execute(_INSTALLMENTS, {"loan_id": ref.loan_id}).all()
-            values["effect"], after = _loan_effect(ref, items)
-        body = {
-            "payment_uuid": key,
-            "status": APPLIED,
-            "reference": ref.reference,
-            "amount": str(req.amount),
-            "cash": str(req.cash),
-            "card": str(req.card),
-            "paid_at": paid_at,
-            "received_at": batch.received_at,
-            "store_id": who.store_id,
-            "terminal_id": who.terminal_id,
-            "member_number": ref.member_number,
-            "member_name": ref.member_name,
-            "loan_id": ref.loan_id or "",
-            "kind": ref.kind,
-            "concept": ref.concept,
-        }
-        values.update(status=APPLIED, response_code=201, response_body=body)
-        conn.execute(_INSERT_PAYMENT, values)
+        if isinstance(decision, Refusal):
+            values = _payment_values(key, req, batch.who, batch.now, digest)
+            return _refuse_payment(conn, values, decision.status, decision.code, decision.message)
+        conn.execute(_INSERT_PAYMENT, decision.values)
         # The claim's primary key is the at-most-once guarantee: a second payment of the same
         # referencia fails here, whatever worker or store it came from.
-        conn.execute(_INSERT_CLAIM, {"reference": ref.reference, "payment_uuid": key})
-        if conn.execute(_MARK_PAID, {"ref": ref.reference}).rowcount != 1:
-            raise _Retry()
-        if after is not None:
-            paid_now = [int(n) for n in values["effect"].get("installments", {})]
-            if paid_now:
-                conn.execute(_PAY_INSTALLMENTS, {"loan": ref.loan_id, "numbers": paid_now})
-            status = LOAN_SETTLED if loanlib.is_settled(after) else LOAN_ACTIVE
-            if status != ref.loan_status or after.prepayments != ref.prepayments:
-                conn.execute(
-                    _SET_LOAN,
-                    {
-                        "loan": ref.loan_id,
-                        "new_prepayments": after.prepayments,
-                        "new_status": status,
-                    },
-                )
-        return Outcome(201, body)
+        conn.execute(_INSERT_CLAIM, {"reference": decision.reference, "payment_uuid": key})
+        if conn.execute(_MARK_PAID, {"ref": decision.reference}).rowcount != 1:
+            raise Retry()
+        if decision.paid_now:
+            conn.execute(
+                _PAY_INSTALLMENTS, {"loan": decision.loan_id, "numbers": decision.paid_now}
+            )
+        if decision.loan_status is not None:
+            conn.execute(
+                _SET_LOAN,
+                {
+                    "loan": decision.loan_id,
+                    "new_prepayments": decision.prepayments,
+                    "new_status": decision.loan_status,
+                },
+            )
+        return Outcome(201, decision.body)
 
 
 def _conflict(
@@ -1014,17 +1073,13 @@ def _conflict(
 
 def _record(batch: _Batch, key: str, req: PaymentRequest) -> Outcome:
     who = batch.who
-    if req.store_id != who.store_id:
-        raise ApiError(
-            403, "TIENDA_AJENA", "Esta terminal solo puede registrar pagos de su propia tienda."
-        )
-    digest = canonical_hash(req.canonical(who.terminal_id))
+    digest = payment_digest(req, who)
     # No read-before-write for a replay: inserting the same key fails on the primary key and
     # the conflict path answers with the stored response.
     for _ in range(5):
         try:
             return retrying(lambda: _try_apply(batch, key, req, digest))
-        except (IntegrityError, _Retry):
+        except (IntegrityError, Retry):
             pass
         outcome = retrying(
             lambda: _conflict(batch.db, key, req, who, batch.now, batch.policy, digest)
@@ -1042,7 +1097,8 @@ def payment_batch(
     one request: they share a write connection and ``now``, but each is still its own
     transaction under its own key, so one refused or failed payment leaves the others."""
     with db.writer() as conn:
-        batch = _Batch(db, conn, who, now, policy, iso(now, policy), now + policy.max_clock_skew)
+        rx = Received.at(who, now, policy)
+        batch = _Batch(rx.who, rx.now, rx.policy, rx.received_at, rx.latest_paid_at, db, conn)
         yield lambda key, req: _record(batch, key, req)
 
 

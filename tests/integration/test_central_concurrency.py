@@ -61,3 +61,41 @@ def test_a_referencia_paid_from_two_stores_at_once_is_applied_exactly_once(api: 
     kept = svc.reconciliation_list(db, api.server.app.state.policy)
     assert len(kept) == 2 * ATTEMPTS_PER_STORE - 1
     assert {item["reason_code"] for item in kept} == {"PAGADA"}
+
+
+def test_one_key_sent_many_times_at_once_is_applied_once_then_replayed_or_refused(
+    api: Api,
+) -> None:
+    ref = api.demo["references"][0]
+    key = new_key()
+    cashiers = ["ana", "ana", "ana", "beto", "beto", "beto"]
+    barrier = threading.Barrier(len(cashiers))
+    results: list[tuple[str, int, dict, str | None]] = []
+    lock = threading.Lock()
+
+    def attempt(cashier: str) -> None:
+        body = api.payment_body(ref["reference"], ref["amount"], cashier=cashier)
+        headers = api.auth(api.token("F001"), **{"Idempotency-Key": key})
+        with httpx.Client(base_url=api.server.base_url, timeout=60) as client:
+            barrier.wait()
+            r = client.post("/v1/payments", headers=headers, json=body)
+        with lock:
+            results.append((cashier, r.status_code, r.json(), r.headers.get("Idempotent-Replayed")))
+
+    threads = [threading.Thread(target=attempt, args=(c,)) for c in cashiers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert [code for _, code, _, _ in results].count(201) == 1, results
+    winner, _, first, _ = next(r for r in results if r[1] == 201)
+    for cashier, code, body, replayed in results:
+        if code == 201:
+            continue
+        if cashier == winner:  # the same body: the stored answer
+            assert (code, body, replayed) == (200, first, "true")
+        else:  # the same key with another body
+            assert (code, body["code"]) == (422, "LLAVE_REUTILIZADA")
+    with api.server.app.state.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Payment)).scalar_one() == 1
