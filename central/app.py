@@ -96,7 +96,8 @@ def create_app(
     if migrate:
         dbmod.upgrade(db_url)
     database = dbmod.Database(db_url)
-    # POST /v1/payments on PostgreSQL takes the two-round-trip path (central.pgpay).
+    # POST /v1/payments on PostgreSQL: payments arriving together are decided and committed
+    # together (central.pgpay); the Core path answers everything else.
     fast = None if dbmod.is_sqlite(db_url) else pgpay.PgPayments(db_url)
     now: svc.Clock = clock or svc.utcnow
     pol = policy or Policy(version=1)
