@@ -302,7 +302,7 @@ def measure_central(
 def measure_raw_inserts(db_url: str, seconds: float) -> float:
     import psycopg
 
-    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = dbmod.libpq_dsn(db_url)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_raw (id uuid PRIMARY KEY, reference text UNIQUE, "

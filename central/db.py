@@ -76,6 +76,11 @@ def make_engine(db_url: str, *, immediate: bool = True) -> Engine:
     )
 
 
+def libpq_dsn(db_url: str) -> str:
+    """A PostgreSQL SQLAlchemy URL as psycopg itself takes it (no ``+psycopg`` driver)."""
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def alembic_config(db_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -28,16 +28,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import pq
 from psycopg.types.json import Json
-from sqlalchemy.engine import make_url
 
 from central import service as svc
+from central.db import libpq_dsn
+from central.models import naive_utc
 from kiosk.money import from_centavos, to_centavos
 
 log = logging.getLogger(__name__)
@@ -128,11 +129,6 @@ def _given(items: list[_Item]) -> Callable[[str], list[_Item]]:
     return lambda _loan: items
 
 
-def _naive_utc(moment: datetime) -> str:
-    """As central's UTCDateTime columns store it: naive UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat()
-
-
 def _item_json(stamp: str, decision: svc.Acceptance) -> dict[str, Any]:
     v = decision.values
     return {
@@ -144,8 +140,8 @@ def _item_json(stamp: str, decision: svc.Acceptance) -> dict[str, Any]:
         "amount": to_centavos(v["amount"]),
         "cash": to_centavos(v["cash"]),
         "card": to_centavos(v["card"]),
-        "paid_at": _naive_utc(v["paid_at"]),
-        "received_at": _naive_utc(v["received_at"]),
+        "paid_at": naive_utc(v["paid_at"]).isoformat(),
+        "received_at": naive_utc(v["received_at"]).isoformat(),
         "cashier": v["cashier"],
         "status": v["status"],
         "request_hash": v["request_hash"],
@@ -171,8 +167,7 @@ class PgPayments:
     """The batches of one worker process, and their connections (one per lane)."""
 
     def __init__(self, db_url: str) -> None:
-        url = make_url(db_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+        self._dsn = libpq_dsn(db_url)
         self._waiting: list[_Waiting] = []
         self._lanes: set[asyncio.Task[None]] = set()
         self._idle: list[psycopg.AsyncConnection[Any]] = []

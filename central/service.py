@@ -900,9 +900,10 @@ class Received:
 
 
 @dataclass(frozen=True)
-class _Batch(Received):
+class _Batch:
     """What the payments of one request share: the request and a write connection."""
 
+    rx: Received
     db: Database
     conn: Connection
 
@@ -929,19 +930,20 @@ class Acceptance:
 
 
 def judge_payment(
-    batch: Received,
+    rx: Received,
     key: str,
     req: PaymentRequest,
     digest: str,
     ref: Any,
     installments: Callable[[str], Sequence[Any]],
 ) -> Refusal | Acceptance:
-    """Whether ``ref`` (the referencia row with its loan, locked; None if unknown) can take
-    this payment, and what applying it writes. Both the Core path and the PostgreSQL path of
+    """Whether ``ref`` (the referencia row with its loan; None if unknown) can take this
+    payment, and what applying it writes. The Core path locked the loan before reading;
+    :mod:`central.pgpay` writes only if the rows still carry the stamp it read. Both the Core path and the PostgreSQL path of
     :mod:`central.pgpay` decide through here, so the rules live in one place."""
     if ref is not None and ref.status == refs.PAGADA:
         raise Retry()  # the caller answers 409 naming the payment that holds the claim
-    if req.paid_at > batch.latest_paid_at:
+    if req.paid_at > rx.latest_paid_at:
         return Refusal(
             422,
             "HORA_INVALIDA",
@@ -960,12 +962,12 @@ def judge_payment(
             reference=ref.reference, amount=ref.amount, issued_on=ref.issued_on, status=ref.status
         )
     verdict = check_payment(
-        record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=batch.policy
+        record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=rx.policy
     )
     if not verdict.ok or ref is None:
         return Refusal(422, verdict.code, verdict.message)
-    who = batch.who
-    values = _payment_values(key, req, who, batch.now, digest)
+    who = rx.who
+    values = _payment_values(key, req, who, rx.now, digest)
     body = {
         "payment_uuid": key,
         "status": APPLIED,
@@ -973,8 +975,8 @@ def judge_payment(
         "amount": str(req.amount),
         "cash": str(req.cash),
         "card": str(req.card),
-        "paid_at": iso(req.paid_at, batch.policy),
-        "received_at": batch.received_at,
+        "paid_at": iso(req.paid_at, rx.policy),
+        "received_at": rx.received_at,
         "store_id": who.store_id,
         "terminal_id": who.terminal_id,
         "member_number": ref.member_number,
@@ -1003,7 +1005,7 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
             if ref is None:
                 ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
         decision = judge_payment(
-            batch,
+            batch.rx,
             key,
             req,
             digest,
@@ -1011,7 +1013,7 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
             lambda loan_id: conn.execute(_INSTALLMENTS, {"loan_id": loan_id}).all(),
         )
         if isinstance(decision, Refusal):
-            values = _payment_values(key, req, batch.who, batch.now, digest)
+            values = _payment_values(key, req, batch.rx.who, batch.rx.now, digest)
             return _refuse_payment(conn, values, decision.status, decision.code, decision.message)
         conn.execute(_INSERT_PAYMENT, decision.values)
         # The claim's primary key is the at-most-once guarantee: a second payment of the same
@@ -1072,8 +1074,8 @@ def _conflict(
 
 
 def _record(batch: _Batch, key: str, req: PaymentRequest) -> Outcome:
-    who = batch.who
-    digest = payment_digest(req, who)
+    rx = batch.rx
+    digest = payment_digest(req, rx.who)
     # No read-before-write for a replay: inserting the same key fails on the primary key and
     # the conflict path answers with the stored response.
     for _ in range(5):
@@ -1081,9 +1083,7 @@ def _record(batch: _Batch, key: str, req: PaymentRequest) -> Outcome:
             return retrying(lambda: _try_apply(batch, key, req, digest))
         except (IntegrityError, Retry):
             pass
-        outcome = retrying(
-            lambda: _conflict(batch.db, key, req, who, batch.now, batch.policy, digest)
-        )
+        outcome = retrying(lambda: _conflict(batch.db, key, req, rx.who, rx.now, rx.policy, digest))
         if outcome is not None:
             return outcome
     raise ApiError(503, "REINTENTE", "La referencia está cambiando; reintente el envío.")
@@ -1097,8 +1097,7 @@ def payment_batch(
     one request: they share a write connection and ``now``, but each is still its own
     transaction under its own key, so one refused or failed payment leaves the others."""
     with db.writer() as conn:
-        rx = Received.at(who, now, policy)
-        batch = _Batch(rx.who, rx.now, rx.policy, rx.received_at, rx.latest_paid_at, db, conn)
+        batch = _Batch(Received.at(who, now, policy), db, conn)
         yield lambda key, req: _record(batch, key, req)
 
 

@@ -19,7 +19,6 @@ import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from central import db as dbmod
 from central import pgpay
@@ -45,7 +44,7 @@ class Seeded:
     who: svc.TerminalPrincipal
 
     def dsn(self) -> str:
-        return make_url(self.url).set(drivername="postgresql").render_as_string(False)
+        return dbmod.libpq_dsn(self.url)
 
 
 def _seeded(url: str) -> Seeded:
