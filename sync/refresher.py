@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Callable, Mapping
@@ -162,11 +161,6 @@ class PolicyCache:
     def current(self) -> Policy:
         """The cached policy (defaults of SPEC 2.1 before central was ever reached)."""
         return terminal_state.cached_policy(self.uow_factory())
-
-    def raw_cached(self) -> dict[str, Any] | None:
-        with self.uow_factory().reading() as uow:
-            raw = uow.meta.get(terminal_state.POLICY_KEY)
-        return json.loads(raw) if raw else None
 
 
 @dataclass(frozen=True, slots=True)
