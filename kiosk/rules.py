@@ -45,6 +45,7 @@ class Policy:
     cash_cap: Decimal = Decimal("30000.00")
     timezone: str = MEXICO_CITY
     max_clock_skew: timedelta = timedelta(minutes=5)
+    max_daily_slips: int = 5  # fichas one affiliate may have issued per day, all channels
     version: int = 0
 
     @property
@@ -96,6 +97,7 @@ class Policy:
             "cash_cap": str(self.cash_cap),
             "timezone": self.timezone,
             "max_clock_skew_seconds": int(self.max_clock_skew.total_seconds()),
+            "max_daily_slips": self.max_daily_slips,
             "version": self.version,
         }
 
@@ -127,12 +129,68 @@ class Policy:
             changes["timezone"] = str(data["timezone"])
         if "max_clock_skew_seconds" in data:
             changes["max_clock_skew"] = timedelta(seconds=int(data["max_clock_skew_seconds"]))
+        if "max_daily_slips" in data:
+            slips = int(data["max_daily_slips"])
+            if not 1 <= slips <= 100:
+                raise ValueError("fichas por afiliado al día: de 1 a 100")
+            changes["max_daily_slips"] = slips
         if "version" in data:
             changes["version"] = int(data["version"])
         policy = replace(p, **changes)
         if policy.window_start >= policy.window_end:
             raise ValueError("la hora de apertura debe ser anterior a la de cierre")
         return policy
+
+
+# A ficha issued this close to the window's end gets a warning with the minutes left.
+CLOSING_SOON = timedelta(minutes=30)
+
+
+def _hour(t: time) -> str:
+    """``07:00`` → ``7:00``, as a clock reads aloud."""
+    return f"{t.hour}:{t.minute:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class PayableToday:
+    """Whether a ficha issued now can still be paid today, and what to tell the affiliate."""
+
+    payable: bool
+    message: str | None
+
+
+def payable_today(now: datetime, policy: Policy) -> PayableToday:
+    """The one "can it still be paid today" rule: the kiosk's summary and central's slip.
+
+    A ficha is valid only on its issue day, within the window, on a business day. Minutes
+    left are rounded up (14:01 left reads "15 minutos"), once, here.
+    """
+    local = policy.local(now)
+    if not policy.is_business_day(local.date()):
+        return PayableToday(
+            False,
+            "Hoy no es día hábil: esta ficha solo vale hoy y ya no podrá pagarse hoy.",
+        )
+    if local.time() < policy.window_start:
+        return PayableToday(
+            True,
+            f"La caja cobra a partir de las {_hour(policy.window_start)}: esta ficha solo "
+            f"vale hoy y podrá pagarse hoy a partir de las {_hour(policy.window_start)}.",
+        )
+    left = policy.closes_in(now)
+    if left is None:
+        return PayableToday(
+            False,
+            f"La caja cobra de {_hour(policy.window_start)} a {_hour(policy.window_end)}: "
+            "esta ficha solo vale hoy y ya no podrá pagarse hoy.",
+        )
+    if left < CLOSING_SOON:
+        minutes = -int(-left.total_seconds() // 60)
+        unit = "minuto" if minutes == 1 else "minutos"
+        return PayableToday(
+            True, f"La caja deja de cobrar en {minutes} {unit}: esta ficha solo vale hoy."
+        )
+    return PayableToday(True, None)
 
 
 @dataclass(frozen=True, slots=True)

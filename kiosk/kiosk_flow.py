@@ -1,0 +1,576 @@
+"""The kiosk's workflow: one method per affiliate action, typed results, no Qt, SQL or HTTP.
+
+welcome → log in (number and NIP) → loans → a loan → a payment kind (SPEC 2.2) → quincenas
+or an amount → summary → print the ficha → back to the loans; "Salir" or idle ends the
+visit at central. Central issues fichas and knows the loans, so it sits behind
+``KioskCentral``; whatever cannot reach it raises ``Unreachable``, whatever it refuses raises
+``Refused`` (``LoginRefused`` at the login), each with its Spanish message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from kiosk import money
+from kiosk.ports import Clock, Refused
+from kiosk.references import VIGENTE, InvalidReference
+from kiosk.references import parse as parse_reference
+from kiosk.rules import Policy, payable_today
+from kiosk.simulator import Profile
+
+QUINCENAL = "QUINCENAL"
+ABONO = "ABONO"
+RENOVACION = "RENOVACION"
+LIQUIDACION = "LIQUIDACION"
+KINDS = {
+    QUINCENAL: "Pago quincenal",
+    ABONO: "Abono a capital",
+    RENOVACION: "Renovación",
+    LIQUIDACION: "Liquidación",
+}
+# One line under each kind: what an affiliate asks at the counter.
+EXPLANATIONS = {
+    QUINCENAL: "Paga una o varias quincenas pendientes, empezando por la más antigua.",
+    ABONO: "Adelanta un pago a su saldo: desde su descuento quincenal y baja lo que debe.",
+    RENOVACION: "Lo que falta para llevar pagado el 50 %; después puede renovar su préstamo.",
+    LIQUIDACION: "Paga todo lo que queda y su préstamo termina.",
+}
+INSTITUTE_PHONE = "473 735 1400"
+UNREACHABLE_MESSAGE = (
+    "Sin conexión con el instituto: por ahora no se pueden emitir fichas. Intente más tarde "
+    "o pregunte en caja."
+)
+
+
+class Unreachable(Refused):
+    """Central could not be reached (or did not answer in time): nothing was decided."""
+
+    def __init__(self, message: str = UNREACHABLE_MESSAGE) -> None:
+        super().__init__("SIN_CONEXION", message)
+
+
+class LoginRefused(Refused):
+    """Central refused the number and NIP. ``locked_until``: when a locked account opens."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        attempts_left: int | None = None,
+        locked_until: datetime | None = None,
+    ) -> None:
+        super().__init__(code, message)
+        self.attempts_left = attempts_left
+        self.locked_until = locked_until
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 quincena``, ``2 quincenas``: "Le queda 1 intento", never "1 intentos"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def login_message(refusal: LoginRefused, policy: Policy) -> str:
+    """What the affiliate reads after a refused login: the same for an unknown number and a
+    wrong NIP; a locked account says until when and whom to call."""
+    if refusal.locked_until is not None:
+        until = policy.local(refusal.locked_until)
+        return (
+            f"Por su seguridad el acceso está bloqueado hasta las {until:%H:%M}. "
+            f"Si olvidó su NIP llame al ISSEG al {INSTITUTE_PHONE}."
+        )
+    message = "Número de afiliado o NIP incorrecto."
+    if refusal.attempts_left is not None:
+        queda = "Le queda" if refusal.attempts_left == 1 else "Le quedan"
+        message += f" {queda} {plural(refusal.attempts_left, 'intento', 'intentos')}."
+    return message
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    member_number: str
+    member_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quincena:
+    number: int
+    due_date: date
+    amount: Decimal
+    state: str  # PENDIENTE | EN_NOMINA | PAGADA
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentSlip:
+    """The loan's ficha still VIGENTE today: a new one replaces it."""
+
+    reference: str
+    amount: Decimal
+    status: str
+
+    @property
+    def grouped(self) -> str:
+        try:
+            return parse_reference(self.reference).grouped()
+        except InvalidReference:
+            return self.reference
+
+
+@dataclass(frozen=True, slots=True)
+class LoanChoice:
+    """One loan as the kiosk offers it, with its computed options (central's answer)."""
+
+    loan_id: str
+    kind: str
+    settled: bool
+    outstanding_balance: Decimal
+    installment: Decimal
+    pending: tuple[Quincena, ...]
+    in_payroll: tuple[Quincena, ...]
+    min_prepayment: Decimal
+    max_prepayment: Decimal
+    renewal_amount: Decimal
+    payoff_amount: Decimal
+    can_prepay: bool
+    can_pay_off: bool
+    current: CurrentSlip | None = None
+
+    @property
+    def status_line(self) -> str:
+        if self.settled:
+            return "Liquidado"
+        parts = [f"{plural(len(self.pending), 'quincena pendiente', 'quincenas pendientes')}"]
+        if self.in_payroll:
+            parts.append(f"{plural(len(self.in_payroll), 'quincena', 'quincenas')} ya en nómina")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class KindOption:
+    """One of the four payment kinds for a loan: enabled, or why not."""
+
+    kind: str
+    label: str
+    explanation: str
+    figure: str  # "3 quincenas por pagar", "$1,234.56"
+    enabled: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A logged-in affiliate and their loans, as central answered."""
+
+    session: Session
+    loans: tuple[LoanChoice, ...]
+
+    def loan(self, loan_id: str) -> LoanChoice:
+        return next(ln for ln in self.loans if ln.loan_id == loan_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What the affiliate is building: a loan, a kind, quincenas or an amount."""
+
+    loan: LoanChoice
+    kind: str
+    quincenas: tuple[int, ...] = ()
+    amount: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The confirmation before printing."""
+
+    title: str
+    amount: Decimal
+    words: str
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSlip:
+    """A ficha central issued: what the printer and the last screen show."""
+
+    reference: str
+    amount: Decimal
+    loan_id: str
+    kind: str
+    concept: str
+    issued_on: date
+    member_number: str
+    member_name: str
+    quincenas: tuple[int, ...] = ()
+    replaced: str = ""
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Printed:
+    slip: IssuedSlip
+    printed: bool
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPayment:
+    paid_at: datetime
+    place: str  # the store's name, or the channel
+    amount: Decimal
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySlip:
+    reference: str
+    amount: Decimal
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoanHistory:
+    loan_id: str
+    payments: tuple[HistoryPayment, ...]
+    slips_today: tuple[HistorySlip, ...]
+
+
+# --- what the service needs --------------------------------------------------------------
+
+
+class KioskCentral(Protocol):
+    """Central's kiosk endpoints. Raise ``Unreachable`` when central cannot be reached,
+    ``LoginRefused`` for a refused login and ``Refused`` for any other refusal."""
+
+    def login(self, member_number: str, nip: str) -> Session: ...
+
+    def loans(self, session: Session) -> tuple[LoanChoice, ...]: ...
+
+    def issue_slip(self, session: Session, choice: Choice) -> IssuedSlip: ...
+
+    def logout(self, session: Session) -> None: ...
+
+    def history(self, session: Session) -> tuple[LoanHistory, ...]: ...
+
+    def profile(self, session: Session) -> Profile: ...
+
+
+class SlipPrinter(Protocol):
+    def print_slip(self, slip: IssuedSlip, policy: Policy) -> bool:
+        """Print the ficha; True once the printer confirmed it."""
+        ...
+
+
+# --- pure rules of the flow ----------------------------------------------------------------
+
+
+def kind_options(loan: LoanChoice) -> tuple[KindOption, ...]:
+    """The four kinds, each enabled or with the reason it is not (a quincena in payroll)."""
+    in_payroll = ""
+    if loan.in_payroll:
+        numbers = ", ".join(str(q.number) for q in loan.in_payroll)
+        in_payroll = (
+            f"La quincena {numbers} ya está en nómina: su patrón la descontará."
+            if len(loan.in_payroll) == 1
+            else f"Las quincenas {numbers} ya están en nómina: su patrón las descontará."
+        )
+    count = len(loan.pending)
+    return (
+        KindOption(
+            QUINCENAL,
+            KINDS[QUINCENAL],
+            EXPLANATIONS[QUINCENAL],
+            f"{plural(count, 'quincena', 'quincenas')} por pagar",
+            bool(loan.pending),
+            "" if loan.pending else in_payroll or "No hay quincenas por pagar.",
+        ),
+        KindOption(
+            ABONO,
+            KINDS[ABONO],
+            EXPLANATIONS[ABONO],
+            f"desde {money.fmt(loan.min_prepayment)}",
+            loan.can_prepay,
+            ""
+            if loan.can_prepay
+            else in_payroll or "Lo que debe es menos que su descuento quincenal: liquídelo.",
+        ),
+        KindOption(
+            RENOVACION,
+            KINDS[RENOVACION],
+            EXPLANATIONS[RENOVACION],
+            money.fmt(loan.renewal_amount) if loan.renewal_amount else "sin pago",
+            loan.renewal_amount > 0,
+            ""
+            if loan.renewal_amount > 0
+            else "Ya lleva pagado el 50 %: puede renovar sin pagar aquí.",
+        ),
+        KindOption(
+            LIQUIDACION,
+            KINDS[LIQUIDACION],
+            EXPLANATIONS[LIQUIDACION],
+            money.fmt(loan.payoff_amount),
+            loan.can_pay_off,
+            "" if loan.can_pay_off else in_payroll or "No queda saldo por liquidar.",
+        ),
+    )
+
+
+def toggle_quincena(loan: LoanChoice, chosen: Sequence[int], number: int) -> tuple[int, ...]:
+    """Oldest first: touching one selects it and every older one; touching a chosen one
+    drops it and every newer one."""
+    numbers = [q.number for q in loan.pending]
+    idx = numbers.index(number)
+    return tuple(numbers[:idx] if number in chosen else numbers[: idx + 1])
+
+
+def quincenas_total(loan: LoanChoice, chosen: Sequence[int]) -> Decimal:
+    return sum((q.amount for q in loan.pending if q.number in chosen), Decimal("0.00"))
+
+
+def prepayment(loan: LoanChoice, text: str) -> Decimal:
+    """The typed abono, within its bounds (SPEC 2.2), or ``Refused`` saying why."""
+    try:
+        value = money.parse(text)
+    except money.MoneyError as exc:
+        raise Refused("MONTO_INVALIDO", str(exc)) from None
+    if value < loan.min_prepayment:
+        raise Refused(
+            "ABONO_MENOR",
+            f"El abono debe ser de al menos {money.fmt(loan.min_prepayment)} "
+            "(su descuento quincenal).",
+        )
+    if value > loan.max_prepayment:
+        raise Refused(
+            "ABONO_MAYOR",
+            f"El abono de {money.fmt(value)} es mayor que lo que debe "
+            f"({money.fmt(loan.max_prepayment)}): elija Liquidación.",
+        )
+    return value
+
+
+def choose(loan: LoanChoice, kind: str, quincenas: Sequence[int] = (), amount: str = "") -> Choice:
+    """A complete choice, checked: the amount each kind takes is computed here."""
+    if kind == QUINCENAL:
+        if not quincenas:
+            raise Refused("SIN_QUINCENAS", "Elija al menos una quincena.")
+        return Choice(loan, kind, tuple(quincenas), quincenas_total(loan, quincenas))
+    if kind == ABONO:
+        return Choice(loan, kind, (), prepayment(loan, amount))
+    if kind == RENOVACION:
+        return Choice(loan, kind, (), loan.renewal_amount)
+    if kind == LIQUIDACION:
+        return Choice(loan, kind, (), loan.payoff_amount)
+    raise Refused("TIPO_DE_PAGO_INVALIDO", "Tipo de pago desconocido.")
+
+
+def summary(choice: Choice, now: datetime, policy: Policy) -> Summary:
+    """What the affiliate confirms: amount, warnings (replaced ficha, can it be paid today)
+    and notes (the cash cap)."""
+    parts = [f"Préstamo {choice.loan.loan_id}", KINDS[choice.kind]]
+    if choice.quincenas:
+        word = "Quincena" if len(choice.quincenas) == 1 else "Quincenas"
+        parts.append(f"{word} " + ", ".join(str(n) for n in choice.quincenas))
+    warnings: list[str] = []
+    current = choice.loan.current
+    if current is not None and current.status == VIGENTE:
+        warnings.append(
+            f"Esta ficha reemplaza a la ficha {current.grouped} de "
+            f"{money.fmt(current.amount)}: la anterior ya no podrá pagarse."
+        )
+    today = payable_today(now, policy)
+    if today.message:
+        warnings.append(today.message)
+    notes: list[str] = []
+    if choice.amount > policy.cash_cap:
+        notes.append(
+            f"En efectivo se reciben hasta {money.fmt(policy.cash_cap)} por ficha; el resto "
+            f"({money.fmt(choice.amount - policy.cash_cap)}) se paga con tarjeta."
+        )
+    return Summary(
+        " · ".join(parts),
+        choice.amount,
+        f"Importe con letra: {money.in_words(choice.amount)}",
+        tuple(warnings),
+        tuple(notes),
+    )
+
+
+def printed_lines(slip: IssuedSlip, printed: bool) -> tuple[str, ...]:
+    lines = [
+        f"Referencia {CurrentSlip(slip.reference, slip.amount, VIGENTE).grouped}",
+        f"Importe {money.fmt(slip.amount)}",
+        f"Válida solo hoy, {slip.issued_on:%d/%m/%Y}, por el importe exacto.",
+    ]
+    if not printed:
+        lines.append(
+            "La impresora no respondió: anote la referencia o pida ayuda en caja; la ficha "
+            "ya está registrada."
+        )
+    if slip.warning:
+        lines.append(slip.warning)
+    return tuple(lines)
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+@dataclass
+class KioskService:
+    """One method per affiliate action; each returns a typed result or raises ``Refused``."""
+
+    central: KioskCentral
+    printer: SlipPrinter
+    clock: Clock
+    policy: Callable[[], Policy]
+    _session: Session | None = field(default=None, init=False, repr=False)
+
+    def log_in(self, member_number: str, nip: str) -> Visit:
+        """Open a session and read the loans: one action, the loans screen's content."""
+        session = self.central.login(member_number, nip)
+        try:
+            return Visit(session, self.central.loans(session))
+        except Refused:
+            self._end(session)
+            raise
+
+    def reload(self, session: Session) -> Visit:
+        """The loans again (after printing, the amounts and the current ficha changed)."""
+        return Visit(session, self.central.loans(session))
+
+    def review(self, choice: Choice) -> Summary:
+        return summary(choice, self.clock(), self.policy())
+
+    def print_slip(self, session: Session, choice: Choice) -> Printed:
+        """Issue the ficha at central, then print it; a printer failure leaves it issued."""
+        slip = self.central.issue_slip(session, choice)
+        try:
+            printed = self.printer.print_slip(slip, self.policy())
+        except Exception:  # the ficha stands at central; the screen shows its reference
+            printed = False
+        return Printed(slip, printed, printed_lines(slip, printed))
+
+    def history(self, session: Session) -> tuple[LoanHistory, ...]:
+        return self.central.history(session)
+
+    def profile(self, session: Session) -> Profile:
+        return self.central.profile(session)
+
+    def log_out(self, session: Session | None) -> None:
+        """End the session at central; offline, it expires there on its own."""
+        if session is not None:
+            self._end(session)
+
+    def _end(self, session: Session) -> None:
+        # Unreachable included: central's idle timeout ends the session on its own.
+        with contextlib.suppress(Refused):
+            self.central.logout(session)
+
+
+# --- parsing central's answers (pure: the adapter hands in decoded JSON) ---------------------
+
+
+def _dec(value: object) -> Decimal:
+    return money.to_decimal(str(value if value is not None else "0"))
+
+
+def _quincena(item: Mapping[str, object]) -> Quincena:
+    return Quincena(
+        number=int(str(item["number"])),
+        due_date=date.fromisoformat(str(item["due_date"])),
+        amount=_dec(item["amount"]),
+        state=str(item.get("state", "PENDIENTE")),
+    )
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> list[Mapping[str, object]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def loan_from_json(item: Mapping[str, object]) -> LoanChoice:
+    options = _mapping(item.get("options"))
+    current = _mapping(item.get("current_reference"))
+    settled = item.get("status") == "LIQUIDADO" or bool(options.get("settled"))
+    return LoanChoice(
+        loan_id=str(item["loan_id"]),
+        kind=str(item.get("kind", "")),
+        settled=settled,
+        outstanding_balance=_dec(item.get("outstanding_balance")),
+        installment=_dec(item.get("installment")),
+        pending=tuple(_quincena(q) for q in _items(options.get("pending"))),
+        in_payroll=tuple(
+            _quincena(q) for q in _items(item.get("installments")) if q.get("state") == "EN_NOMINA"
+        ),
+        min_prepayment=_dec(options.get("min_prepayment")),
+        max_prepayment=_dec(options.get("max_prepayment")),
+        renewal_amount=_dec(options.get("renewal_amount")),
+        payoff_amount=_dec(options.get("payoff_amount")),
+        can_prepay=bool(options.get("can_prepay")) and not settled,
+        can_pay_off=bool(options.get("can_pay_off")) and not settled,
+        current=(
+            CurrentSlip(
+                str(current["reference"]), _dec(current.get("amount")), str(current.get("status"))
+            )
+            if current.get("reference")
+            else None
+        ),
+    )
+
+
+def slip_from_json(body: Mapping[str, object], session: Session) -> IssuedSlip:
+    quincenas = body.get("quincenas")
+    return IssuedSlip(
+        reference=str(body["reference"]),
+        amount=_dec(body["amount"]),
+        loan_id=str(body.get("loan_id", "")),
+        kind=str(body.get("kind", "")),
+        concept=str(body.get("concept", "")),
+        issued_on=date.fromisoformat(str(body["issued_on"])),
+        member_number=str(body.get("member_number") or session.member_number),
+        member_name=str(body.get("member_name") or session.member_name),
+        quincenas=tuple(int(str(n)) for n in quincenas) if isinstance(quincenas, list) else (),
+        replaced=str(body.get("replaced") or ""),
+        warning=str(body["warning"]) if body.get("warning") else None,
+    )
+
+
+def history_from_json(body: Mapping[str, object]) -> tuple[LoanHistory, ...]:
+    return tuple(
+        LoanHistory(
+            loan_id=str(loan["loan_id"]),
+            payments=tuple(
+                HistoryPayment(
+                    paid_at=datetime.fromisoformat(str(p["paid_at"])),
+                    place=str(p.get("place", "")),
+                    amount=_dec(p["amount"]),
+                    kind=str(p.get("kind", "")),
+                    status=str(p.get("status", "")),
+                )
+                for p in _items(loan.get("payments"))
+            ),
+            slips_today=tuple(
+                HistorySlip(
+                    reference=str(r["reference"]),
+                    amount=_dec(r["amount"]),
+                    kind=str(r.get("kind", "")),
+                    status=str(r.get("status", "")),
+                )
+                for r in _items(loan.get("slips_today"))
+            ),
+        )
+        for loan in _items(body.get("loans"))
+    )

@@ -1,0 +1,202 @@
+"""The kiosk's workflow without Qt: typed loans, the four kinds, bounds, summary, one rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk import kiosk_flow as kf
+from kiosk.ports import Refused
+from kiosk.rules import Policy, payable_today
+from kiosk.simulator import Profile
+
+MX = ZoneInfo("America/Mexico_City")
+POLICY = Policy()
+TUESDAY = datetime(2026, 12, 1, 12, 0, tzinfo=MX)
+
+
+def q(n: int, state: str = "PENDIENTE", amount: str = "500.00") -> kf.Quincena:
+    return kf.Quincena(n, date(2026, 12, 15), Decimal(amount), state)
+
+
+LOAN = kf.LoanChoice(
+    loan_id="P-1",
+    kind="COMPLEMENTARIO",
+    settled=False,
+    outstanding_balance=Decimal("40000.00"),
+    installment=Decimal("500.00"),
+    pending=(q(3), q(4), q(5)),
+    in_payroll=(q(2, "EN_NOMINA"),),
+    min_prepayment=Decimal("500.00"),
+    max_prepayment=Decimal("35000.00"),
+    renewal_amount=Decimal("1200.00"),
+    payoff_amount=Decimal("35000.00"),
+    can_prepay=True,
+    can_pay_off=True,
+)
+
+
+def test_quincenas_are_chosen_oldest_first() -> None:
+    assert kf.toggle_quincena(LOAN, (), 4) == (3, 4)
+    assert kf.toggle_quincena(LOAN, (3, 4), 3) == ()
+    assert kf.toggle_quincena(LOAN, (3, 4), 5) == (3, 4, 5)
+    assert kf.choose(LOAN, kf.QUINCENAL, (3, 4)).amount == Decimal("1000.00")
+
+
+def test_prepayment_bounds_live_in_the_core() -> None:
+    assert kf.choose(LOAN, kf.ABONO, amount="500").amount == Decimal("500.00")
+    with pytest.raises(Refused, match="al menos"):
+        kf.prepayment(LOAN, "499.99")
+    with pytest.raises(Refused, match="Liquidación"):
+        kf.prepayment(LOAN, "35000.01")
+    with pytest.raises(Refused):
+        kf.prepayment(LOAN, "1400..555")
+
+
+def test_each_kind_has_an_explanation_and_a_loan_in_payroll_says_why_options_are_closed() -> None:
+    options = kf.kind_options(LOAN)
+    assert [o.kind for o in options] == list(kf.KINDS)
+    assert all(o.explanation and o.enabled for o in options)
+    after_payoff = replace(
+        LOAN, pending=(), can_prepay=False, can_pay_off=False, renewal_amount=Decimal("0.00")
+    )
+    closed = {o.kind: o for o in kf.kind_options(after_payoff)}
+    for kind in (kf.QUINCENAL, kf.ABONO, kf.LIQUIDACION):
+        assert not closed[kind].enabled
+        assert closed[kind].reason == "La quincena 2 ya está en nómina: su patrón la descontará."
+    assert "1 quincena ya en nómina" in after_payoff.status_line
+    assert after_payoff.status_line.startswith("0 quincenas pendientes")
+
+
+def test_plural_agreement_in_the_login_message() -> None:
+    assert kf.login_message(kf.LoginRefused("X", "", attempts_left=1), POLICY).endswith(
+        "Le queda 1 intento."
+    )
+    assert kf.login_message(kf.LoginRefused("X", "", attempts_left=3), POLICY).endswith(
+        "Le quedan 3 intentos."
+    )
+
+
+def test_a_locked_account_says_until_when_and_whom_to_call() -> None:
+    until = datetime(2026, 12, 1, 18, 40, tzinfo=ZoneInfo("UTC"))
+    text = kf.login_message(kf.LoginRefused("AFILIADO_BLOQUEADO", "", locked_until=until), POLICY)
+    assert "hasta las 12:40" in text and "473 735 1400" in text
+
+
+def test_an_unknown_number_and_a_wrong_nip_read_the_same() -> None:
+    unknown = kf.login_message(kf.LoginRefused("CREDENCIALES_INCORRECTAS", "x"), POLICY)
+    wrong = kf.login_message(kf.LoginRefused("CREDENCIALES_INCORRECTAS", "y"), POLICY)
+    assert unknown == wrong == "Número de afiliado o NIP incorrecto."
+
+
+def test_the_summary_notes_the_cash_cap_above_30000() -> None:
+    big = kf.summary(kf.choose(LOAN, kf.LIQUIDACION), TUESDAY, POLICY)
+    assert big.notes == (
+        "En efectivo se reciben hasta $30,000.00 por ficha; el resto ($5,000.00) se paga "
+        "con tarjeta.",
+    )
+    assert kf.summary(kf.choose(LOAN, kf.RENOVACION), TUESDAY, POLICY).notes == ()
+
+
+@pytest.mark.parametrize(
+    ("when", "payable", "words"),
+    [
+        (TUESDAY.replace(hour=6, minute=10), True, "podrá pagarse hoy a partir de las 7:00"),
+        (TUESDAY.replace(hour=7), True, None),
+        (TUESDAY.replace(hour=21, minute=45, second=30), True, "en 15 minutos"),
+        (TUESDAY.replace(hour=21, minute=59), True, "en 1 minuto:"),
+        (TUESDAY.replace(hour=22), False, "ya no podrá pagarse hoy"),
+        (TUESDAY + timedelta(days=4), False, "no es día hábil"),  # Saturday
+    ],
+)
+def test_one_rule_says_whether_a_ficha_can_still_be_paid_today(
+    when: datetime, payable: bool, words: str | None
+) -> None:
+    verdict = payable_today(when, POLICY)
+    assert verdict.payable is payable
+    if words is None:
+        assert verdict.message is None
+    else:
+        assert verdict.message is not None and words in verdict.message
+        assert words in kf.summary(kf.choose(LOAN, kf.RENOVACION), when, POLICY).warnings[-1]
+
+
+class FakeCentral:
+    """Pure-logic double of central's kiosk endpoints."""
+
+    def __init__(self, fail: Refused | None = None) -> None:
+        self.fail = fail
+        self.logged_out: list[str] = []
+
+    def login(self, member_number: str, nip: str) -> kf.Session:
+        return kf.Session("t", member_number, "ANA")
+
+    def loans(self, session: kf.Session) -> tuple[kf.LoanChoice, ...]:
+        if self.fail:
+            raise self.fail
+        return (LOAN,)
+
+    def issue_slip(self, session: kf.Session, choice: kf.Choice) -> kf.IssuedSlip:
+        return kf.IssuedSlip(
+            "261201000000000195", choice.amount, "P-1", choice.kind, "", date(2026, 12, 1), "1", "A"
+        )
+
+    def logout(self, session: kf.Session) -> None:
+        if self.fail:
+            raise self.fail
+        self.logged_out.append(session.token)
+
+    def history(self, session: kf.Session) -> tuple[kf.LoanHistory, ...]:
+        return ()
+
+    def profile(self, session: kf.Session) -> Profile:
+        return Profile()
+
+
+class BrokenPrinter:
+    def print_slip(self, slip: kf.IssuedSlip, policy: Policy) -> bool:
+        raise OSError("sin papel")
+
+
+def service(central: FakeCentral) -> kf.KioskService:
+    return kf.KioskService(central, BrokenPrinter(), lambda: TUESDAY, lambda: POLICY)
+
+
+def test_a_printer_failure_leaves_the_ficha_issued_and_says_so() -> None:
+    done = service(FakeCentral()).print_slip(
+        kf.Session("t", "1", "A"), kf.choose(LOAN, kf.RENOVACION)
+    )
+    assert not done.printed
+    assert any("anote la referencia" in line for line in done.lines)
+
+
+def test_logging_in_ends_the_session_if_the_loans_cannot_be_read() -> None:
+    central = FakeCentral(fail=kf.Unreachable())
+    with pytest.raises(kf.Unreachable):
+        service(central).log_in("100001", "1234")
+    central.fail = None
+    svc = service(central)
+    svc.log_out(svc.log_in("100001", "1234").session)
+    assert central.logged_out == ["t"]
+
+
+def test_loans_parse_from_centrals_answer_with_the_quincenas_in_payroll() -> None:
+    loan = kf.loan_from_json(
+        {
+            "loan_id": "P-9",
+            "status": "VIGENTE",
+            "outstanding_balance": "1000.00",
+            "installment": "500.00",
+            "installments": [
+                {"number": 1, "due_date": "2026-11-15", "amount": "500.00", "state": "PAGADA"},
+                {"number": 2, "due_date": "2026-11-30", "amount": "500.00", "state": "EN_NOMINA"},
+            ],
+            "options": {"settled": False, "pending": [], "can_prepay": False},
+        }
+    )
+    assert [x.number for x in loan.in_payroll] == [2]
+    assert not loan.can_prepay and loan.current is None
