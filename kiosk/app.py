@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 from kiosk import cashier, reference_cache, reports, shifts, users, voids
+from kiosk.kiosk_flow import KioskService
 from kiosk.ports import (
     CONFIRMED,
     MANAGER,
@@ -573,25 +574,16 @@ class Terminal:
 
     # --- kiosk --------------------------------------------------------------------------
 
-    def member_login(self, member_number: str, nip: str) -> Any:
-        if self.central is None:
-            raise Refused("SIN_CONEXION", "Sin conexión con el instituto.")
-        return self.central.kiosk_login(member_number, nip)
+    def kiosk_service(self) -> KioskService:
+        """The kiosk's workflow over central's kiosk endpoints and this terminal's printer."""
+        from printing.kiosk_slips import KioskSlipPrinter
+        from sync.kiosk_link import KioskLink
 
-    def member_loans(self, session: Any) -> Any:
-        return self.central.kiosk_loans(session)
-
-    def issue_slip(
-        self,
-        session: Any,
-        *,
-        loan_id: str,
-        kind: str,
-        quincenas: Sequence[int] = (),
-        amount: Decimal | None = None,
-    ) -> Any:
-        return self.central.kiosk_issue_slip(
-            session, loan_id=loan_id, kind=kind, quincenas=list(quincenas), amount=amount
+        return KioskService(
+            central=KioskLink(lambda: self.central),
+            printer=KioskSlipPrinter(self.print_document, self.settings.store_name),
+            clock=self.clock,
+            policy=self.policy,
         )
 
     def today(self) -> date:

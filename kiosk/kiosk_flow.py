@@ -41,6 +41,7 @@ EXPLANATIONS = {
     LIQUIDACION: "Paga todo lo que queda y su préstamo termina.",
 }
 INSTITUTE_PHONE = "473 735 1400"
+LOCKED = "AFILIADO_BLOQUEADO"
 UNREACHABLE_MESSAGE = (
     "Sin conexión con el instituto: por ahora no se pueden emitir fichas. Intente más tarde "
     "o pregunte en caja."
@@ -78,10 +79,14 @@ def plural(count: int, one: str, many: str) -> str:
 def login_message(refusal: LoginRefused, policy: Policy) -> str:
     """What the affiliate reads after a refused login: the same for an unknown number and a
     wrong NIP; a locked account says until when and whom to call."""
-    if refusal.locked_until is not None:
-        until = policy.local(refusal.locked_until)
+    if refusal.locked_until is not None or refusal.code == LOCKED:
+        until = (
+            f"hasta las {policy.local(refusal.locked_until):%H:%M}"
+            if refusal.locked_until is not None
+            else "por unos minutos"
+        )
         return (
-            f"Por su seguridad el acceso está bloqueado hasta las {until:%H:%M}. "
+            f"Por su seguridad el acceso está bloqueado {until}. "
             f"Si olvidó su NIP llame al ISSEG al {INSTITUTE_PHONE}."
         )
     message = "Número de afiliado o NIP incorrecto."

@@ -40,11 +40,12 @@ class Offline(SyncError):
 
 
 class AuthError(SyncError):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, body: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.body = body  # a refused kiosk login says how many attempts are left
 
 
 class Rejected(SyncError):
@@ -178,7 +179,7 @@ def answer(
         return Response(status, body, server_date)
     if status in (401, 403):
         code, message = _error_fields(body, "NO_AUTORIZADO")
-        raise AuthError(status, code, message)
+        raise AuthError(status, code, message, body)
     if status in (409, 423):
         code, message = _error_fields(body, "YA_PAGADA")
         raise Rejected(status, code, message, body)
@@ -390,6 +391,14 @@ class CentralClient:
     def kiosk_logout(self, session: KioskSession | str) -> None:
         """End the affiliate's session (the kiosk also forgets it on its own)."""
         self._kiosk("DELETE", "/v1/kiosk/sessions", session)
+
+    def kiosk_history(self, session: KioskSession | str) -> dict[str, Any]:
+        """The affiliate's payments per loan and today's fichas with their status."""
+        return dict(self._kiosk("GET", "/v1/kiosk/history", session).body)
+
+    def kiosk_profile(self, session: KioskSession | str) -> dict[str, Any]:
+        """What central knows of the affiliate for the simulator (salary, contributions…)."""
+        return dict(self._kiosk("GET", "/v1/kiosk/profile", session).body)
 
     def _kiosk(
         self, method: str, path: str, session: KioskSession | str, json: Any = None
