@@ -21,7 +21,7 @@ from kiosk.ports import Clock, Refused
 from kiosk.references import VIGENTE, InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, payable_today
-from kiosk.simulator import Profile
+from kiosk.simulator import Profile, Simulation, salary, simulate
 
 QUINCENAL = "QUINCENAL"
 ABONO = "ABONO"
@@ -42,6 +42,8 @@ EXPLANATIONS = {
 }
 INSTITUTE_PHONE = "473 735 1400"
 LOCKED = "AFILIADO_BLOQUEADO"
+NIP_DIGITS = 6  # the longest NIP the keypad types
+AMOUNT_DIGITS = 7  # whole pesos: up to $9,999,999
 UNREACHABLE_MESSAGE = (
     "Sin conexión con el instituto: por ahora no se pueden emitir fichas. Intente más tarde "
     "o pregunte en caja."
@@ -196,6 +198,7 @@ class Choice:
 class Summary:
     """The confirmation before printing."""
 
+    choice: Choice
     title: str
     amount: Decimal
     words: str
@@ -364,6 +367,25 @@ def prepayment(loan: LoanChoice, text: str) -> Decimal:
     return value
 
 
+def keystroke(text: str, key: str, *, max_digits: int = 0, decimals: bool = False) -> str | None:
+    """``text`` after a keypad key, or None when the key is refused right there: digits up to
+    ``max_digits``; with ``decimals``, one point and two decimals (no "1400..555")."""
+    if key == "⌫":
+        return text[:-1]
+    whole, point, cents = text.partition(".")
+    if key == ".":
+        if not decimals or point:
+            return None
+        return (text or "0") + "."
+    if not (len(key) == 1 and key.isdigit()):
+        return None
+    if decimals:
+        if (point and len(cents) >= 2) or (not point and len(whole) >= AMOUNT_DIGITS):
+            return None
+        return text + key
+    return None if len(text) >= max_digits else text + key
+
+
 def choose(loan: LoanChoice, kind: str, quincenas: Sequence[int] = (), amount: str = "") -> Choice:
     """A complete choice, checked: the amount each kind takes is computed here."""
     if kind == QUINCENAL:
@@ -403,6 +425,7 @@ def summary(choice: Choice, now: datetime, policy: Policy) -> Summary:
             f"({money.fmt(choice.amount - policy.cash_cap)}) se paga con tarjeta."
         )
     return Summary(
+        choice,
         " · ".join(parts),
         choice.amount,
         f"Importe con letra: {money.in_words(choice.amount)}",
@@ -455,6 +478,21 @@ class KioskService:
 
     def review(self, choice: Choice) -> Summary:
         return summary(choice, self.clock(), self.policy())
+
+    def simulate(self, session: Session | None, salary_text: str = "") -> Simulation:
+        """¿Cuánto me prestan?: logged in, from what central knows (the typed salary when it
+        has none); otherwise from the typed monthly base salary."""
+        profile = self.central.profile(session) if session is not None else None
+        if profile is not None and profile.monthly_salary is not None and not salary_text:
+            monthly = profile.monthly_salary
+        elif profile is not None and not salary_text:
+            raise Refused(
+                "SIN_SUELDO",
+                "El instituto no tiene registrado su sueldo: escriba su sueldo base mensual.",
+            )
+        else:
+            monthly = salary(salary_text)
+        return simulate(monthly, self.policy().local(self.clock()).date(), profile)
 
     def print_slip(self, session: Session, choice: Choice) -> Printed:
         """Issue the ficha at central, then print it; a printer failure leaves it issued."""

@@ -49,6 +49,7 @@ class Settings:
     cashier_idle_lock_minutes: float = 5.0  # fractions allowed (a test locks in seconds)
     kiosk_idle_seconds: int = 60
     kiosk_idle_warning_seconds: int = 15
+    kiosk_member_number_digits: int = 6  # the keypad moves to the NIP after these
     # Store and terminal identity shown on tickets.
     # Blind count: the cashier counts the drawer before seeing the expected figure.
     blind_count: bool = True

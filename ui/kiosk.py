@@ -1,164 +1,167 @@
 """The self-service kiosk: touch-first, large type, an on-screen keypad, no keyboard needed.
 
-welcome → affiliate number and NIP → loans → a loan → payment kind → (quincenas | amount)
-→ summary → print the ficha → "Presenta tu ficha en caja" → welcome. Central issues the
-ficha, so the kiosk needs the link; offline it says so plainly.
+welcome → number and NIP → loans → a loan → payment kind → (quincenas | amount) → summary
+→ print → back to the loans; "Salir" or idle ends the visit at central. Each user action is
+one call to ``kiosk.kiosk_flow.KioskService`` through the task runner and one ``paint_*``
+function for its result; the rules (bounds, the four kinds, "can it still be paid today")
+live in the core. Portrait (1080×1920) and landscape (1920×1080, 1366×768) alike.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
     QScrollArea,
+    QScroller,
+    QScrollerProperties,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from kiosk import kiosk_flow as kf
 from kiosk import money
 from kiosk.app import Terminal
-from kiosk.references import InvalidReference, Reference
-from kiosk.references import parse as parse_reference
+from kiosk.ports import Refused
 from kiosk.rules import Policy
-from ui.common import (
-    AMBER,
-    AMBER_BG,
-    BLUE,
-    GREEN,
-    GREY,
-    RED,
-    big,
-    ensure_style,
-    fit_fields,
-    message_of,
-    pesos,
-)
+from kiosk.simulator import Simulation
+from ui.kiosk_style import CONTRAST, NORMAL, stylesheet
 from ui.tasks import TaskRunner
 
-KINDS = {
-    "QUINCENAL": "Pago quincenal",
-    "ABONO": "Abono a capital",
-    "RENOVACION": "Renovación",
-    "LIQUIDACION": "Liquidación",
+SLIP_STATUS = {
+    "VIGENTE": "vigente, por pagar hoy",
+    "PAGADA": "pagada",
+    "SUSTITUIDA": "reemplazada por otra",
+    "CADUCADA": "caducada",
+    "CANCELADA": "cancelada",
 }
-KIOSK_STYLE = """
-QPushButton { font-size: 26px; padding: 18px 24px; border-radius: 12px; }
-QPushButton#key { font-size: 34px; min-width: 110px; min-height: 80px; }
-QLineEdit { font-size: 34px; }
-"""
+PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado"}
 
 
-def _dec(value: Any) -> Decimal:
-    return money.to_decimal(str(value))
+def say(exc: BaseException) -> str:
+    """The Spanish message of a refusal; never an exception's text."""
+    if isinstance(exc, Refused):
+        return exc.message
+    return "Ocurrió un problema. Intente de nuevo o pida ayuda en caja."
 
 
-@dataclass
-class Choice:
-    """What the affiliate is building: cleared by every return to the welcome."""
-
-    loan: dict[str, Any] | None = None
-    kind: str = ""
-    quincenas: list[int] = field(default_factory=list)
-    amount: Decimal = Decimal("0.00")
+def label(text: str = "", role: str = "body") -> QLabel:
+    out = QLabel(text)
+    out.setProperty("role", role)
+    out.setWordWrap(True)
+    out.setTextFormat(Qt.TextFormat.PlainText)
+    return out
 
 
-def _button(text: str, primary: bool = False) -> QPushButton:
+def button(text: str, on_click: Callable[[], object], primary: bool = False) -> QPushButton:
     b = QPushButton(text)
     if primary:
         b.setObjectName("primary")
-    b.setCursor(Qt.CursorShape.PointingHandCursor)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    b.clicked.connect(lambda _=False: on_click())
     return b
 
 
-def _back_and_next(
-    layout: QVBoxLayout,
-    back: tuple[str, Callable[[], None]],
-    forward: tuple[str, Callable[[], None]],
-) -> QPushButton:
-    """The bottom row of a step: a small back button and a wide primary one (returned)."""
-    row = QHBoxLayout()
-    back_button = _button(back[0])
-    back_button.clicked.connect(back[1])
-    forward_button = _button(forward[0], primary=True)
-    forward_button.clicked.connect(forward[1])
-    row.addWidget(back_button)
-    row.addWidget(forward_button, 1)
-    layout.addLayout(row)
-    return forward_button
+def kinetic(inner: QWidget) -> QScrollArea:
+    """A scroll area moved by dragging a finger (QScroller), with no thin scrollbar."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(inner)
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    scroller = QScroller.scroller(area.viewport())
+    props = scroller.scrollerProperties()
+    # A tap reaches the button at once (the default holds the press for 0.25 s to see
+    # whether it becomes a drag, and a quick tap is lost); a drag still scrolls.
+    props.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
+    scroller.setScrollerProperties(props)
+    return area
 
 
-def _day(iso: object) -> str:
-    """``2026-11-30`` → ``30/11/2026``, the way dates are read in Mexico."""
-    try:
-        return date.fromisoformat(str(iso)).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(iso or "")
-
-
-def _grouped(reference: object) -> str:
-    try:
-        return parse_reference(str(reference)).grouped()
-    except InvalidReference:
-        return str(reference or "")
+def clear_layout(layout: QBoxLayout | QGridLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item is not None and item.widget() is not None:
+            item.widget().deleteLater()  # type: ignore[union-attr]
 
 
 class Keypad(QWidget):
-    """Digits, borrar and a decimal point, typing into whichever field is the target."""
+    """Digits, borrar and (for amounts) a decimal point; each key goes to ``on_key``."""
 
-    def __init__(self, decimal_point: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.target: QLineEdit | None = None
+    def __init__(self, on_key: Callable[[str], None], decimal_point: bool = False) -> None:
+        super().__init__()
         grid = QGridLayout(self)
-        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "." if decimal_point else "", "0", "⌫"]
-        for i, key in enumerate(keys):
-            if not key:
-                continue
-            b = QPushButton(key)
-            b.setObjectName("key")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.clicked.connect(lambda _=False, k=key: self.press(k))
-            grid.addWidget(b, i // 3, i % 3)
-
-    def press(self, key: str) -> None:
-        if self.target is None:
-            return
-        if key == "⌫":
-            self.target.backspace()
-        else:
-            self.target.insert(key)
+        grid.setSpacing(12)
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "." if decimal_point else "", "0"]
+        self.buttons: dict[str, QPushButton] = {}
+        for i, key in enumerate([*keys, "⌫"]):
+            if key:
+                b = button(key, partial(on_key, key))
+                b.setObjectName("key")
+                b.setAccessibleName("borrar" if key == "⌫" else key)
+                grid.addWidget(b, i // 3, i % 3)
+                self.buttons[key] = b
 
 
 class Page(QWidget):
-    def __init__(self, heading: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, heading: str = "") -> None:
+        super().__init__()
         self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(40, 30, 40, 30)
-        self.heading = big(heading, 40, color=BLUE)
+        self.layout_.setContentsMargins(40, 24, 40, 24)
+        self.layout_.setSpacing(16)
+        self.heading = label(heading, "heading")
         self.layout_.addWidget(self.heading)
-        self.error = big("", 24, color=RED)
+        self.error = label("", "error")
         self.error.hide()
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
+    def orient(self, portrait: bool) -> None:
+        """Lay out for a tall or a wide screen (pages with side-by-side parts override it)."""
+
+
+class KeypadPage(Page):
+    """Fields beside a keypad in landscape, above it in portrait."""
+
+    def __init__(self, heading: str, decimal_point: bool = False) -> None:
+        super().__init__(heading)
+        self.fields = QVBoxLayout()
+        self.keypad = Keypad(self.key, decimal_point)
+        self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.row.addLayout(self.fields, 1)
+        self.row.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignCenter)
+        self.layout_.addLayout(self.row, 1)
+
+    def orient(self, portrait: bool) -> None:
+        self.row.setDirection(
+            QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
+        )
+
+    def key(self, key: str) -> None:
+        raise NotImplementedError
+
 
 class KioskWindow(QMainWindow):
-    slip_printed = Signal(object)  # the issued ficha, as central answered
+    slip_printed = Signal(object)  # kf.Printed
     reset_done = Signal()
 
     def __init__(
@@ -171,33 +174,38 @@ class KioskWindow(QMainWindow):
         warning_seconds: float | None = None,
         done_seconds: float = 20.0,
     ) -> None:
-        ensure_style()
         super().__init__()
         self.terminal, self.runner = terminal, runner
+        self.service = terminal.kiosk_service()
         self.setWindowTitle("Kiosko ISSEG")
-        self.setStyleSheet(KIOSK_STYLE)
         self.idle_seconds = idle_seconds or float(terminal.settings.kiosk_idle_seconds)
         self.warning_seconds = warning_seconds or float(
             terminal.settings.kiosk_idle_warning_seconds
         )
         self.done_seconds = done_seconds
-        self.session: Any = None
-        self.member_name = ""
-        self.loans: list[dict[str, Any]] = []
-        self.choice = Choice()
-        self.slip: dict[str, Any] | None = None
+        self.session: kf.Session | None = None
+        self.visit: kf.Visit | None = None
+        self.loan: kf.LoanChoice | None = None
+        self.kind = ""
+        self.summary: kf.Summary | None = None
         self.policy = Policy()
+        self.large = False
         self._last_activity = time.monotonic()
+
         self.pages = QStackedWidget()
-        self.welcome = self._welcome(demo_note)
-        self.login_page = LoginPage(self)
-        self.loans_page = Page("Tus préstamos")
+        self.welcome = WelcomePage(self, demo_note)
+        self.start_button = self.welcome.start_button
+        self.login_page = LoginPage(self, terminal.settings.kiosk_member_number_digits)
+        self.loans_page = LoansPage(self)
         self.options_page = OptionsPage(self)
         self.quincenas_page = QuincenasPage(self)
         self.amount_page = AmountPage(self)
         self.summary_page = SummaryPage(self)
-        self.done_page = Page("Presenta tu ficha en caja")
-        for page in (
+        self.done_page = DonePage(self)
+        self.history_page = HistoryPage(self)
+        self.help_page = HelpPage(self)
+        self.simulator_page = SimulatorPage(self)
+        self.all_pages: list[Page] = [
             self.welcome,
             self.login_page,
             self.loans_page,
@@ -206,79 +214,78 @@ class KioskWindow(QMainWindow):
             self.amount_page,
             self.summary_page,
             self.done_page,
-        ):
+            self.history_page,
+            self.help_page,
+            self.simulator_page,
+        ]
+        for page in self.all_pages:
             self.pages.addWidget(page)
-        self._loans_box = QVBoxLayout()
-        self.loans_page.layout_.addLayout(self._loans_box)
-        self.loans_page.layout_.addStretch(1)
-        self.loans_page.layout_.addWidget(self._exit_button())
-        self.done_detail = big("", 28, bold=False)
-        self.done_page.layout_.addWidget(self.done_detail)
-        self.done_page.layout_.addStretch(1)
-        finish = _button("Terminar", primary=True)
-        finish.clicked.connect(self.reset)
-        self.done_page.layout_.addWidget(finish)
-        self.countdown = QFrame()
-        self.countdown.setStyleSheet(f"background: {AMBER_BG}; border-radius: 10px;")
-        row = QHBoxLayout(self.countdown)
-        self.countdown_label = big("", 26, color=AMBER)
-        keep = _button("Sigo aquí", primary=True)
-        keep.clicked.connect(self.touch)
-        row.addWidget(self.countdown_label, 1)
-        row.addWidget(keep)
-        self.countdown.hide()
+        self._help_return: QWidget = self.welcome
+
+        top = QHBoxLayout()
+        self.help_button = button("Ayuda", self.show_help)
+        self.contrast_button = button("Letra grande / Alto contraste", self.toggle_large)
+        self.contrast_button.setObjectName("toggle")
+        self.contrast_button.setCheckable(True)
+        self.skew_label = label("", "error")
+        self.skew_label.hide()
+        top.addWidget(self.help_button)
+        top.addWidget(self.skew_label, 1)
+        top.addWidget(self.contrast_button)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.countdown)
+        layout.addLayout(top)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+
+        # The idle banner floats over the page (a child not in any layout): nothing moves.
+        self.countdown = QFrame(central)
+        self.countdown.setObjectName("banner")
+        row = QHBoxLayout(self.countdown)
+        self.countdown_label = label("")
+        self.keep_button = button("Sigo aquí", self.touch, primary=True)
+        row.addWidget(self.countdown_label, 1)
+        row.addWidget(self.keep_button)
+        self.countdown.hide()
+
+        self.setStyleSheet(stylesheet(NORMAL))
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._on_tick)
         self._tick.start(250)
         self._done_timer = QTimer(self)
         self._done_timer.setSingleShot(True)
-        self._done_timer.timeout.connect(self.reset)
+        self._done_timer.timeout.connect(self.back_to_loans)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
-        fit_fields(self)
         self.runner.db(terminal.policy, self._got_policy)
-        # The link state is in memory (the sync engine keeps it): cheap to read each second.
+        # Link state and clock skew are in memory (the sync engine keeps them): cheap.
         self._link_timer = QTimer(self)
         self._link_timer.timeout.connect(self._refresh_link)
         self._link_timer.start(1000)
         self._refresh_link()
 
-    # --- pages ---------------------------------------------------------------------------
+    # --- look -------------------------------------------------------------------------
 
-    def _welcome(self, demo_note: str) -> Page:
-        page = Page("Bienvenido al kiosko ISSEG")
-        page.layout_.addWidget(
-            big(
-                "Genera aquí tu ficha de pago para tus préstamos y págala en "
-                "la caja de esta farmacia, sin comisión.",
-                28,
-                bold=False,
-            )
-        )
-        page.layout_.addStretch(1)
-        self.offline_banner = big("", 28, color=RED)
-        page.layout_.addWidget(self.offline_banner)
-        self.start_button = _button("Toca aquí para comenzar", primary=True)
-        self.start_button.setMinimumHeight(120)
-        self.start_button.clicked.connect(self.start)
-        page.layout_.addWidget(self.start_button)
-        if demo_note:
-            page.layout_.addWidget(big(demo_note, 18, bold=False))
-        page.layout_.addStretch(1)
-        return page
+    def toggle_large(self) -> None:
+        self.large = not self.large
+        self.contrast_button.setChecked(self.large)
+        self.setStyleSheet(stylesheet(CONTRAST if self.large else NORMAL))
 
-    def _exit_button(self) -> QPushButton:
-        b = _button("Salir")
-        b.clicked.connect(self.reset)
-        return b
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        portrait = self.height() > self.width()
+        for page in self.all_pages:
+            page.orient(portrait)
+        self._place_banner()
 
-    # --- idle and link ------------------------------------------------------------------
+    def _place_banner(self) -> None:
+        parent = self.centralWidget()
+        width = parent.width() if parent is not None else self.width()
+        self.countdown.setGeometry(12, 12, width - 24, max(self.countdown.sizeHint().height(), 100))
+        self.countdown.raise_()
+
+    # --- idle, link and clock -----------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if event.type() in (
@@ -301,236 +308,172 @@ class KioskWindow(QMainWindow):
         if left <= 0:
             self.reset()
         elif left <= self.warning_seconds:
+            seconds = int(left) + 1
             self.countdown_label.setText(
-                f"¿Sigues ahí? Por tu seguridad la sesión se cerrará en {int(left) + 1} s."
+                "¿Sigue ahí? Por su seguridad la sesión se cerrará en "
+                f"{kf.plural(seconds, 'segundo', 'segundos')}."
             )
-            self.countdown.show()
+            if not self.countdown.isVisible():
+                self.countdown.show()
+                self._place_banner()
         else:
             self.countdown.hide()
 
     def _refresh_link(self) -> None:
         online = self.terminal.online()
-        self.offline_banner.setText(
-            ""
-            if online
-            else "Sin conexión con el instituto: por ahora no se pueden emitir "
-            "fichas. Intenta más tarde o pregunta en caja."
-        )
-        self.offline_banner.setVisible(not online)
+        self.welcome.offline.setText("" if online else kf.UNREACHABLE_MESSAGE)
+        self.welcome.offline.setVisible(not online)
+        skew = self.terminal.clock_skew()
+        off = skew is not None and abs(skew) > self.policy.max_clock_skew
+        if off and skew is not None:
+            minutes = round(abs(skew).total_seconds() / 60)
+            self.skew_label.setText(
+                f"El reloj de este kiosko difiere {kf.plural(minutes, 'minuto', 'minutos')} del "
+                "instituto: avise al personal de la farmacia."
+            )
+        self.skew_label.setVisible(off)
 
     def _got_policy(self, policy: Policy) -> None:
         self.policy = policy
 
-    # --- flow ---------------------------------------------------------------------------
+    # --- navigation ---------------------------------------------------------------------
 
     def go(self, page: QWidget) -> None:
         self.touch()
         self.pages.setCurrentWidget(page)
 
+    def show_help(self) -> None:
+        current = self.pages.currentWidget()
+        if current is not None and current is not self.help_page:
+            self._help_return = current
+        self.go(self.help_page)
+
+    def close_help(self) -> None:
+        self.go(self._help_return)
+
     def start(self) -> None:
         self.login_page.clear()
         self.go(self.login_page)
-        self.login_page.number.setFocus()
 
-    def logged_in(self, session: Any) -> None:
-        self.session = session
-        self.member_name = getattr(session, "member_name", "")
+    # --- actions: one service call each, painted by one function ------------------------
+
+    def log_in(self, number: str, nip: str) -> None:
+        self.login_page.busy(True)
         self.runner.io(
-            lambda: self.terminal.member_loans(session),
-            self._got_loans,
-            lambda exc: self.login_page.failed(exc),
+            lambda: self.service.log_in(number, nip), self.paint_visit, self.login_page.failed
         )
 
-    def _got_loans(self, body: dict[str, Any]) -> None:
+    def paint_visit(self, visit: kf.Visit) -> None:
         self.login_page.busy(False)
-        self.loans = [loan for loan in body.get("loans", []) if isinstance(loan, dict)]
-        member = body.get("member") or {}
-        self.member_name = str(member.get("name") or self.member_name)
-        while self._loans_box.count():
-            item = self._loans_box.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()  # type: ignore[union-attr]
-        self.loans_page.heading.setText(f"Hola, {self.member_name}. Tus préstamos:")
-        if not self.loans:
-            self._loans_box.addWidget(big("No tienes préstamos activos.", 28))
-        for loan in self.loans:
-            options = loan.get("options", {})
-            settled = loan.get("status") == "LIQUIDADO" or options.get("settled")
-            pending = len(options.get("pending", []))
-            text = (
-                f"Préstamo {loan['loan_id']} · {loan.get('kind', '').title()}\n"
-                f"Saldo {pesos(_dec(loan.get('outstanding_balance', '0')))} · "
-                f"{'LIQUIDADO' if settled else f'{pending} quincenas pendientes'}"
-            )
-            b = _button(text)
-            b.setStyleSheet("text-align: left;")
-            b.setEnabled(not settled)
-            b.clicked.connect(lambda _=False, ln=loan: self.choose_loan(ln))
-            self._loans_box.addWidget(b)
+        self.session, self.visit = visit.session, visit
+        self.loans_page.paint(visit)
         self.go(self.loans_page)
 
-    def choose_loan(self, loan: dict[str, Any]) -> None:
-        self.choice = Choice(loan=loan)
-        self.options_page.show_loan(loan)
+    def back_to_loans(self) -> None:
+        self._done_timer.stop()
+        session = self.session
+        if session is None:
+            self.reset()
+            return
+        self.runner.io(
+            lambda: self.service.reload(session),
+            self.paint_visit,
+            lambda exc: self.loans_page.show_error(say(exc)),
+        )
+
+    def choose_loan(self, loan: kf.LoanChoice) -> None:
+        self.loan = loan
+        self.options_page.paint(loan)
         self.go(self.options_page)
 
     def choose_kind(self, kind: str) -> None:
-        loan = self.choice.loan or {}
-        options = loan.get("options", {})
-        self.choice.kind = kind
-        self.choice.quincenas = []
-        if kind == "QUINCENAL":
-            self.quincenas_page.show_loan(options.get("pending", []))
+        if self.loan is None:
+            return
+        self.kind = kind
+        if kind == kf.QUINCENAL:
+            self.quincenas_page.paint(self.loan)
             self.go(self.quincenas_page)
-        elif kind == "ABONO":
-            self.amount_page.show_loan(
-                _dec(options.get("min_prepayment", "0")), _dec(options.get("max_prepayment", "0"))
-            )
+        elif kind == kf.ABONO:
+            self.amount_page.paint(self.loan)
             self.go(self.amount_page)
         else:
-            key = "renewal_amount" if kind == "RENOVACION" else "payoff_amount"
-            self.choice.amount = _dec(options.get(key, "0"))
-            self.show_summary()
+            self.review()
 
-    def show_summary(self) -> None:
-        self.summary_page.show_choice(self.choice, self.warnings())
+    def review(self, quincenas: tuple[int, ...] = (), amount: str = "") -> None:
+        """Continue to the summary: the core checks the choice and words the warnings."""
+        loan, kind = self.loan, self.kind
+        if loan is None:
+            return
+        page = self.pages.currentWidget()
+
+        def refused(exc: BaseException) -> None:
+            (page if isinstance(page, Page) else self.options_page).show_error(say(exc))
+
+        self.runner.db(
+            lambda: self.service.review(kf.choose(loan, kind, quincenas, amount)),
+            self.paint_summary,
+            refused,
+        )
+
+    def paint_summary(self, summary: kf.Summary) -> None:
+        self.summary = summary
+        self.summary_page.paint(summary)
         self.go(self.summary_page)
 
-    def warnings(self) -> list[str]:
-        """What the affiliate must know before printing (SPEC 2.1 and 3.2)."""
-        out: list[str] = []
-        current = (self.choice.loan or {}).get("current_reference")
-        if isinstance(current, dict) and current.get("status") == "VIGENTE":
-            out.append(
-                f"Esta ficha reemplaza a la ficha {_grouped(current.get('reference'))} de "
-                f"{pesos(_dec(current.get('amount', '0')))}: la anterior ya no "
-                "podrá pagarse."
-            )
-        now = self.terminal.clock()
-        today: date = self.policy.local(now).date()
-        if not self.policy.is_business_day(today):
-            out.append(
-                "Hoy no es día hábil: la ficha solo vale el día en que se genera y "
-                "hoy no podrá pagarse."
-            )
-        else:
-            left = self.policy.closes_in(now)
-            if left is None:
-                out.append(
-                    f"La caja cobra de {self.policy.window_start:%H:%M} a "
-                    f"{self.policy.window_end:%H:%M}: esta ficha solo vale hoy y ya no "
-                    "podrá pagarse."
-                )
-            elif left < timedelta(minutes=30):
-                out.append(
-                    # Rounded up: with 14:59 left, a person reads "15 minutos".
-                    f"La caja deja de cobrar en {-int(-left.total_seconds() // 60)} "
-                    "minutos: esta ficha solo vale hoy."
-                )
-        return out
-
     def print_slip(self) -> None:
-        choice, session = self.choice, self.session
-        if choice.loan is None or session is None:
+        summary, session = self.summary, self.session
+        if summary is None or session is None:
             return
         self.summary_page.busy(True)
-        loan_id = str(choice.loan["loan_id"])
-        amount = choice.amount if choice.kind == "ABONO" else None
-        quincenas = list(choice.quincenas)
-        kind = choice.kind
         self.runner.io(
-            lambda: self.terminal.issue_slip(
-                session, loan_id=loan_id, kind=kind, quincenas=quincenas, amount=amount
-            ),
-            self._issued,
-            self._issue_failed,
+            lambda: self.service.print_slip(session, summary.choice),
+            self.paint_printed,
+            self.summary_page.failed,
         )
 
-    def _issued(self, slip: dict[str, Any]) -> None:
-        self.slip = slip
-        document = self._slip_document(slip)
-        self.runner.io(
-            lambda: self.terminal.print_document(document),
-            lambda result: self._printed(slip, result),
-            self._print_failed,
-        )
-
-    def _slip_document(self, slip: dict[str, Any]) -> Any:
-        from printing.documents import SlipData
-
-        p = self.policy
-        return SlipData(
-            store_name=self.terminal.settings.store_name,
-            member_name=str(slip.get("member_name") or self.member_name),
-            member_number=str(slip.get("member_number", "")),
-            loan_id=str(slip.get("loan_id", "")),
-            kind=KINDS.get(str(slip.get("kind")), str(slip.get("kind"))),
-            amount=_dec(slip["amount"]),
-            reference=str(slip["reference"]),
-            issued_on=date.fromisoformat(str(slip["issued_on"])),
-            valid_hours=f"de {p.window_start:%H:%M} a {p.window_end:%H:%M} horas",
-            cash_cap=p.cash_cap,
-            quincenas=tuple(str(n) for n in slip.get("quincenas") or ()),
-            concept=str(slip.get("concept", "")),
-            replaces_reference=str(slip.get("replaced") or ""),
-        )
-
-    def _printed(self, slip: dict[str, Any], result: Any) -> None:
+    def paint_printed(self, printed: kf.Printed) -> None:
         self.summary_page.busy(False)
-        ref = Reference(str(slip["reference"]))
-        printed = getattr(result, "printed", True)
-        lines = [
-            f"Referencia {ref.grouped()}",
-            f"Importe {pesos(_dec(slip['amount']))}",
-            f"Válida solo hoy, {ref.issued_on:%d/%m/%Y}, por el importe exacto.",
-        ]
-        if not printed:
-            lines.append(
-                "La impresora no respondió: anota la referencia o pide ayuda en "
-                "caja; la ficha ya está registrada."
-            )
-        if slip.get("warning"):
-            lines.append(str(slip["warning"]))
-        self.done_detail.setText("\n".join(lines))
+        self.done_page.paint(printed)
         self.go(self.done_page)
         self._done_timer.start(int(self.done_seconds * 1000))
-        self.slip_printed.emit(slip)
+        self.slip_printed.emit(printed)
 
-    def _print_failed(self, exc: BaseException) -> None:
-        if self.slip is not None:
-            self._printed(self.slip, type("R", (), {"printed": False})())
+    def show_history(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.history_page.paint(None)
+        self.go(self.history_page)
+        self.runner.io(
+            lambda: self.service.history(session),
+            self.history_page.paint,
+            lambda exc: self.history_page.show_error(say(exc)),
+        )
 
-    def _issue_failed(self, exc: BaseException) -> None:
-        self.summary_page.busy(False)
-        self.summary_page.show_error(self._explain(exc))
+    def show_simulator(self) -> None:
+        self.simulator_page.clear(logged_in=self.session is not None)
+        self.go(self.simulator_page)
+        if self.session is not None:
+            self.simulate("")
 
-    def _explain(self, exc: BaseException) -> str:
-        if type(exc).__name__ == "Offline":
-            return (
-                "Sin conexión con el instituto: por ahora no se pueden emitir fichas. "
-                "Intenta más tarde."
-            )
-        return message_of(exc)
+    def simulate(self, salary: str) -> None:
+        session = self.session
+        self.runner.db(
+            lambda: self.service.simulate(session, salary),
+            self.simulator_page.paint,
+            lambda exc: self.simulator_page.show_error(say(exc)),
+        )
 
     def reset(self) -> None:
-        """Back to the welcome, forgetting everything about the affiliate."""
+        """End the visit: the session ends at central, and everything personal is forgotten."""
         self._done_timer.stop()
-        self.session = None
-        self.member_name = ""
-        self.loans = []
-        self.choice = Choice()
-        self.slip = None
-        self.login_page.clear()
-        self.options_page.clear()
-        self.quincenas_page.show_loan([])
-        self.amount_page.clear()
-        self.summary_page.clear()
-        self.done_detail.clear()
-        self.loans_page.heading.setText("Tus préstamos")
-        while self._loans_box.count():
-            item = self._loans_box.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()  # type: ignore[union-attr]
+        session, self.session = self.session, None
+        if session is not None:
+            self.runner.io(lambda: self.service.log_out(session))
+        self.visit, self.loan, self.kind, self.summary = None, None, "", None
+        for page in self.all_pages:
+            if isinstance(page, Clearable):
+                page.clear()
         self.countdown.hide()
         self.pages.setCurrentWidget(self.welcome)
         self.reset_done.emit()
@@ -538,298 +481,495 @@ class KioskWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self._tick.stop()
         self._link_timer.stop()
+        self._done_timer.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
         super().closeEvent(event)
 
 
-class LoginPage(Page):
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__("Escribe tu número de afiliado y tu NIP")
+class Clearable(Page):
+    """A page holding something personal: ``clear()`` forgets it."""
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+
+class WelcomePage(Page):
+    def __init__(self, window: KioskWindow, demo_note: str) -> None:
+        super().__init__("Bienvenido al kiosko ISSEG")
+        self.layout_.addWidget(
+            label(
+                "Aquí puede generar la ficha de pago de sus préstamos y pagarla en la caja "
+                "de esta farmacia, sin comisión."
+            )
+        )
+        self.layout_.addStretch(1)
+        self.offline = label("", "error")
+        self.layout_.addWidget(self.offline)
+        self.start_button = button("Toque aquí para comenzar", window.start, primary=True)
+        self.start_button.setMinimumHeight(140)
+        self.layout_.addWidget(self.start_button)
+        self.layout_.addWidget(button("¿Cuánto me prestan?", window.show_simulator))
+        if demo_note:
+            self.layout_.addWidget(label(demo_note, "small"))
+        self.layout_.addStretch(1)
+
+
+class LoginPage(KeypadPage, Clearable):
+    """The keypad types into the number until it is complete, then into the NIP, which
+    is always masked. After a refusal the NIP is cleared and active; the number stays."""
+
+    def __init__(self, window: KioskWindow, digits: int) -> None:
+        super().__init__("Escriba su número de afiliado y su NIP")
         self.window_ = window
-        row = QHBoxLayout()
-        fields = QVBoxLayout()
+        self.digits = digits
         self.number = QLineEdit()
-        self.number.setPlaceholderText("número de afiliado")
+        self.number.setPlaceholderText(f"{digits} dígitos")
         self.nip = QLineEdit()
         self.nip.setPlaceholderText("NIP")
         self.nip.setEchoMode(QLineEdit.EchoMode.Password)
-        for f in (self.number, self.nip):
-            f.setMaxLength(20)
-            fields.addWidget(f)
-        fields.addWidget(self.error)
-        fields.addStretch(1)
-        self.keypad = Keypad()
-        row.addLayout(fields, 1)
-        row.addWidget(self.keypad)
-        self.layout_.addLayout(row, 1)
+        self.target = self.number
+        for caption, f in (("Número de afiliado", self.number), ("NIP", self.nip)):
+            f.setReadOnly(True)  # only the keypad types: its bounds are the field's
+            f.installEventFilter(self)
+            self.fields.addWidget(label(caption, "small"))
+            self.fields.addWidget(f)
+        self.fields.addWidget(self.error)
+        self.fields.addStretch(1)
         buttons = QHBoxLayout()
-        back = _button("Cancelar")
-        back.clicked.connect(window.reset)
-        self.enter = _button("Entrar", primary=True)
-        self.enter.clicked.connect(self.submit)
-        buttons.addWidget(back)
+        buttons.addWidget(button("Cancelar", window.reset))
+        self.enter = button("Entrar", self.submit, primary=True)
         buttons.addWidget(self.enter, 1)
         self.layout_.addLayout(buttons)
-        self.number.returnPressed.connect(self.nip.setFocus)
-        self.nip.returnPressed.connect(self.submit)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus)
+        self._activate(self.number)
 
-    def _focus(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if new in (self.number, self.nip):
-            self.keypad.target = new  # type: ignore[assignment]
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.MouseButtonPress and watched in (self.number, self.nip):
+            self._activate(watched)  # type: ignore[arg-type]
+        return False
+
+    def _activate(self, field: QLineEdit) -> None:
+        self.target = field
+        for f in (self.number, self.nip):
+            f.setProperty("active", f is field)
+            f.style().unpolish(f)
+            f.style().polish(f)
+        field.setFocus()
+
+    def key(self, key: str) -> None:
+        is_number = self.target is self.number
+        typed = kf.keystroke(
+            self.target.text(), key, max_digits=self.digits if is_number else kf.NIP_DIGITS
+        )
+        if typed is None:
+            return
+        self.target.setText(typed)
+        if is_number and len(typed) == self.digits and key != "⌫":
+            self._activate(self.nip)
 
     def clear(self) -> None:
         self.number.clear()
         self.nip.clear()
         self.show_error("")
         self.busy(False)
-        self.keypad.target = self.number
+        self._activate(self.number)
 
     def busy(self, on: bool) -> None:
         self.enter.setEnabled(not on)
         self.enter.setText("Consultando…" if on else "Entrar")
 
     def submit(self) -> None:
-        number, nip = self.number.text().strip(), self.nip.text().strip()
-        if not number or not nip:
-            self.show_error("Escribe tu número de afiliado y tu NIP.")
+        number, nip = self.number.text(), self.nip.text()
+        if len(number) != self.digits:
+            self.show_error(f"Su número de afiliado tiene {self.digits} dígitos.")
+            self._activate(self.number)
             return
-        self.busy(True)
+        if not nip:
+            self.show_error("Escriba su NIP.")
+            self._activate(self.nip)
+            return
         self.show_error("")
-        terminal = self.window_.terminal
-        self.window_.runner.io(
-            lambda: terminal.member_login(number, nip), self.window_.logged_in, self.failed
-        )
+        self.window_.log_in(number, nip)
 
     def failed(self, exc: BaseException) -> None:
         self.busy(False)
         self.nip.clear()
-        self.show_error(self.window_._explain(exc))
+        text = (
+            kf.login_message(exc, self.window_.policy)
+            if isinstance(exc, kf.LoginRefused)
+            else say(exc)
+        )
+        self.show_error(text)
+        self._activate(self.nip)
 
 
-class OptionsPage(Page):
+class LoansPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("¿Qué quieres pagar?")
+        super().__init__("Sus préstamos")
         self.window_ = window
-        self.info = big("", 24, bold=False)
+        inner = QWidget()
+        self.box = QVBoxLayout(inner)
+        self.box.setSpacing(14)
+        self.layout_.addWidget(kinetic(inner), 1)
+        self.layout_.addWidget(self.error)
+        self.buttons: list[QPushButton] = []
+        row = QHBoxLayout()
+        row.addWidget(button("Mis pagos y fichas", window.show_history))
+        row.addWidget(button("¿Cuánto me prestan?", window.show_simulator))
+        self.layout_.addLayout(row)
+        self.layout_.addWidget(button("Salir", window.reset))
+
+    def clear(self) -> None:
+        clear_layout(self.box)
+        self.buttons = []
+        self.heading.setText("Sus préstamos")
+        self.show_error("")
+
+    def paint(self, visit: kf.Visit) -> None:
+        self.clear()
+        self.heading.setText(f"Hola, {visit.session.member_name}. Sus préstamos:")
+        if not visit.loans:
+            self.box.addWidget(label("No tiene préstamos activos."))
+        for loan in visit.loans:
+            b = button(
+                f"Préstamo {loan.loan_id}\nSaldo {money.fmt(loan.outstanding_balance)} · "
+                f"{loan.status_line}",
+                partial(self.window_.choose_loan, loan),
+            )
+            b.setStyleSheet("text-align: left;")
+            b.setEnabled(not loan.settled)
+            self.box.addWidget(b)
+            self.buttons.append(b)
+        self.box.addStretch(1)
+
+
+class OptionsPage(Clearable):
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__("¿Qué desea pagar?")
+        self.info = label("")
         self.layout_.addWidget(self.info)
-        grid = QGridLayout()
+        self.grid = QGridLayout()
+        self.grid.setSpacing(14)
         self.kind_buttons: dict[str, QPushButton] = {}
-        for i, kind in enumerate(KINDS):
-            b = _button(KINDS[kind])
-            b.setMinimumHeight(110)
-            b.clicked.connect(lambda _=False, k=kind: window.choose_kind(k))
-            grid.addWidget(b, i // 2, i % 2)
-            self.kind_buttons[kind] = b
-        self.layout_.addLayout(grid)
+        self.explanations: dict[str, QLabel] = {}
+        for kind in kf.KINDS:
+            self.kind_buttons[kind] = button("", partial(window.choose_kind, kind))
+            self.explanations[kind] = label("", "small")
+        self.layout_.addLayout(self.grid)
+        self.layout_.addWidget(self.error)
         self.layout_.addStretch(1)
-        back = _button("Volver a mis préstamos")
-        back.clicked.connect(lambda: window.go(window.loans_page))
-        self.layout_.addWidget(back)
+        self.layout_.addWidget(
+            button("Volver a mis préstamos", lambda: window.go(window.loans_page))
+        )
+        self.orient(False)
+
+    def orient(self, portrait: bool) -> None:
+        columns = 1 if portrait else 2
+        for i, kind in enumerate(kf.KINDS):
+            self.grid.addWidget(self.kind_buttons[kind], (i // columns) * 2, i % columns)
+            self.grid.addWidget(self.explanations[kind], (i // columns) * 2 + 1, i % columns)
 
     def clear(self) -> None:
         self.info.clear()
+        self.show_error("")
 
-    def show_loan(self, loan: dict[str, Any]) -> None:
-        o = loan.get("options", {})
-        pending = o.get("pending", [])
-        self.heading.setText(f"Préstamo {loan['loan_id']}: ¿qué quieres pagar?")
+    def paint(self, loan: kf.LoanChoice) -> None:
+        self.show_error("")
+        self.heading.setText(f"Préstamo {loan.loan_id}: ¿qué desea pagar?")
         self.info.setText(
-            f"Saldo {pesos(_dec(loan.get('outstanding_balance', '0')))} · descuento quincenal "
-            f"{pesos(_dec(loan.get('installment', '0')))} · {len(pending)} quincenas pendientes"
+            f"Saldo {money.fmt(loan.outstanding_balance)} · descuento quincenal "
+            f"{money.fmt(loan.installment)} · {loan.status_line}"
         )
-        b = self.kind_buttons
-        b["QUINCENAL"].setText(f"Pago quincenal\n{len(pending)} quincenas por pagar")
-        b["QUINCENAL"].setEnabled(bool(pending))
-        b["ABONO"].setText(f"Abono a capital\ndesde {pesos(_dec(o.get('min_prepayment', '0')))}")
-        b["ABONO"].setEnabled(bool(o.get("can_prepay")))
-        renewal = _dec(o.get("renewal_amount", "0"))
-        b["RENOVACION"].setText(
-            "Renovación\nya puedes renovar sin pago"
-            if renewal == 0
-            else f"Renovación\n{pesos(renewal)}"
-        )
-        b["RENOVACION"].setEnabled(renewal > 0)
-        b["LIQUIDACION"].setText(f"Liquidación\n{pesos(_dec(o.get('payoff_amount', '0')))}")
-        b["LIQUIDACION"].setEnabled(bool(o.get("can_pay_off")))
+        for option in kf.kind_options(loan):
+            b = self.kind_buttons[option.kind]
+            b.setText(f"{option.label}\n{option.figure}")
+            b.setEnabled(option.enabled)
+            self.explanations[option.kind].setText(
+                option.explanation if option.enabled else f"{option.explanation}\n{option.reason}"
+            )
 
 
 class QuincenasPage(Page):
     """Quincenas oldest first: touching one selects it and every older one."""
 
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("Elige las quincenas a pagar (de la más antigua a la más reciente)")
+        super().__init__("Elija las quincenas a pagar, de la más antigua a la más reciente")
         self.window_ = window
-        self.items: list[dict[str, Any]] = []
+        self.loan: kf.LoanChoice | None = None
+        self.chosen: tuple[int, ...] = ()
         self.buttons: list[QPushButton] = []
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
         inner = QWidget()
         self.box = QVBoxLayout(inner)
-        scroll.setWidget(inner)
-        self.layout_.addWidget(scroll, 1)
-        self.total = big("", 34, color=GREEN)
+        self.box.setSpacing(12)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
+        self.total = label("", "total")
         self.layout_.addWidget(self.total)
-        self.next_button = _back_and_next(
-            self.layout_,
-            ("Volver", lambda: window.go(window.options_page)),
-            ("Continuar", self.next),
-        )
+        self.layout_.addWidget(self.error)
+        row = QHBoxLayout()
+        row.addWidget(button("Volver", lambda: window.go(window.options_page)))
+        self.next_button = button("Continuar", lambda: window.review(self.chosen), primary=True)
+        row.addWidget(self.next_button, 1)
+        self.layout_.addLayout(row)
 
-    def show_loan(self, pending: list[dict[str, Any]]) -> None:
-        for b in self.buttons:
-            b.deleteLater()
-        self.items, self.buttons = list(pending), []
-        for item in self.items:
-            b = _button("")
+    def paint(self, loan: kf.LoanChoice) -> None:
+        clear_layout(self.box)
+        self.loan, self.chosen, self.buttons = loan, (), []
+        self.show_error("")
+        for q in loan.pending:
+            b = button("", partial(self.toggle, q.number))
             b.setCheckable(True)
-            b.clicked.connect(lambda _=False, n=int(item["number"]): self.toggle(n))
             self.box.addWidget(b)
             self.buttons.append(b)
+        self.box.addStretch(1)
         self._paint()
 
     def toggle(self, number: int) -> None:
-        """Select ``number`` and all older ones; or, if selected, drop it and newer ones."""
-        chosen = self.window_.choice.quincenas
-        numbers = [int(i["number"]) for i in self.items]
-        idx = numbers.index(number)
-        self.window_.choice.quincenas = numbers[:idx] if number in chosen else numbers[: idx + 1]
-        del chosen
-        self._paint()
+        if self.loan is not None:
+            self.chosen = kf.toggle_quincena(self.loan, self.chosen, number)
+            self._paint()
 
     def _paint(self) -> None:
-        chosen = set(self.window_.choice.quincenas)
-        total = Decimal("0.00")
-        for item, b in zip(self.items, self.buttons, strict=True):
-            n = int(item["number"])
-            on = n in chosen
-            if on:
-                total += _dec(item["amount"])
+        pending = self.loan.pending if self.loan else ()
+        for q, b in zip(pending, self.buttons, strict=True):
+            on = q.number in self.chosen
             b.setChecked(on)
             b.setText(
-                f"{'☑' if on else '☐'}  Quincena {n} · vence {_day(item.get('due_date'))}"
-                f" · {pesos(_dec(item['amount']))}"
+                f"{'☑' if on else '☐'}  Quincena {q.number} · vence {q.due_date:%d/%m/%Y} · "
+                f"{money.fmt(q.amount)}"
             )
-        count = len(chosen)
+        count = len(self.chosen)
+        total = kf.quincenas_total(self.loan, self.chosen) if self.loan else Decimal(0)
         self.total.setText(
-            f"Total: {pesos(total)} ({count} quincena{'s' if count != 1 else ''})"
+            f"Total: {money.fmt(total)} ({kf.plural(count, 'quincena', 'quincenas')})"
             if count
-            else "Toca la quincena más antigua para empezar."
+            else "Toque la quincena más antigua para empezar."
         )
-        self.window_.choice.amount = total
         self.next_button.setEnabled(bool(count))
 
-    def next(self) -> None:
-        if self.window_.choice.quincenas:
-            self.window_.show_summary()
 
-
-class AmountPage(Page):
+class AmountPage(KeypadPage, Clearable):
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("¿Cuánto quieres abonar a capital?")
-        self.window_ = window
-        self.minimum = Decimal("0.00")
-        self.maximum = Decimal("0.00")
-        row = QHBoxLayout()
-        col = QVBoxLayout()
-        self.rules = big("", 24, bold=False)
+        super().__init__("¿Cuánto desea abonar a capital?", decimal_point=True)
+        self.rules = label("")
         self.amount = QLineEdit()
+        self.amount.setReadOnly(True)
         self.amount.setPlaceholderText("0.00")
-        col.addWidget(self.rules)
-        col.addWidget(self.amount)
-        col.addWidget(self.error)
-        col.addStretch(1)
-        self.keypad = Keypad(decimal_point=True)
-        self.keypad.target = self.amount
-        row.addLayout(col, 1)
-        row.addWidget(self.keypad)
-        self.layout_.addLayout(row, 1)
-        self.next_button = _back_and_next(
-            self.layout_,
-            ("Volver", lambda: window.go(window.options_page)),
-            ("Continuar", self.next),
+        for w in (self.rules, self.amount, self.error):
+            self.fields.addWidget(w)
+        self.fields.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(button("Volver", lambda: window.go(window.options_page)))
+        self.next_button = button(
+            "Continuar", lambda: window.review(amount=self.amount.text()), primary=True
         )
-        self.amount.returnPressed.connect(self.next)
+        row.addWidget(self.next_button, 1)
+        self.layout_.addLayout(row)
+
+    def key(self, key: str) -> None:
+        typed = kf.keystroke(self.amount.text(), key, decimals=True)
+        if typed is not None:
+            self.amount.setText(typed)
 
     def clear(self) -> None:
         self.amount.clear()
         self.show_error("")
 
-    def show_loan(self, minimum: Decimal, maximum: Decimal) -> None:
-        self.minimum, self.maximum = minimum, maximum
+    def paint(self, loan: kf.LoanChoice) -> None:
         self.clear()
         self.rules.setText(
-            f"Mínimo {pesos(minimum)} (tu descuento quincenal). "
-            f"Máximo {pesos(maximum)}; para pagar todo elige Liquidación."
+            f"Mínimo {money.fmt(loan.min_prepayment)} (su descuento quincenal). Máximo "
+            f"{money.fmt(loan.max_prepayment)}; para pagar todo elija Liquidación."
         )
 
-    def next(self) -> None:
-        try:
-            value = money.parse(self.amount.text())
-        except money.MoneyError as exc:
-            self.show_error(str(exc))
-            return
-        if value < self.minimum:
-            self.show_error(f"El abono debe ser de al menos {pesos(self.minimum)}.")
-            return
-        if value > self.maximum:
-            self.show_error(
-                f"El abono de {pesos(value)} es mayor que tu saldo de "
-                f"{pesos(self.maximum)}: elige Liquidación."
-            )
-            return
-        self.window_.choice.amount = value
-        self.window_.show_summary()
 
-
-class SummaryPage(Page):
+class SummaryPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("Revisa tu ficha antes de imprimirla")
-        self.window_ = window
-        self.detail = big("", 28, bold=False)
-        self.amount = big("", 64, color=GREEN)
-        # Con letra: legible, but the figure above is what the eye looks for.
-        self.words = big("", 22, bold=False, color=GREY)
-        self.warning_box = big("", 24, color=AMBER)
-        self.warning_box.setStyleSheet(
-            f"font-size: 24px; font-weight: bold; color: {AMBER}; background: {AMBER_BG};"
-            " padding: 12px; border-radius: 8px;"
-        )
-        for w in (self.detail, self.amount, self.words, self.warning_box, self.error):
+        super().__init__("Revise su ficha antes de imprimirla")
+        self.detail = label("")
+        self.amount = label("", "amount")
+        self.words = label("", "small")
+        self.warning_box = label("", "warn")
+        self.note_box = label("", "warn")
+        for w in (self.detail, self.amount, self.words, self.warning_box, self.note_box):
             self.layout_.addWidget(w)
+        self.layout_.addWidget(self.error)
         self.layout_.addStretch(1)
-        self.print_button = _back_and_next(
-            self.layout_,
-            ("Cambiar", lambda: window.go(window.options_page)),
-            ("Imprimir ficha", window.print_slip),
-        )
+        row = QHBoxLayout()
+        row.addWidget(button("Cambiar", lambda: window.go(window.options_page)))
+        self.print_button = button("Imprimir ficha", window.print_slip, primary=True)
+        row.addWidget(self.print_button, 1)
+        self.layout_.addLayout(row)
 
     def clear(self) -> None:
-        self.detail.clear()
-        self.amount.clear()
-        self.words.clear()
-        self.warning_box.clear()
+        for w in (self.detail, self.amount, self.words, self.warning_box, self.note_box):
+            w.clear()
         self.warning_box.hide()
+        self.note_box.hide()
         self.show_error("")
 
-    def show_choice(self, choice: Choice, warnings: list[str]) -> None:
-        loan = choice.loan or {}
-        lines = [f"Préstamo {loan.get('loan_id', '')}", KINDS.get(choice.kind, choice.kind)]
-        if choice.quincenas:
-            word = "Quincena" if len(choice.quincenas) == 1 else "Quincenas"
-            lines.append(f"{word} " + ", ".join(str(n) for n in choice.quincenas))
-        self.detail.setText(" · ".join(lines))
-        self.amount.setText(pesos(choice.amount))
-        self.words.setText(f"Importe con letra: {money.in_words(choice.amount)}")
-        self.warning_box.setText("⚠ " + "\n⚠ ".join(warnings) if warnings else "")
-        self.warning_box.setVisible(bool(warnings))
+    def paint(self, summary: kf.Summary) -> None:
+        self.detail.setText(summary.title)
+        self.amount.setText(money.fmt(summary.amount))
+        self.words.setText(summary.words)
+        for box, lines in ((self.warning_box, summary.warnings), (self.note_box, summary.notes)):
+            box.setText("\n".join(f"⚠ {line}" for line in lines))
+            box.setVisible(bool(lines))
         self.show_error("")
         self.busy(False)
 
     def busy(self, on: bool) -> None:
         self.print_button.setEnabled(not on)
         self.print_button.setText("Imprimiendo…" if on else "Imprimir ficha")
+
+    def failed(self, exc: BaseException) -> None:
+        self.busy(False)
+        self.show_error(say(exc))
+
+
+class DonePage(Clearable):
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__("Presente su ficha en caja")
+        self.detail = label("")
+        self.layout_.addWidget(self.detail)
+        self.layout_.addStretch(1)
+        self.back_button = button("Volver a mis préstamos", window.back_to_loans, primary=True)
+        self.layout_.addWidget(self.back_button)
+        self.exit_button = button("Salir", window.reset)
+        self.layout_.addWidget(self.exit_button)
+
+    def clear(self) -> None:
+        self.detail.clear()
+
+    def paint(self, printed: kf.Printed) -> None:
+        self.detail.setText("\n".join(printed.lines))
+
+
+class HistoryPage(Clearable):
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__("Mis pagos y fichas")
+        inner = QWidget()
+        self.box = QVBoxLayout(inner)
+        self.layout_.addWidget(kinetic(inner), 1)
+        self.layout_.addWidget(self.error)
+        self.layout_.addWidget(
+            button("Volver a mis préstamos", lambda: window.go(window.loans_page))
+        )
+
+    def clear(self) -> None:
+        clear_layout(self.box)
+        self.show_error("")
+
+    def paint(self, history: tuple[kf.LoanHistory, ...] | None) -> None:
+        self.clear()
+        if history is None:
+            self.box.addWidget(label("Consultando…", "small"))
+            return
+        for loan in history:
+            self.box.addWidget(label(f"Préstamo {loan.loan_id}", "total"))
+            if not loan.payments:
+                self.box.addWidget(label("Aún no hay pagos registrados.", "small"))
+            for p in loan.payments:
+                self.box.addWidget(
+                    label(
+                        f"{p.paid_at:%d/%m/%Y} · {p.place} · {money.fmt(p.amount)} · "
+                        f"{kf.KINDS.get(p.kind, p.kind)} · {PAYMENT_STATUS.get(p.status, p.status)}"
+                    )
+                )
+            for s in loan.slips_today:
+                self.box.addWidget(
+                    label(
+                        f"Ficha de hoy {kf.CurrentSlip(s.reference, s.amount, s.status).grouped}"
+                        f" · {money.fmt(s.amount)} · {kf.KINDS.get(s.kind, s.kind)} · "
+                        f"{SLIP_STATUS.get(s.status, s.status)}",
+                        "small",
+                    )
+                )
+        if not history:
+            self.box.addWidget(label("No tiene préstamos con pagos."))
+        self.box.addStretch(1)
+
+
+class HelpPage(Page):
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__("Ayuda")
+        self.layout_.addWidget(
+            label(
+                "1. Toque «Toque aquí para comenzar».\n"
+                "2. Escriba su número de afiliado con las teclas; al completarlo, escriba su "
+                "NIP.\n"
+                "3. Elija su préstamo y la forma de pago.\n"
+                "4. Revise el importe e imprima su ficha.\n"
+                "5. Pague la ficha hoy en la caja de esta farmacia, por el importe exacto.\n\n"
+                "Si la pantalla no se toca por un momento, la sesión se cierra sola para "
+                "proteger sus datos.\n\n"
+                f"¿Dudas, o olvidó su NIP? Llame al ISSEG: {kf.INSTITUTE_PHONE}. "
+                "También puede pedir ayuda al personal de la farmacia."
+            )
+        )
+        self.layout_.addStretch(1)
+        self.layout_.addWidget(button("Volver", window.close_help, primary=True))
+
+
+class SimulatorPage(KeypadPage, Clearable):
+    """¿Cuánto me prestan? Informative figures for 24, 36, 48 and 72 quincenas."""
+
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__("¿Cuánto me prestan?", decimal_point=True)
+        self.window_ = window
+        self.prompt = label("Escriba su sueldo base mensual:", "small")
+        self.salary = QLineEdit()
+        self.salary.setReadOnly(True)
+        self.salary.setPlaceholderText("0.00")
+        self.calculate = button("Calcular", lambda: window.simulate(self.salary.text()), True)
+        inner = QWidget()
+        self.table = QGridLayout(inner)
+        self.notes = label("", "small")
+        self.table_area = kinetic(inner)
+        for w in (self.prompt, self.salary, self.calculate, self.error, self.table_area):
+            self.fields.addWidget(w)
+        self.fields.addWidget(self.notes)
+        self.layout_.addWidget(button("Volver", self.back))
+
+    def back(self) -> None:
+        w = self.window_
+        w.go(w.loans_page if w.session is not None else w.welcome)
+
+    def key(self, key: str) -> None:
+        typed = kf.keystroke(self.salary.text(), key, decimals=True)
+        if typed is not None:
+            self.salary.setText(typed)
+
+    def clear(self, logged_in: bool = False) -> None:
+        self.salary.clear()
+        clear_layout(self.table)
+        self.notes.clear()
+        self.show_error("")
+        self.prompt.setText(
+            "Con sus datos del instituto:" if logged_in else "Escriba su sueldo base mensual:"
+        )
+
+    def paint(self, sim: Simulation) -> None:
+        clear_layout(self.table)
+        self.show_error("")
+        self.salary.setText(f"{sim.monthly_salary:.2f}")
+        header = ("Plazo", "Crédito máximo", "Descuento", "¿Puede?")
+        for col, text in enumerate(header):
+            self.table.addWidget(label(text, "small"), 0, col)
+        for row, t in enumerate(sim.terms, start=1):
+            verdict = {True: "Sí", False: "No", None: "Depende"}[t.eligible]
+            cells = (
+                f"{t.quincenas} quincenas",
+                money.fmt(t.max_credit),
+                money.fmt(t.installment),
+                f"{verdict}: {t.reason}",
+            )
+            for col, text in enumerate(cells):
+                self.table.addWidget(label(text, "body" if col < 3 else "small"), row, col)
+        years = (
+            f"Años cotizados: {sim.years_contributed}. "
+            if sim.years_contributed is not None
+            else ""
+        )
+        self.notes.setText(years + "\n".join(sim.notes))

@@ -158,38 +158,67 @@ def cashier_shots(central: Any, data: Path, out: Path, clock: Any) -> Terminal:
     return t
 
 
+KIOSK_SIZES = {"vertical": (1080, 1920), "horizontal": (1920, 1080), "1366": (1366, 768)}
+
+
 def kiosk_shots(central: Any, data: Path, out: Path, clock: Any) -> None:
+    """Every kiosk step in portrait and landscape, and in large type at 1366×768."""
     from ui.kiosk import KioskWindow
 
     t = _terminal(central, data, "kiosko", clock)
     runner = TaskRunner()
-    w = KioskWindow(t, runner)
-    w.resize(1280, 800)
-    w.show()
-    wait(lambda: t.online(), 15)
-    shoot(w, out, "kiosko-1-bienvenida")
-    w.start()
-    member = central.demo["members"][0]
-    w.login_page.number.setText(member["number"])
-    w.login_page.nip.setText(member["nip"])
-    shoot(w, out, "kiosko-2-acceso")
-    w.login_page.submit()
-    wait(lambda: w.pages.currentWidget() is w.loans_page)
-    shoot(w, out, "kiosko-3-prestamos")
-    w.choose_loan(w.loans[0])
-    shoot(w, out, "kiosko-4-formas-de-pago")
-    w.options_page.kind_buttons["QUINCENAL"].click()
-    w.quincenas_page.buttons[0].click()
-    shoot(w, out, "kiosko-5-quincenas")
-    w.quincenas_page.next_button.click()
-    wait(lambda: w.pages.currentWidget() is w.summary_page)
-    shoot(w, out, "kiosko-6-resumen")
-    w.summary_page.print_button.click()
-    wait(lambda: w.pages.currentWidget() is w.done_page, 15)
-    shoot(w, out, "kiosko-7-ficha-impresa")
-    w.close()
+    for tag, size in KIOSK_SIZES.items():
+        _kiosk_visit(KioskWindow(t, runner), central.demo["members"][0], out, tag, size)
     runner.shutdown()
     t.close()
+
+
+def _kiosk_visit(
+    w: Any, member: dict[str, str], out: Path, tag: str, size: tuple[int, int]
+) -> None:
+    t = w.terminal
+    w.resize(*size)
+    w.show()
+    wait(lambda: t.online(), 15)
+    if tag == "1366":
+        w.toggle_large()
+    name = f"kiosko-{tag}"
+    shoot(w, out, f"{name}-1-bienvenida")
+    w.start()
+    for key in member["number"] + member["nip"][:2]:
+        w.login_page.keypad.buttons[key].click()
+    shoot(w, out, f"{name}-2-acceso")
+    for key in member["nip"][2:]:
+        w.login_page.keypad.buttons[key].click()
+    w.login_page.enter.click()
+    wait(lambda: w.pages.currentWidget() is w.loans_page)
+    shoot(w, out, f"{name}-3-prestamos")
+    w.loans_page.buttons[0].click()
+    shoot(w, out, f"{name}-4-formas-de-pago")
+    w.options_page.kind_buttons["QUINCENAL"].click()
+    w.quincenas_page.buttons[0].click()
+    w._last_activity -= w.idle_seconds - w.warning_seconds + 1  # show the idle banner
+    wait(lambda: w.countdown.isVisible())
+    shoot(w, out, f"{name}-5-quincenas-y-aviso")
+    w.touch()
+    w.quincenas_page.next_button.click()
+    wait(lambda: w.pages.currentWidget() is w.summary_page)
+    shoot(w, out, f"{name}-6-resumen")
+    w.summary_page.print_button.click()
+    wait(lambda: w.pages.currentWidget() is w.done_page, 15)
+    shoot(w, out, f"{name}-7-ficha-impresa")
+    w.back_to_loans()
+    wait(lambda: w.pages.currentWidget() is w.loans_page)
+    w.show_history()
+    wait(lambda: w.history_page.box.count() > 1 or w.history_page.error.text() != "")
+    shoot(w, out, f"{name}-8-historial")
+    w.show_simulator()
+    wait(lambda: w.simulator_page.table.count() > 0 or w.simulator_page.error.text() != "")
+    shoot(w, out, f"{name}-9-cuanto-me-prestan")
+    w.show_help()
+    shoot(w, out, f"{name}-10-ayuda")
+    w.reset()
+    w.close()
 
 
 def manager_shots(t: Terminal, out: Path) -> None:

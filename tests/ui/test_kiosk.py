@@ -1,4 +1,5 @@
-"""The kiosk driven by touch, against the real central on loopback."""
+"""The kiosk driven by touch (qtbot clicks on its buttons), against the real central on
+loopback: each action calls the kiosk service and paints its result."""
 
 from __future__ import annotations
 
@@ -7,124 +8,299 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QPushButton, QScroller
 
+from kiosk import kiosk_flow as kf
 from kiosk.references import parse
+from kiosk.simulator import simulate
+from sync.client import AuthError
 from tests.ui.conftest import barcodes_in
 from ui.kiosk import KioskWindow
+from ui.kiosk_style import MIN_TARGET_PX
+
+LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
 def window(qtbot: Any, kiosk_terminal: Any, runner: Any) -> KioskWindow:
     w = KioskWindow(kiosk_terminal, runner, idle_seconds=30, warning_seconds=5)
     qtbot.addWidget(w)
+    w.resize(1920, 1080)
     w.show()
     qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
     return w
 
 
-def type_on_keypad(qtbot: Any, keypad: Any, digits: str) -> None:
-    for d in digits:
-        keypad.press(d)
+def tap(qtbot: Any, b: QPushButton) -> None:
+    assert b.isVisible() and b.isEnabled(), b.text()
+    qtbot.mouseClick(b, LEFT)
 
 
-def log_in(qtbot: Any, w: KioskWindow, central: Any, member_index: int = 0) -> None:
+def keys(qtbot: Any, keypad: Any, text: str) -> None:
+    for k in text:
+        tap(qtbot, keypad.buttons[k])
+
+
+def log_in(qtbot: Any, w: KioskWindow, central: Any, member_index: int = 0) -> dict:
     member = central.demo["members"][member_index]
-    qtbot.mouseClick(w.start_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
-    assert w.pages.currentWidget() is w.login_page
-    w.login_page.keypad.target = w.login_page.number
-    type_on_keypad(qtbot, w.login_page.keypad, member["number"])
-    w.login_page.keypad.target = w.login_page.nip
-    type_on_keypad(qtbot, w.login_page.keypad, member["nip"])
-    w.login_page.enter.click()
+    tap(qtbot, w.start_button)
+    keys(qtbot, w.login_page.keypad, member["number"] + member["nip"])
+    tap(qtbot, w.login_page.enter)
     qtbot.waitUntil(lambda: w.pages.currentWidget() is w.loans_page, timeout=10000)
+    return member
 
 
-def print_and_check(qtbot: Any, w: KioskWindow, tmp_path: Any, amount: Decimal) -> dict:
+def loan_with(w: KioskWindow, test: Any) -> tuple[int, kf.LoanChoice]:
+    assert w.visit is not None
+    return next((i, ln) for i, ln in enumerate(w.visit.loans) if test(ln))
+
+
+def print_and_check(qtbot: Any, w: KioskWindow, tmp_path: Any, amount: Decimal) -> kf.Printed:
     assert w.pages.currentWidget() is w.summary_page
-    assert w.summary_page.amount.text().startswith(f"${amount:,.2f}")
+    assert w.summary_page.amount.text() == f"${amount:,.2f}"
     with qtbot.waitSignal(w.slip_printed, timeout=10000) as done:
-        w.summary_page.print_button.click()
-    slip = done.args[0]
-    assert Decimal(slip["amount"]) == amount
+        tap(qtbot, w.summary_page.print_button)
+    printed: kf.Printed = done.args[0]
+    assert printed.slip.amount == amount and printed.printed
     assert w.pages.currentWidget() is w.done_page
-    assert w.done_page.heading.text() == "Presenta tu ficha en caja"
-    printed = (tmp_path / "impresora.bin").read_bytes()
-    assert barcodes_in(printed)[-1] == slip["reference"]
-    parse(slip["reference"])
-    return slip
+    printed_bytes = (tmp_path / "impresora.bin").read_bytes()
+    assert barcodes_in(printed_bytes)[-1] == printed.slip.reference
+    parse(printed.slip.reference)
+    return printed
 
 
-def test_an_affiliate_prints_a_ficha_for_the_two_oldest_quincenas(
+# --- 1. login -----------------------------------------------------------------------------
+
+
+def test_the_keypad_moves_to_the_nip_once_the_number_is_complete_and_the_nip_stays_masked(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    page = window.login_page
+    number = central.demo["members"][0]["number"]
+    tap(qtbot, window.start_button)
+    keys(qtbot, page.keypad, number)
+    assert page.number.text() == number
+    assert page.target is page.nip and page.nip.hasFocus()
+    keys(qtbot, page.keypad, "12")
+    assert page.number.text() == number and page.nip.text() == "12"
+    qtbot.mouseClick(page.number, LEFT)  # touching the full number: the keypad refuses more
+    keys(qtbot, page.keypad, "9")
+    assert page.number.text() == number
+    assert page.nip.echoMode() == QLineEdit.EchoMode.Password
+    assert page.nip.displayText() != "12" and "1" not in page.nip.displayText()
+
+
+def test_after_a_wrong_nip_the_nip_is_cleared_and_active_and_the_number_kept(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    page = window.login_page
+    member = central.demo["members"][0]
+    tap(qtbot, window.start_button)
+    keys(qtbot, page.keypad, member["number"] + "0000")
+    tap(qtbot, page.enter)
+    qtbot.waitUntil(lambda: page.error.text() != "", timeout=10000)
+    assert page.error.text().startswith("Número de afiliado o NIP incorrecto.")
+    assert "intentos." in page.error.text() or page.error.text().endswith("incorrecto.")
+    assert (page.number.text(), page.nip.text()) == (member["number"], "")
+    assert page.target is page.nip and page.nip.hasFocus()
+    keys(qtbot, page.keypad, member["nip"])
+    assert page.number.text() == member["number"]
+    tap(qtbot, page.enter)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.loans_page, timeout=10000)
+
+
+def test_entrar_without_a_nip_asks_for_it_and_the_keypad_then_types_the_nip(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    page = window.login_page
+    tap(qtbot, window.start_button)
+    keys(qtbot, page.keypad, "100")
+    tap(qtbot, page.enter)
+    assert "6 dígitos" in page.error.text() and page.target is page.number
+    keys(qtbot, page.keypad, "003")
+    page.nip.clear()
+    tap(qtbot, page.enter)
+    assert page.error.text() == "Escriba su NIP." and page.target is page.nip
+    keys(qtbot, page.keypad, "1357")
+    assert (page.number.text(), page.nip.text()) == ("100003", "1357")
+
+
+def test_an_unknown_number_reads_like_a_wrong_nip(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    page = window.login_page
+    tap(qtbot, window.start_button)
+    keys(qtbot, page.keypad, "999999" + "1234")
+    tap(qtbot, page.enter)
+    qtbot.waitUntil(lambda: page.error.text() != "", timeout=10000)
+    assert page.error.text().startswith("Número de afiliado o NIP incorrecto.")
+
+
+def session_ended_at_central(terminal: Any, token: str) -> bool:
+    try:
+        terminal.central.kiosk_loans(token)
+    except AuthError:
+        return True
+    return False
+
+
+def test_salir_ends_the_session_at_central(qtbot: Any, window: KioskWindow, central: Any) -> None:
+    log_in(qtbot, window, central)
+    assert window.session is not None
+    token = window.session.token
+    assert not session_ended_at_central(window.terminal, token)
+    salir = next(b for b in window.loans_page.findChildren(QPushButton) if b.text() == "Salir")
+    tap(qtbot, salir)
+    assert window.pages.currentWidget() is window.welcome and window.session is None
+    qtbot.waitUntil(lambda: session_ended_at_central(window.terminal, token), timeout=10000)
+
+
+def test_idle_counts_down_over_the_page_and_ends_the_visit_at_central(
+    qtbot: Any, kiosk_terminal: Any, runner: Any, central: Any
+) -> None:
+    w = KioskWindow(kiosk_terminal, runner, idle_seconds=2.5, warning_seconds=2)
+    qtbot.addWidget(w)
+    w.resize(1080, 1920)
+    w.show()
+    qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
+    log_in(qtbot, w, central)
+    token = w.session.token if w.session else ""
+    page_top = w.pages.geometry()
+    qtbot.waitUntil(lambda: w.countdown.isVisible(), timeout=5000)
+    assert w.pages.geometry() == page_top  # the banner overlays; the page does not move
+    assert w.countdown.geometry().intersects(w.pages.geometry())
+    assert "se cerrará en" in w.countdown_label.text() and "Sigue" in w.countdown_label.text()
+    assert w.keep_button.isVisible() and w.keep_button.objectName() == "primary"
+    with qtbot.waitSignal(w.reset_done, timeout=5000):
+        pass
+    assert w.pages.currentWidget() is w.welcome and w.visit is None
+    assert w.login_page.number.text() == "" and w.login_page.nip.text() == ""
+    qtbot.waitUntil(lambda: session_ended_at_central(kiosk_terminal, token), timeout=10000)
+
+
+# --- 2. touch layout ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (1366, 768)])
+def test_every_visible_target_is_at_least_15_mm_on_every_screen(
+    qtbot: Any, window: KioskWindow, central: Any, size: tuple[int, int]
+) -> None:
+    window.resize(*size)
+    log_in(qtbot, window, central)
+    _i, loan = loan_with(window, lambda ln: ln.pending)
+    window.choose_loan(loan)
+    seen = 0
+    for page in (window.loans_page, window.options_page, window.login_page, window.amount_page):
+        window.pages.setCurrentWidget(page)
+        qtbot.wait(50)
+        for b in window.findChildren(QPushButton):
+            if b.isVisible():
+                seen += 1
+                assert min(b.width(), b.height()) >= MIN_TARGET_PX, (b.text(), b.size())
+    assert seen > 20
+
+
+def test_quincenas_scroll_by_dragging_without_a_scrollbar(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    area = window.quincenas_page.area
+    assert QScroller.hasScroller(area.viewport())
+    assert area.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+
+
+def test_the_amount_keypad_refuses_a_second_point_and_a_third_decimal(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    log_in(qtbot, window, central, member_index=1)
+    index, _loan = loan_with(window, lambda ln: ln.can_prepay)
+    tap(qtbot, window.loans_page.buttons[index])
+    tap(qtbot, window.options_page.kind_buttons["ABONO"])
+    keys(qtbot, window.amount_page.keypad, "1400..555")
+    assert window.amount_page.amount.text() == "1400.55"
+
+
+# --- 3, 4. explanations and the flow -------------------------------------------------------
+
+
+def test_an_affiliate_prints_two_quincenas_and_returns_to_the_loans(
     qtbot: Any, window: KioskWindow, central: Any, tmp_path: Any
 ) -> None:
     log_in(qtbot, window, central)
-    loan = window.loans[0]
-    window.choose_loan(loan)
-    window.options_page.kind_buttons["QUINCENAL"].click()
-    pending = loan["options"]["pending"]
-    second = int(pending[1]["number"])
-    window.quincenas_page.buttons[1].click()  # the second: the first comes along
-    assert window.choice.quincenas == [int(pending[0]["number"]), second]
-    expected = Decimal(pending[0]["amount"]) + Decimal(pending[1]["amount"])
+    index, loan = loan_with(window, lambda ln: len(ln.pending) >= 2)
+    tap(qtbot, window.loans_page.buttons[index])
+    for kind in kf.KINDS:
+        assert window.options_page.explanations[kind].text().startswith(kf.EXPLANATIONS[kind])
+    tap(qtbot, window.options_page.kind_buttons["QUINCENAL"])
+    tap(qtbot, window.quincenas_page.buttons[1])  # the second: the first comes along
+    qtbot.waitUntil(lambda: window.quincenas_page.chosen != (), timeout=3000)
+    assert window.quincenas_page.chosen == (loan.pending[0].number, loan.pending[1].number)
+    expected = loan.pending[0].amount + loan.pending[1].amount
     assert f"${expected:,.2f}" in window.quincenas_page.total.text()
-    window.quincenas_page.buttons[0].click()  # dropping the oldest drops the newer too
-    assert window.choice.quincenas == []
-    window.quincenas_page.buttons[1].click()
-    window.quincenas_page.next_button.click()
-    # Demo data already holds today's ficha for this loan: the kiosk says it is replaced.
-    assert "reemplaza" in window.summary_page.warning_box.text()
-    slip = print_and_check(qtbot, window, tmp_path, expected)
-    assert slip["replaced"]
+    assert "(2 quincenas)" in window.quincenas_page.total.text()
+    tap(qtbot, window.quincenas_page.next_button)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    printed = print_and_check(qtbot, window, tmp_path, expected)
+    assert window.done_page.heading.text() == "Presente su ficha en caja"
+    tap(qtbot, window.done_page.back_button)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.loans_page, timeout=10000)
+    assert window.visit is not None
+    again = window.visit.loan(loan.loan_id)
+    assert again.current is not None and again.current.reference == printed.slip.reference
 
 
 def test_a_prepayment_below_the_minimum_is_refused_and_a_valid_one_prints(
     qtbot: Any, window: KioskWindow, central: Any, tmp_path: Any
 ) -> None:
     log_in(qtbot, window, central, member_index=1)
-    loan = window.loans[0]
-    window.choose_loan(loan)
-    window.options_page.kind_buttons["ABONO"].click()
-    minimum = Decimal(loan["options"]["min_prepayment"])
-    type_on_keypad(qtbot, window.amount_page.keypad, "10")
-    window.amount_page.next_button.click()
-    assert "al menos" in window.amount_page.error.text()
-    window.amount_page.amount.clear()
-    amount = (minimum + 100).quantize(Decimal("1"))
-    type_on_keypad(qtbot, window.amount_page.keypad, str(amount))
-    window.amount_page.next_button.click()
+    index, loan = loan_with(window, lambda ln: ln.can_prepay)
+    tap(qtbot, window.loans_page.buttons[index])
+    tap(qtbot, window.options_page.kind_buttons["ABONO"])
+    keys(qtbot, window.amount_page.keypad, "10")
+    tap(qtbot, window.amount_page.next_button)
+    qtbot.waitUntil(lambda: "al menos" in window.amount_page.error.text())
+    window.amount_page.clear()
+    amount = (loan.min_prepayment + 100).quantize(Decimal("1"))
+    keys(qtbot, window.amount_page.keypad, str(amount))
+    tap(qtbot, window.amount_page.next_button)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
     print_and_check(qtbot, window, tmp_path, amount)
 
 
-@pytest.mark.parametrize(
-    ("kind", "key", "member"),
-    [
-        ("LIQUIDACION", "payoff_amount", 0),
-        ("RENOVACION", "renewal_amount", 2),
-    ],
-)
+@pytest.mark.parametrize(("kind", "member"), [("LIQUIDACION", 0), ("RENOVACION", 2)])
 def test_renewal_and_payoff_are_computed_and_print(
-    qtbot: Any,
-    window: KioskWindow,
-    central: Any,
-    tmp_path: Any,
-    kind: str,
-    key: str,
-    member: int,
+    qtbot: Any, window: KioskWindow, central: Any, tmp_path: Any, kind: str, member: int
 ) -> None:
     log_in(qtbot, window, central, member_index=member)
-    loan = next(ln for ln in window.loans if Decimal(ln["options"][key]) > 0)
-    window.choose_loan(loan)
-    window.options_page.kind_buttons[kind].click()
-    print_and_check(qtbot, window, tmp_path, Decimal(loan["options"][key]))
+    field = "payoff_amount" if kind == "LIQUIDACION" else "renewal_amount"
+    index, loan = loan_with(window, lambda ln: getattr(ln, field) > 0)
+    tap(qtbot, window.loans_page.buttons[index])
+    tap(qtbot, window.options_page.kind_buttons[kind])
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    print_and_check(qtbot, window, tmp_path, getattr(loan, field))
 
 
-def test_a_wrong_nip_is_refused_on_screen(qtbot: Any, window: KioskWindow, central: Any) -> None:
-    window.start()
-    window.login_page.number.setText(central.demo["members"][0]["number"])
-    window.login_page.nip.setText("0000")
-    window.login_page.enter.click()
-    qtbot.waitUntil(lambda: window.login_page.error.text() != "", timeout=10000)
-    assert window.pages.currentWidget() is window.login_page
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ({"hour": 6, "minute": 10}, "podrá pagarse hoy a partir de las 7:00"),
+        ({"hour": 21, "minute": 45}, "deja de cobrar en 15 minutos"),
+        ({"hour": 22, "minute": 5}, "ya no podrá pagarse hoy"),
+        ({"saturday": True}, "no es día hábil"),
+    ],
+)
+def test_the_summary_says_whether_the_ficha_can_still_be_paid_today(
+    qtbot: Any, window: KioskWindow, central: Any, clock: Any, when: dict, words: str
+) -> None:
+    log_in(qtbot, window, central)
+    index, _loan = loan_with(window, lambda ln: ln.can_pay_off)
+    if when.pop("saturday", False):
+        clock.now += timedelta(days=(5 - clock.now.weekday()) % 7 or 7)
+    clock.now = clock.now.replace(second=0, microsecond=0, **when)
+    tap(qtbot, window.loans_page.buttons[index])
+    tap(qtbot, window.options_page.kind_buttons["LIQUIDACION"])
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    assert words in window.summary_page.warning_box.text()
 
 
 def test_offline_the_kiosk_says_plainly_that_fichas_cannot_be_issued(
@@ -132,46 +308,70 @@ def test_offline_the_kiosk_says_plainly_that_fichas_cannot_be_issued(
 ) -> None:
     proxy.down()
     qtbot.waitUntil(
-        lambda: "no se pueden emitir fichas" in window.offline_banner.text(), timeout=10000
+        lambda: "no se pueden emitir fichas" in window.welcome.offline.text(), timeout=10000
     )
 
 
-def test_idle_timeout_counts_down_and_forgets_the_affiliate(
-    qtbot: Any, kiosk_terminal: Any, runner: Any, central: Any
+def test_offline_at_login_is_said_plainly(
+    qtbot: Any, window: KioskWindow, central: Any, proxy: Any
 ) -> None:
-    w = KioskWindow(kiosk_terminal, runner, idle_seconds=2.5, warning_seconds=2)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
-    log_in(qtbot, w, central)
-    assert w.member_name
-    qtbot.waitUntil(lambda: w.countdown.isVisible(), timeout=5000)
-    assert "se cerrará en" in w.countdown_label.text()
-    with qtbot.waitSignal(w.reset_done, timeout=5000):
-        pass
-    assert w.pages.currentWidget() is w.welcome
-    assert (w.session, w.member_name, w.loans) == (None, "", [])
-    assert w.login_page.number.text() == "" and w.login_page.nip.text() == ""
+    tap(qtbot, window.start_button)
+    keys(qtbot, window.login_page.keypad, "1000011234")
+    proxy.down()
+    tap(qtbot, window.login_page.enter)
+    qtbot.waitUntil(lambda: window.login_page.error.text() != "", timeout=15000)
+    assert window.login_page.error.text() == kf.UNREACHABLE_MESSAGE
 
 
-@pytest.mark.parametrize(
-    ("when", "words"),
-    [
-        ({"hour": 21, "minute": 45}, "deja de cobrar en 15 minutos"),
-        ({"hour": 22, "minute": 5}, "ya no podrá pagarse"),
-        ({"saturday": True}, "no es día hábil"),
-    ],
-)
-def test_the_summary_warns_when_the_ficha_could_not_be_paid_today(
-    qtbot: Any, window: KioskWindow, central: Any, clock: Any, when: dict, words: str
+# --- 7. accessibility ----------------------------------------------------------------------
+
+
+def test_large_type_and_high_contrast_are_one_touch_away_on_every_screen(
+    qtbot: Any, window: KioskWindow, central: Any
 ) -> None:
-    log_in(qtbot, window, central)
-    loan = window.loans[0]
-    window.choose_loan(loan)
-    window.options_page.kind_buttons["LIQUIDACION"].click()
-    assert not any("hoy" in w and "pagarse" in w for w in window.warnings()[1:])
-    if when.pop("saturday", False):
-        clock.now += timedelta(days=(5 - clock.now.weekday()) % 7 or 7)
-    clock.now = clock.now.replace(second=0, microsecond=0, **when)
-    window.show_summary()
-    assert words in window.summary_page.warning_box.text()
+    before = window.styleSheet()
+    for page in window.all_pages:
+        window.pages.setCurrentWidget(page)
+        assert window.contrast_button.isVisible() and window.help_button.isVisible()
+    tap(qtbot, window.contrast_button)
+    assert window.large and window.styleSheet() != before and "#000000" in window.styleSheet()
+    tap(qtbot, window.contrast_button)
+    assert window.styleSheet() == before
+
+
+def test_help_gives_the_institutes_phone_and_returns_where_it_was(
+    qtbot: Any, window: KioskWindow
+) -> None:
+    tap(qtbot, window.start_button)
+    tap(qtbot, window.help_button)
+    assert window.pages.currentWidget() is window.help_page
+    assert "473 735 1400" in window.help_page.findChildren(type(window.welcome.offline))[1].text()
+    tap(qtbot, next(b for b in window.help_page.findChildren(QPushButton) if b.text() == "Volver"))
+    assert window.pages.currentWidget() is window.login_page
+
+
+def test_a_clock_far_from_centrals_is_warned_on_the_kiosk(
+    qtbot: Any, window: KioskWindow, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(window.terminal, "clock_skew", lambda: timedelta(hours=12))
+    qtbot.waitUntil(lambda: window.skew_label.isVisible(), timeout=3000)
+    assert "720 minutos" in window.skew_label.text()
+
+
+# --- 8. ¿Cuánto me prestan? ------------------------------------------------------------------
+
+
+def test_the_simulator_without_login_computes_from_a_typed_salary(
+    qtbot: Any, window: KioskWindow, clock: Any
+) -> None:
+    tap(qtbot, next(b for b in window.welcome.findChildren(QPushButton) if "prestan" in b.text()))
+    page = window.simulator_page
+    keys(qtbot, page.keypad, "12000")
+    tap(qtbot, page.calculate)
+    qtbot.waitUntil(lambda: page.table.count() > 0)
+    expected = simulate(Decimal("12000.00"), clock.now.date())
+    texts = [page.table.itemAt(i).widget().text() for i in range(page.table.count())]
+    for t in expected.terms:
+        assert f"${t.max_credit:,.2f}" in texts
+    assert any(t.startswith("Depende") for t in texts)
+    assert "informativas" in page.notes.text()

@@ -200,3 +200,28 @@ def test_loans_parse_from_centrals_answer_with_the_quincenas_in_payroll() -> Non
     )
     assert [x.number for x in loan.in_payroll] == [2]
     assert not loan.can_prepay and loan.current is None
+
+
+@pytest.mark.parametrize(
+    ("keys", "typed"),
+    [("1400..555", "1400.55"), (".5", "0.5"), ("12345678", "1234567"), ("12⌫3", "13")],
+)
+def test_the_amount_keypad_refuses_a_bad_key_where_it_is_pressed(keys: str, typed: str) -> None:
+    text = ""
+    for key in keys:
+        text = kf.keystroke(text, key, decimals=True) or text
+    assert text == typed
+
+
+def test_the_number_keypad_stops_at_its_length_and_has_no_point() -> None:
+    assert kf.keystroke("123456", "7", max_digits=6) is None
+    assert kf.keystroke("12", ".", max_digits=6) is None
+    assert kf.keystroke("12", "3", max_digits=6) == "123"
+
+
+def test_the_simulator_logged_in_uses_centrals_salary_or_asks_for_one() -> None:
+    svc = service(FakeCentral())
+    with pytest.raises(Refused, match="no tiene registrado su sueldo"):
+        svc.simulate(kf.Session("t", "1", "A"))
+    assert svc.simulate(kf.Session("t", "1", "A"), "10000").monthly_salary == Decimal("10000.00")
+    assert svc.simulate(None, "8000").terms[0].eligible is None
