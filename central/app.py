@@ -429,6 +429,20 @@ def create_app(
         out["session_expires_at"] = svc.iso(expires, pol)
         return out
 
+    @app.get("/v1/kiosk/history", response_model=sc.HistoryOut, tags=["kiosko"], responses=_ERRORS)
+    def kiosk_history(who: KioskSession) -> dict[str, Any]:
+        """Por préstamo: los pagos hechos (fecha, farmacia, importe, tipo, estado) y las
+        fichas de hoy con su estado."""
+        member, _ = svc.touch_session(database, who, now(), kiosk_idle)
+        return svc.kiosk_history(database, member, pol, now())
+
+    @app.get("/v1/kiosk/profile", response_model=sc.ProfileOut, tags=["kiosko"], responses=_ERRORS)
+    def kiosk_profile(who: KioskSession) -> dict[str, Any]:
+        """Sueldo, cotización, sexo, nacimiento, pensión y adeudos del afiliado, para el
+        simulador «¿Cuánto me prestan?» (informativo)."""
+        member, _ = svc.touch_session(database, who, now(), kiosk_idle)
+        return svc.kiosk_profile(database, member)
+
     @app.post(
         "/v1/kiosk/slips",
         status_code=201,

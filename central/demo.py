@@ -4,7 +4,7 @@ ficha issued today for each loan. Running it again keeps the data, rotates the d
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,12 @@ MEMBERS = [
     ("100002", "José Luis Ramírez Torres", "2468"),
     ("100003", "Ana Sofía Martínez García", "1357"),
 ]
+# For "¿Cuánto me prestan?": monthly base salary, contributing since, sex, birth, pensioner.
+PROFILES = {
+    "100001": ("18500.00", date(2008, 2, 1), "M", date(1975, 6, 12), False),
+    "100002": ("24000.00", date(2019, 9, 16), "H", date(1988, 3, 3), False),
+    "100003": ("12800.00", date(1990, 1, 8), "M", date(1962, 10, 21), True),
+}
 # loan id, member, kind, principal, annual rate, term, paid, in payroll, today's ficha
 LOANS: list[tuple[str, str, str, str, str, int, int, int, str]] = [
     ("P-100001-1", "100001", "PERSONAL", "30000.00", "0.16", 24, 4, 1, "QUINCENAL"),
@@ -61,7 +67,10 @@ def seed_demo(db: Database, now: datetime, policy: Policy) -> dict[str, Any]:
                 }
             )
         for number, name, nip in MEMBERS:
-            svc.upsert_member(s, number, name, nip)
+            m = svc.upsert_member(s, number, name, nip)
+            salary, since, sex, born, pensioner = PROFILES[number]
+            m.monthly_salary, m.contribution_start = Decimal(salary), since
+            m.sex, m.birth_date, m.pensioner = sex, born, pensioner
             out["members"].append({"number": number, "name": name, "nip": nip})
         for loan_id, member, kind, principal, rate, term, paid, payroll, _ in LOANS:
             if s.get(LoanRow, loan_id) is None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -116,6 +117,14 @@ class Member(Base):
     nip_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What the kiosk's "¿Cuánto me prestan?" reads (GET /v1/kiosk/profile); all optional,
+    # sent by the institute (CSV import, PUT /v1/members): None / False when it has not.
+    monthly_salary: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)  # sueldo base
+    contribution_start: Mapped[date | None] = mapped_column(Date, nullable=True)  # cotiza desde
+    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)  # H (hombre) | M (mujer)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    pensioner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_debts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LoanRow(Base):

@@ -72,6 +72,7 @@ class PolicyOut(BaseModel):
     cash_cap: MoneyStr
     timezone: str
     max_clock_skew_seconds: int
+    max_daily_slips: int = Field(description="Fichas por afiliado al día, en todos los canales.")
     version: int
 
 
@@ -269,3 +270,41 @@ class SlipOut(ReferenceOut):
     replaced_message: str | None
     payable_today: bool
     warning: str | None
+
+
+class HistoryPaymentOut(BaseModel):
+    paid_at: str = Field(description="Hora del pago en la farmacia (ISO 8601, con zona).")
+    place: str = Field(description="Farmacia donde se pagó.")
+    amount: MoneyStr
+    kind: str = Field(description="QUINCENAL, ABONO, RENOVACION o LIQUIDACION.")
+    status: str = Field(description="APLICADO, ANULADO o RECHAZADO (en revisión).")
+
+
+class HistorySlipOut(BaseModel):
+    reference: str
+    amount: MoneyStr
+    kind: str
+    status: str = Field(description="VIGENTE, PAGADA, SUSTITUIDA, CADUCADA o CANCELADA.")
+
+
+class LoanHistoryOut(BaseModel):
+    loan_id: str
+    payments: list[HistoryPaymentOut] = Field(
+        description="Los 50 más recientes, el último primero."
+    )
+    slips_today: list[HistorySlipOut]
+
+
+class HistoryOut(BaseModel):
+    loans: list[LoanHistoryOut]
+
+
+class ProfileOut(BaseModel):
+    """Lo que el instituto sabe del afiliado para «¿Cuánto me prestan?»; null si no lo sabe."""
+
+    monthly_salary: MoneyStr | None = Field(description="Sueldo base de cotización mensual.")
+    contribution_start: str | None = Field(description="Fecha de inicio de cotización.")
+    sex: Literal["H", "M"] | None = Field(description="H hombre, M mujer.")
+    birth_date: str | None
+    pensioner: bool
+    has_debts: bool = Field(description="Adeudos con el instituto.")

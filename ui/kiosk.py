@@ -51,7 +51,7 @@ SLIP_STATUS = {
     "CADUCADA": "caducada",
     "CANCELADA": "cancelada",
 }
-PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado"}
+PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado", "RECHAZADO": "en revisión"}
 
 
 def say(exc: BaseException) -> str:

@@ -46,6 +46,8 @@ from central.service.kiosk import (
     MAX_NIP_FAILURES,
     NIP_LOCKOUT,
     SESSION_MAX_AGE,
+    kiosk_history,
+    kiosk_profile,
     kiosk_slip,
     login,
     logout,
@@ -65,7 +67,7 @@ from central.service.payments import (
     record_payment,
 )
 from central.service.reconciliation import reconciliation_list
-from central.service.slips import SLIP_KINDS, issue_slip, slip_warning
+from central.service.slips import SLIP_KINDS, issue_slip
 from central.service.voids import VoidRequest, void_payment
 
 __all__ = [
@@ -99,7 +101,6 @@ __all__ = [
     "add_loan",
     "SLIP_KINDS",
     "issue_slip",
-    "slip_warning",
     "PaymentRequest",
     "payment_digest",
     "Retry",
@@ -120,6 +121,8 @@ __all__ = [
     "touch_session",
     "logout",
     "member_loans",
+    "kiosk_history",
+    "kiosk_profile",
     "kiosk_slip",
     "reconciliation_list",
     "TERMINAL_KINDS",

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from central import security
 from central.db import Database
-from central.models import KioskSession, LoanRow, Member, ReferenceRow, Terminal
+from central.models import KioskSession, LoanRow, Member, Payment, ReferenceRow, Store, Terminal
 from central.service.common import ApiError, SessionPrincipal, TerminalPrincipal, iso, retrying
 from central.service.feed import reference_item
 from central.service.loans import load_loan
-from central.service.slips import issue_slip, slip_warning
+from central.service.slips import issue_slip, refuse_past_daily_limit
 from kiosk import loans as loanlib
 from kiosk import references as refs
-from kiosk.rules import Policy
+from kiosk.rules import Policy, payable_today
 
 MAX_NIP_FAILURES = 5
 NIP_LOCKOUT = timedelta(minutes=15)
@@ -207,6 +207,7 @@ def kiosk_slip(
 ) -> dict[str, Any]:
     def attempt() -> dict[str, Any]:
         with db.write() as s:
+            refuse_past_daily_limit(s, member_number, policy.local(now).date(), policy)
             row, replaced = issue_slip(
                 s,
                 member_number=member_number,
@@ -220,15 +221,96 @@ def kiosk_slip(
             member = s.get(Member, member_number)
             assert member is not None
             item = reference_item(row, member.name, policy)
-        payable, warning = slip_warning(now, policy)
+        today = payable_today(now, policy)
         item["replaced"] = replaced
         item["replaced_message"] = (
             f"Esta ficha sustituye a la referencia {replaced}, que ya no podrá pagarse."
             if replaced
             else None
         )
-        item["payable_today"] = payable
-        item["warning"] = warning
+        item["payable_today"] = today.payable
+        item["warning"] = today.message
         return item
 
     return retrying(attempt)
+
+
+HISTORY_PAYMENTS = 50  # the latest payments per loan; older ones are in the institute's portal
+
+
+def kiosk_history(
+    db: Database, member_number: str, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    """Per loan, the payments made (date, store, amount, kind, status) and today's fichas."""
+    today = policy.local(now).date()
+    with db.read() as s:
+        loan_ids = (
+            s.execute(
+                select(LoanRow.loan_id)
+                .where(LoanRow.member_number == member_number)
+                .order_by(LoanRow.loan_id)
+            )
+            .scalars()
+            .all()
+        )
+        out = []
+        for loan_id in loan_ids:
+            payments = s.execute(
+                select(Payment, ReferenceRow.kind, Store.name)
+                .join(ReferenceRow, ReferenceRow.reference == Payment.reference)
+                .join(Store, Store.store_id == Payment.store_id)
+                .where(ReferenceRow.loan_id == loan_id)
+                .order_by(Payment.paid_at.desc())
+                .limit(HISTORY_PAYMENTS)
+            ).all()
+            slips = (
+                s.execute(
+                    select(ReferenceRow)
+                    .where(ReferenceRow.loan_id == loan_id, ReferenceRow.issued_on == today)
+                    .order_by(ReferenceRow.issued_at)
+                )
+                .scalars()
+                .all()
+            )
+            out.append(
+                {
+                    "loan_id": loan_id,
+                    "payments": [
+                        {
+                            "paid_at": iso(p.paid_at, policy),
+                            "place": store,
+                            "amount": str(p.amount),
+                            "kind": kind,
+                            "status": p.status,
+                        }
+                        for p, kind, store in payments
+                    ],
+                    "slips_today": [
+                        {
+                            "reference": r.reference,
+                            "amount": str(r.amount),
+                            "kind": r.kind,
+                            "status": r.status,
+                        }
+                        for r in slips
+                    ],
+                }
+            )
+    return {"loans": out}
+
+
+def kiosk_profile(db: Database, member_number: str) -> dict[str, Any]:
+    """What central knows of the affiliate for the simulator; null where it does not."""
+    with db.read() as s:
+        m = s.get(Member, member_number)
+        assert m is not None
+        return {
+            "monthly_salary": None if m.monthly_salary is None else str(m.monthly_salary),
+            "contribution_start": m.contribution_start.isoformat()
+            if m.contribution_start
+            else None,
+            "sex": m.sex,
+            "birth_date": m.birth_date.isoformat() if m.birth_date else None,
+            "pensioner": m.pensioner,
+            "has_debts": m.has_debts,
+        }

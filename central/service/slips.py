@@ -1,15 +1,16 @@
-"""Fichas: issuing one for a loan, and whether it can still be paid today."""
+"""Fichas: issuing one for a loan (whether it can still be paid today is
+``kiosk.rules.payable_today``, shared with the kiosk's summary)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from central.models import ReferenceRow
+from central.models import Member, ReferenceRow
 from central.service.common import ApiError, next_seq
 from central.service.loans import load_loan
 from kiosk import loans as loanlib
@@ -31,6 +32,26 @@ def _quincenas_text(numbers: Sequence[int]) -> str:
     if len(ordered) == 1:
         return f"quincena {ordered[0]}"
     return "quincenas " + ", ".join(str(n) for n in ordered[:-1]) + f" y {ordered[-1]}"
+
+
+def refuse_past_daily_limit(s: Session, member_number: str, today: date, policy: Policy) -> None:
+    """At most ``policy.max_daily_slips`` fichas per affiliate per day, counting every
+    channel's (each one enters the feed every till downloads); called before an affiliate's
+    own request (the kiosk; the portal and phone line too), not by the demo or admin tools.
+    The member's row is locked first, so two concurrent requests cannot both take the last."""
+    s.get(Member, member_number, with_for_update=True)
+    issued = s.execute(
+        select(func.count())
+        .select_from(ReferenceRow)
+        .where(ReferenceRow.member_number == member_number, ReferenceRow.issued_on == today)
+    ).scalar_one()
+    if issued >= policy.max_daily_slips:
+        raise ApiError(
+            422,
+            "LIMITE_DE_FICHAS",
+            f"Ya generó {issued} fichas hoy, el máximo por afiliado al día. Pague la ficha "
+            "vigente de su préstamo en caja o genere otra mañana.",
+        )
 
 
 def issue_slip(
@@ -123,24 +144,3 @@ def issue_slip(
     s.add(row)
     s.flush()
     return row, replaced
-
-
-def slip_warning(now: datetime, policy: Policy) -> tuple[bool, str | None]:
-    """Whether a ficha issued now can still be paid today, and a warning when it cannot."""
-    if not policy.is_business_day(policy.local(now).date()):
-        return False, (
-            "Hoy no es día hábil: esta ficha no podrá pagarse, porque solo vale el día en "
-            "que se genera."
-        )
-    left = policy.closes_in(now)
-    if left is None:
-        return False, (
-            f"Fuera de horario de cobro ({policy.window_start:%H:%M} a "
-            f"{policy.window_end:%H:%M}): esta ficha solo vale hoy y ya no podrá pagarse."
-        )
-    if left < timedelta(minutes=30):
-        minutes = int(left.total_seconds() // 60)
-        return True, (
-            f"Faltan {minutes} minutos para el cierre de cobro de hoy: esta ficha solo vale hoy."
-        )
-    return True, None

@@ -375,3 +375,71 @@ def test_the_simulator_without_login_computes_from_a_typed_salary(
         assert f"${t.max_credit:,.2f}" in texts
     assert any(t.startswith("Depende") for t in texts)
     assert "informativas" in page.notes.text()
+
+
+def test_the_simulator_logged_in_uses_what_central_knows(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    log_in(qtbot, window, central, member_index=2)  # a pensioner in the demo data
+    tap(
+        qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if "prestan" in b.text())
+    )
+    page = window.simulator_page
+    qtbot.waitUntil(lambda: page.table.count() > 0, timeout=10000)
+    texts = [page.table.itemAt(i).widget().text() for i in range(page.table.count())]
+    assert page.salary.text() == "12800.00"
+    assert texts.count("Sí: Pensionado: hasta 72 quincenas.") == 4
+
+
+# --- 5, 6. history and the daily limit --------------------------------------------------------
+
+
+def test_history_shows_the_ficha_just_printed_with_its_status(
+    qtbot: Any, window: KioskWindow, central: Any, tmp_path: Any
+) -> None:
+    log_in(qtbot, window, central)
+    index, loan = loan_with(window, lambda ln: ln.can_pay_off)
+    tap(qtbot, window.loans_page.buttons[index])
+    tap(qtbot, window.options_page.kind_buttons["LIQUIDACION"])
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    printed = print_and_check(qtbot, window, tmp_path, loan.payoff_amount)
+    tap(qtbot, window.done_page.back_button)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.loans_page, timeout=10000)
+    tap(qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if "pagos" in b.text()))
+    grouped = kf.CurrentSlip(printed.slip.reference, printed.slip.amount, "VIGENTE").grouped
+
+    def lines() -> list[str]:
+        box = window.history_page.box
+        return [box.itemAt(i).widget().text() for i in range(box.count()) if box.itemAt(i).widget()]
+
+    qtbot.waitUntil(lambda: any(grouped in t for t in lines()), timeout=10000)
+    mine = next(t for t in lines() if grouped in t)
+    assert mine.endswith("Liquidación · vigente, por pagar hoy")
+
+
+def test_past_the_daily_limit_the_summary_shows_centrals_message(
+    qtbot: Any, window: KioskWindow, central: Any
+) -> None:
+    log_in(qtbot, window, central, member_index=1)
+    index, loan = loan_with(window, lambda ln: ln.can_prepay)
+    tap(qtbot, window.loans_page.buttons[index])
+    for _ in range(6):
+        tap(
+            qtbot,
+            window.options_page.kind_buttons[
+                "RENOVACION" if loan.renewal_amount else "LIQUIDACION"
+            ],
+        )
+        qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+        tap(qtbot, window.summary_page.print_button)
+        qtbot.waitUntil(
+            lambda: (
+                window.pages.currentWidget() is window.done_page
+                or window.summary_page.error.text() != ""
+            ),
+            timeout=10000,
+        )
+        if window.summary_page.error.text():
+            break
+        window.choose_loan(loan)
+    assert window.summary_page.error.text().startswith("Ya generó 5 fichas hoy")
