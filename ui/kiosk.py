@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -51,6 +51,7 @@ SLIP_STATUS = {
     "CADUCADA": "caducada",
     "CANCELADA": "cancelada",
 }
+PORTRAIT_KEY = QSize(220, 130)
 PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado", "RECHAZADO": "en revisión"}
 
 
@@ -149,12 +150,20 @@ class KeypadPage(Page):
         self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.row.addLayout(self.fields, 1)
         self.row.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignCenter)
+        self.row.addStretch(0)
         self.layout_.addLayout(self.row, 1)
 
     def orient(self, portrait: bool) -> None:
+        """Portrait: the keypad right under the fields (the eye does not travel), the spare
+        height below it; landscape: the keypad beside the fields."""
         self.row.setDirection(
             QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
         )
+        self.row.setStretch(0, 0 if portrait else 1)
+        self.row.setStretch(2, 1 if portrait else 0)
+        # A tall screen has the room for keys a finger cannot miss.
+        for b in self.keypad.buttons.values():
+            b.setMinimumSize(PORTRAIT_KEY if portrait else QSize(0, 0))
 
     def key(self, key: str) -> None:
         raise NotImplementedError
@@ -230,7 +239,8 @@ class KioskWindow(QMainWindow):
         self.skew_label = label("", "error")
         self.skew_label.hide()
         top.addWidget(self.help_button)
-        top.addWidget(self.skew_label, 1)
+        top.addStretch(1)
+        top.addWidget(self.skew_label, 4)
         top.addWidget(self.contrast_button)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -913,24 +923,39 @@ class HelpPage(Page):
 
 
 class SimulatorPage(KeypadPage, Clearable):
-    """¿Cuánto me prestan? Informative figures for 24, 36, 48 and 72 quincenas."""
+    """¿Cuánto me prestan? Informative figures for 24, 36, 48 and 72 quincenas. The keypad
+    gives way to the figures once they are painted; touching the salary brings it back."""
 
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Cuánto me prestan?", decimal_point=True)
         self.window_ = window
-        self.prompt = label("Escriba su sueldo base mensual:", "small")
+        self.prompt = label("Sueldo base mensual:", "small")
         self.salary = QLineEdit()
         self.salary.setReadOnly(True)
         self.salary.setPlaceholderText("0.00")
+        self.salary.installEventFilter(self)
         self.calculate = button("Calcular", lambda: window.simulate(self.salary.text()), True)
         inner = QWidget()
-        self.table = QGridLayout(inner)
+        results = QVBoxLayout(inner)
+        self.table = QGridLayout()
         self.notes = label("", "small")
-        self.table_area = kinetic(inner)
-        for w in (self.prompt, self.salary, self.calculate, self.error, self.table_area):
+        results.addLayout(self.table)
+        results.addWidget(self.notes)
+        results.addStretch(1)
+        for w in (self.prompt, self.salary, self.calculate, self.error):
             self.fields.addWidget(w)
-        self.fields.addWidget(self.notes)
+        self.fields.addWidget(kinetic(inner), 1)
         self.layout_.addWidget(button("Volver", self.back))
+
+    def orient(self, portrait: bool) -> None:
+        super().orient(portrait)
+        self.row.setStretch(0, 1)  # the figures take the height the keypad leaves
+        self.row.setStretch(2, 0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.salary and event.type() == QEvent.Type.MouseButtonPress:
+            self.keypad.show()
+        return False
 
     def back(self) -> None:
         w = self.window_
@@ -946,13 +971,17 @@ class SimulatorPage(KeypadPage, Clearable):
         clear_layout(self.table)
         self.notes.clear()
         self.show_error("")
+        self.keypad.setVisible(not logged_in)
         self.prompt.setText(
-            "Con sus datos del instituto:" if logged_in else "Escriba su sueldo base mensual:"
+            "Sueldo base mensual que tiene el instituto (tóquelo para cambiarlo):"
+            if logged_in
+            else "Escriba su sueldo base mensual:"
         )
 
     def paint(self, sim: Simulation) -> None:
         clear_layout(self.table)
         self.show_error("")
+        self.keypad.hide()
         self.salary.setText(f"{sim.monthly_salary:.2f}")
         header = ("Plazo", "Crédito máximo", "Descuento", "¿Puede?")
         for col, text in enumerate(header):
@@ -967,6 +996,7 @@ class SimulatorPage(KeypadPage, Clearable):
             )
             for col, text in enumerate(cells):
                 self.table.addWidget(label(text, "body" if col < 3 else "small"), row, col)
+        self.table.setColumnStretch(3, 1)
         years = (
             f"Años cotizados: {sim.years_contributed}. "
             if sim.years_contributed is not None

@@ -119,7 +119,7 @@ QLabel[role="warn"] {{ font-size: {px(24)}px; font-weight: bold; color: {p.warn}
 QFrame#banner {{ background: {p.warn_bg}; border: 3px solid {p.warn}; border-radius: 10px; }}
 QFrame#banner QLabel {{ background: {p.warn_bg}; color: {p.warn}; font-size: {px(26)}px;
     font-weight: bold; }}
-QPushButton {{ font-size: {px(26)}px; padding: 12px 20px; border-radius: 12px;
+QPushButton {{ font-size: {px(26)}px; padding: 6px 16px; border-radius: 12px;
     min-height: {MIN_TARGET_PX}px; min-width: {MIN_TARGET_PX}px; background: {p.button};
     color: {p.button_text}; border: 2px solid {p.border}; }}
 QPushButton:disabled {{ color: {p.disabled_text}; border-style: dashed; }}
@@ -128,8 +128,8 @@ QPushButton#primary {{ background: {p.primary}; color: {p.primary_text}; font-we
     border: 2px solid {p.primary}; }}
 QPushButton#primary:disabled {{ background: {p.button}; color: {p.disabled_text};
     border: 2px dashed {p.border}; }}
-QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: {px(120)}px;
-    min-height: {px(92)}px; }}
+QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: 110px;
+    min-height: 72px; padding: 2px; }}
 QPushButton#toggle {{ font-size: {px(22)}px; }}
 QLineEdit {{ font-size: {px(34)}px; padding: 8px 12px; background: {p.bg}; color: {p.text};
     border: 3px solid {p.border}; border-radius: 8px; }}

@@ -443,3 +443,17 @@ def test_past_the_daily_limit_the_summary_shows_centrals_message(
             break
         window.choose_loan(loan)
     assert window.summary_page.error.text().startswith("Ya generó 5 fichas hoy")
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "letra-grande"])
+def test_every_page_fits_a_1366_by_768_screen_in_both_looks(
+    qtbot: Any, window: KioskWindow, central: Any, large: bool
+) -> None:
+    if large:
+        tap(qtbot, window.contrast_button)
+    log_in(qtbot, window, central)
+    tap(qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if "prestan" in b.text()))
+    qtbot.waitUntil(lambda: window.simulator_page.table.count() > 0, timeout=10000)
+    window.simulator_page.keypad.show()  # the tallest state of the tallest page
+    hint = window.minimumSizeHint()
+    assert (hint.width(), hint.height()) <= (1366, 768) and hint.height() <= 768, hint
