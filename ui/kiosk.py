@@ -643,7 +643,8 @@ class LoansPage(Clearable):
             self.box.addWidget(label("No tiene préstamos activos."))
         for loan in visit.loans:
             b = button(
-                f"Préstamo {loan.loan_id}\nSaldo {money.fmt(loan.outstanding_balance)} · "
+                f"Préstamo {loan.kind.capitalize()} {loan.loan_id}\n"
+                f"Saldo {money.fmt(loan.outstanding_balance)} · "
                 f"{loan.status_line}",
                 partial(self.window_.choose_loan, loan),
             )

@@ -91,3 +91,22 @@ def test_a_ficha_issued_before_seven_says_it_can_be_paid_from_seven(api: Api) ->
     assert r.status_code == 201, r.text
     assert r.json()["payable_today"] is True
     assert "podrá pagarse hoy a partir de las 7:00" in r.json()["warning"]
+
+
+def test_central_and_the_kiosk_read_the_same_minutes_left(api: Api) -> None:
+    from kiosk import kiosk_flow as kf
+    from kiosk.rules import Policy
+
+    api.clock.advance(timedelta(hours=11, minutes=45, seconds=30))  # 21:45:30: 14.5 min left
+    session = api.login("100002", "2468")
+    body = api.loans(session)["loans"][0]
+    loan = kf.loan_from_json(body)
+    r = api.slip(session, loan_id=loan.loan_id, kind="ABONO", amount=str(loan.min_prepayment))
+    assert r.status_code == 201, r.text
+    on_summary = kf.summary(kf.choose(loan, kf.ABONO, amount=str(loan.min_prepayment)),
+                            api.clock(), Policy()).warnings[-1]  # fmt: skip
+    assert (
+        r.json()["warning"]
+        == on_summary
+        == ("La caja deja de cobrar en 15 minutos: esta ficha solo vale hoy.")
+    )

@@ -452,7 +452,9 @@ def test_every_page_fits_a_1366_by_768_screen_in_both_looks(
     if large:
         tap(qtbot, window.contrast_button)
     log_in(qtbot, window, central)
-    tap(qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if "prestan" in b.text()))
+    tap(
+        qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if "prestan" in b.text())
+    )
     qtbot.waitUntil(lambda: window.simulator_page.table.count() > 0, timeout=10000)
     window.simulator_page.keypad.show()  # the tallest state of the tallest page
     hint = window.minimumSizeHint()
