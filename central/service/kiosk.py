@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import security
 from central.db import Database
@@ -139,19 +140,23 @@ def _money_dict(item: loanlib.LoanInstallment) -> dict[str, Any]:
     }
 
 
+def _loan_ids(s: Session, member_number: str) -> Sequence[str]:
+    return (
+        s.execute(
+            select(LoanRow.loan_id)
+            .where(LoanRow.member_number == member_number)
+            .order_by(LoanRow.loan_id)
+        )
+        .scalars()
+        .all()
+    )
+
+
 def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, Any]:
     with db.read() as s:
         member = s.get(Member, member_number)
         assert member is not None
-        loan_ids = (
-            s.execute(
-                select(LoanRow.loan_id)
-                .where(LoanRow.member_number == member_number)
-                .order_by(LoanRow.loan_id)
-            )
-            .scalars()
-            .all()
-        )
+        loan_ids = _loan_ids(s, member_number)
         out = []
         for loan_id in loan_ids:
             loaded = load_loan(s, loan_id)
@@ -244,15 +249,7 @@ def kiosk_history(
     """Per loan, the payments made (date, store, amount, kind, status) and today's fichas."""
     today = policy.local(now).date()
     with db.read() as s:
-        loan_ids = (
-            s.execute(
-                select(LoanRow.loan_id)
-                .where(LoanRow.member_number == member_number)
-                .order_by(LoanRow.loan_id)
-            )
-            .scalars()
-            .all()
-        )
+        loan_ids = _loan_ids(s, member_number)
         out = []
         for loan_id in loan_ids:
             payments = s.execute(

@@ -11,11 +11,11 @@ from kiosk import kiosk_flow as kf
 from kiosk.rules import Policy
 from kiosk.settings import Settings
 from printing.kiosk_slips import KioskSlipPrinter
-from printing.preview import decode_code128
 from printing.service import PrintService
 from printing.spool import Spool
 from sync.client import CentralClient
 from sync.kiosk_link import KioskLink
+from tests.integration.printing_support import decode_code128, read_job
 from tests.integration.sync_faults import fault_proxy
 from tests.integration.sync_support import business_clock, central_on_loopback, terminal_entry
 
@@ -47,15 +47,6 @@ def kiosk(central, clock, tmp_path, base_url: str | None = None) -> kf.KioskServ
     )
 
 
-def barcodes(data: bytes) -> list[str]:
-    found, start = [], 0
-    while (i := data.find(b"\x1dkI", start)) >= 0:
-        n = data[i + 3]
-        found.append(decode_code128(data[i + 4 : i + 4 + n]))
-        start = i + 4 + n
-    return found
-
-
 def test_a_visit_logs_in_reviews_prints_reloads_reads_history_simulates_and_logs_out(
     central, clock, tmp_path
 ) -> None:
@@ -68,7 +59,8 @@ def test_a_visit_logs_in_reviews_prints_reloads_reads_history_simulates_and_logs
     assert summary.amount == loan.min_prepayment
     printed = svc.print_slip(visit.session, summary.choice)
     assert printed.printed and printed.slip.amount == loan.min_prepayment
-    assert barcodes((tmp_path / "impresora.bin").read_bytes())[-1] == printed.slip.reference
+    _m, code = read_job((tmp_path / "impresora.bin").read_bytes()).barcodes[-1]
+    assert decode_code128(code) == printed.slip.reference
     again = svc.reload(visit.session).loan(loan.loan_id)
     assert again.current is not None and again.current.reference == printed.slip.reference
     history = {h.loan_id: h for h in svc.history(visit.session)}
