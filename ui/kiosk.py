@@ -234,7 +234,6 @@ class KioskWindow(QMainWindow):
         top = QHBoxLayout()
         self.help_button = button("Ayuda", self.show_help)
         self.contrast_button = button("Letra grande / Alto contraste", self.toggle_large)
-        self.contrast_button.setObjectName("toggle")
         self.contrast_button.setCheckable(True)
         self.skew_label = label("", "error")
         self.skew_label.hide()
@@ -507,7 +506,7 @@ class Clearable(Page):
 
 class WelcomePage(Page):
     def __init__(self, window: KioskWindow, demo_note: str) -> None:
-        super().__init__("Bienvenido al kiosko ISSEG")
+        super().__init__("Le damos la bienvenida al kiosko ISSEG")
         self.layout_.addWidget(
             label(
                 "Aquí puede generar la ficha de pago de sus préstamos y pagarla en la caja "
@@ -908,8 +907,8 @@ class HelpPage(Page):
         self.layout_.addWidget(
             label(
                 "1. Toque «Toque aquí para comenzar».\n"
-                "2. Escriba su número de afiliado con las teclas; al completarlo, escriba su "
-                "NIP.\n"
+                "2. Escriba su número de afiliado con las teclas; al completarlo, las teclas "
+                "pasan solas a su NIP, que se ve como puntos.\n"
                 "3. Elija su préstamo y la forma de pago.\n"
                 "4. Revise el importe e imprima su ficha.\n"
                 "5. Pague la ficha hoy en la caja de esta farmacia, por el importe exacto.\n\n"

@@ -130,7 +130,6 @@ QPushButton#primary:disabled {{ background: {p.button}; color: {p.disabled_text}
     border: 2px dashed {p.border}; }}
 QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: 110px;
     min-height: 72px; padding: 2px; }}
-QPushButton#toggle {{ font-size: {px(22)}px; }}
 QLineEdit {{ font-size: {px(34)}px; padding: 8px 12px; background: {p.bg}; color: {p.text};
     border: 3px solid {p.border}; border-radius: 8px; }}
 QLineEdit[active="true"] {{ border: 5px solid {p.heading}; }}

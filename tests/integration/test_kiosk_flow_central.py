@@ -89,3 +89,17 @@ def test_offline_is_a_typed_unreachable_not_a_guess(central, clock, tmp_path) ->
         with pytest.raises(kf.Unreachable) as down:
             svc.log_in("100001", "1234")
     assert down.value.message == kf.UNREACHABLE_MESSAGE
+
+
+def test_a_locked_account_says_until_when_and_whom_to_call(central, clock, tmp_path) -> None:
+    svc = kiosk(central, clock, tmp_path)
+    number = central.demo["members"][0]["number"]
+    refusals = []
+    for _ in range(6):
+        with pytest.raises(kf.LoginRefused) as refused:
+            svc.log_in(number, "0000")
+        refusals.append(refused.value)
+    assert refusals[-1].code == "AFILIADO_BLOQUEADO"
+    text = kf.login_message(refusals[-1], Policy())
+    assert text.startswith("Por su seguridad el acceso está bloqueado")
+    assert "473 735 1400" in text

@@ -239,7 +239,7 @@ def test_an_affiliate_prints_two_quincenas_and_returns_to_the_loans(
     assert f"${expected:,.2f}" in window.quincenas_page.total.text()
     assert "(2 quincenas)" in window.quincenas_page.total.text()
     tap(qtbot, window.quincenas_page.next_button)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
     printed = print_and_check(qtbot, window, tmp_path, expected)
     assert window.done_page.heading.text() == "Presente su ficha en caja"
     tap(qtbot, window.done_page.back_button)
@@ -263,7 +263,7 @@ def test_a_prepayment_below_the_minimum_is_refused_and_a_valid_one_prints(
     amount = (loan.min_prepayment + 100).quantize(Decimal("1"))
     keys(qtbot, window.amount_page.keypad, str(amount))
     tap(qtbot, window.amount_page.next_button)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
     print_and_check(qtbot, window, tmp_path, amount)
 
 
@@ -276,7 +276,7 @@ def test_renewal_and_payoff_are_computed_and_print(
     index, loan = loan_with(window, lambda ln: getattr(ln, field) > 0)
     tap(qtbot, window.loans_page.buttons[index])
     tap(qtbot, window.options_page.kind_buttons[kind])
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
     print_and_check(qtbot, window, tmp_path, getattr(loan, field))
 
 
@@ -299,7 +299,7 @@ def test_the_summary_says_whether_the_ficha_can_still_be_paid_today(
     clock.now = clock.now.replace(second=0, microsecond=0, **when)
     tap(qtbot, window.loans_page.buttons[index])
     tap(qtbot, window.options_page.kind_buttons["LIQUIDACION"])
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
     assert words in window.summary_page.warning_box.text()
 
 
@@ -401,7 +401,7 @@ def test_history_shows_the_ficha_just_printed_with_its_status(
     index, loan = loan_with(window, lambda ln: ln.can_pay_off)
     tap(qtbot, window.loans_page.buttons[index])
     tap(qtbot, window.options_page.kind_buttons["LIQUIDACION"])
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
     printed = print_and_check(qtbot, window, tmp_path, loan.payoff_amount)
     tap(qtbot, window.done_page.back_button)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.loans_page, timeout=10000)
@@ -430,7 +430,7 @@ def test_past_the_daily_limit_the_summary_shows_centrals_message(
                 "RENOVACION" if loan.renewal_amount else "LIQUIDACION"
             ],
         )
-        qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page)
+        qtbot.waitUntil(lambda: window.pages.currentWidget() is window.summary_page, timeout=10000)
         tap(qtbot, window.summary_page.print_button)
         qtbot.waitUntil(
             lambda: (

@@ -225,3 +225,11 @@ def test_the_simulator_logged_in_uses_centrals_salary_or_asks_for_one() -> None:
         svc.simulate(kf.Session("t", "1", "A"))
     assert svc.simulate(kf.Session("t", "1", "A"), "10000").monthly_salary == Decimal("10000.00")
     assert svc.simulate(None, "8000").terms[0].eligible is None
+
+
+def test_a_lock_without_its_end_still_says_whom_to_call() -> None:
+    text = kf.login_message(kf.LoginRefused(kf.LOCKED, "x"), POLICY)
+    assert text == (
+        "Por su seguridad el acceso está bloqueado por unos minutos. Si olvidó su NIP llame "
+        "al ISSEG al 473 735 1400."
+    )
