@@ -268,6 +268,10 @@ class SqlPayments(_Repo):
         rows = self._rows(_PAY_CARD_LINES, {"d": day.isoformat()})
         return [CardLine(r[0], r[1], r[2], pesos(r[3])) for r in rows]
 
+    def shift_totals(self, day: date) -> dict[int, tuple[int, Decimal]]:
+        rows = self._rows(_PAY_SHIFT_TOTALS, {"d": day.isoformat()})
+        return {r[0]: (r[1], pesos(r[2])) for r in rows}
+
     def unconfirmed(self, day: date) -> list[PendingLine]:
         rows = self._rows(_PAY_UNCONFIRMED, {"d": day.isoformat()})
         return [PendingLine(r[0], r[1], r[2], pesos(r[3]), dt(r[4])) for r in rows]
@@ -284,10 +288,16 @@ _PAY_CARD_LINES = text(
     "SELECT folio, reference, card_authorization, card_cents FROM payments p "
     f"WHERE business_date = :d AND card_cents > 0 AND {_NOT_VOIDED} ORDER BY folio"
 )
+# From the day's payments (index on business_date) to each one's outbox entry (index on kind,
+# subject): the cost follows the day, not the outbox's whole history.
 _PAY_UNCONFIRMED = text(
     "SELECT p.folio, p.uuid, p.reference, p.amount_cents, p.paid_at FROM payments p "
-    "JOIN outbox o ON o.kind = 'payment' AND o.subject = p.uuid "
-    f"WHERE p.business_date = :d AND o.status != '{CONFIRMED}' ORDER BY p.folio"
+    "WHERE p.business_date = :d AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'payment' AND o.subject = p.uuid "
+    f"AND o.status != '{CONFIRMED}') ORDER BY p.folio"
+)
+_PAY_SHIFT_TOTALS = text(
+    "SELECT shift_id, count(*), coalesce(sum(amount_cents), 0) FROM payments p "
+    f"WHERE business_date = :d AND {_NOT_VOIDED} GROUP BY shift_id"
 )
 
 
@@ -321,6 +331,12 @@ def _outbox(row: Any) -> OutboxEntry:
     )
 
 
+_OUT_COUNTS = text(
+    "SELECT status, count(*), min(created_at) FROM outbox "
+    f"WHERE status IN ('{PENDING}', '{REJECTED}') GROUP BY status"
+)
+
+
 class SqlOutbox(_Repo):
     """The queue of requests for central, written with what they report.
 
@@ -337,7 +353,7 @@ class SqlOutbox(_Repo):
       stays, listed by ``rejected()`` and counted for the manager's alert; never dropped.
     * ``record_attempt(id, error, next_attempt_at)`` on a network error or 5xx: counts the
       try, keeps the error text, and schedules the retry (the sender picks the backoff).
-    * ``counts()`` – pending / confirmed / rejected and the oldest pending ``created_at``
+    * ``counts()`` – pending / rejected and the oldest pending ``created_at``
       (``OutboxCounts.oldest_pending_age(now)`` gives seconds) for the status bar.
     """
 
@@ -401,14 +417,14 @@ class SqlOutbox(_Repo):
         )
 
     def counts(self) -> OutboxCounts:
-        by_status = dict(self._rows(text("SELECT status, count(*) FROM outbox GROUP BY status")))
-        oldest = self._first(
-            text(f"SELECT min(created_at) FROM outbox WHERE status = '{PENDING}'")
-        )[0]
+        # What waits, never the settled history: the index on (status, id) makes this cost
+        # what is queued, however many entries central confirmed over the years.
+        rows = self._rows(_OUT_COUNTS)
+        by_status = {r[0]: (r[1], r[2]) for r in rows}
+        pending, oldest = by_status.get(PENDING, (0, None))
         return OutboxCounts(
-            pending=by_status.get(PENDING, 0),
-            confirmed=by_status.get(CONFIRMED, 0),
-            rejected=by_status.get(REJECTED, 0),
+            pending=pending,
+            rejected=by_status.get(REJECTED, (0, None))[0],
             oldest_pending_at=opt_dt(oldest),
         )
 
@@ -613,6 +629,16 @@ class SqlVoids(_Repo):
             {"d": day.isoformat()},
         )
         return [_void(r) for r in rows]
+
+    def voided_on(self, day: date) -> set[str]:
+        rows = self._rows(
+            text(
+                "SELECT v.payment_uuid FROM voids v JOIN payments p ON p.uuid = v.payment_uuid "
+                "WHERE p.business_date = :d"
+            ),
+            {"d": day.isoformat()},
+        )
+        return {r[0] for r in rows}
 
 
 class SqlReprints(_Repo):

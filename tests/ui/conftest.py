@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import reference_cache, terminal_state, users
-from kiosk.app import Terminal, build
+from kiosk.app import Terminal
+from kiosk.bootstrap import build
 from kiosk.ports import User
 from kiosk.references import ReferenceRecord, issue
 from kiosk.settings import Settings
