@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from central.models import Closing, Reconciliation
 from kiosk import cashier, reference_cache, shifts
@@ -64,7 +63,7 @@ def entry_of(caja: Terminal, kind: str, subject: str):
 
 
 def _all_entries(uow):
-    ids = uow.execute(text("SELECT id FROM outbox ORDER BY id")).scalars().all()
+    ids = [r[0] for r in uow.run("SELECT id FROM outbox ORDER BY id")]
     return [uow.outbox.get(i) for i in ids]
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from kiosk import cashier, shifts
 from kiosk.rules import Tender
-from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference
 from printing.terminal import report_document
+from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference
 from ui.manager import ManagerWindow
 
 
@@ -209,7 +209,7 @@ def test_a_void_without_the_managers_pin_is_refused(
     window.approver_pin.setText("0000")
     window.void_button.click()
     qtbot.waitUntil(lambda: "incorrectos" in window.payments_error.text(), timeout=5000)
-    assert not day["payment"].uuid in offline_terminal.manager_view(blind=False).voided
+    assert day["payment"].uuid not in offline_terminal.manager_view(blind=False).voided
 
 
 def test_a_void_with_the_managers_pin_cancels_the_payment(
