@@ -42,7 +42,6 @@ from kiosk.ports import (
     Void,
     system_clock,
 )
-from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
 from kiosk.settings import Settings
@@ -218,23 +217,18 @@ class Terminal:
 
     def scan(self, text: str) -> Scanned:
         """Rules 1–5 and 8 against the local cache; a referencia the cache lacks is asked
-        of central and checked again (io: a miss goes to central). Central unreachable or
-        not knowing it: the cache's verdict stands."""
+        of central (io), kept, and judged again with central's answer. Central unreachable:
+        the cache's verdict stands ("sin conexión")."""
         # People type the digits grouped as the ficha prints them: spaces mean nothing.
         text = "".join(text.split())
         policy = self.policy()
         verdict = self._check(text, policy)
         if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
             try:
-                record = reference_cache.fetch_missing(
-                    self.uow, self.central, parse_reference(text)
-                )
-            except InvalidReference:  # pragma: no cover - the first check parsed it
-                record = None
+                reference_cache.fetch_missing(self.uow, self.central, parse_reference(text))
             except Exception:  # offline, refused, a bad answer: the cache's verdict stands
                 log.info("no se pudo consultar la referencia al instituto", exc_info=True)
-                record = None
-            if record is not None:
+            else:  # central answered: judge again with what it said (and that it is up)
                 verdict = self._check(text, policy)
         return Scanned(verdict, policy.cash_cap)
 
