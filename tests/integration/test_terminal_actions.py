@@ -23,15 +23,8 @@ ZERO = Decimal("0.00")
 def scan_and_pay(till: Till, kind: str = "LIQUIDACION") -> Payment:
     ref = till.demo_reference(kind)["reference"]
     scanned = till.terminal.scan(ref)
-    assert scanned.verdict.ok, scanned.verdict
-    amount = scanned.verdict.record.amount
-    return till.terminal.pay(
-        reference=ref,
-        tender=Tender(cash=amount),
-        cashier_id=till.cashier.id,
-        cash_received=amount,
-        card_authorization="",
-    )
+    assert scanned.verdict.ok and scanned.verdict.record is not None, scanned.verdict
+    return pay_cached(till, scanned.verdict.record)
 
 
 def cache_today(till: Till, serial: int, amount: str) -> ReferenceRecord:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from kiosk.app import Terminal
-from kiosk.ports import PrintOutcome, ReceiptFacts
+from kiosk.ports import Payment, PrintOutcome, ReceiptFacts
 from kiosk.references import ReferenceRecord, issue
 from kiosk.rules import NO_ENCONTRADA, Tender
 from kiosk.settings import Settings
@@ -122,6 +122,16 @@ def terminal(world: Any, central: FakeCentral | None = None, sync: Any = None) -
     )
 
 
+def pay_in_cash(t: Terminal, record: ReferenceRecord, cashier_id: int) -> Payment:
+    return t.pay(
+        reference=record.reference,
+        tender=Tender(cash=record.amount),
+        cashier_id=cashier_id,
+        cash_received=record.amount,
+        card_authorization="",
+    )
+
+
 def test_a_cached_referencia_is_judged_without_asking_central(world: Any) -> None:
     central = FakeCentral(down=True)
     t = terminal(world, central)
@@ -152,14 +162,7 @@ def test_the_receipt_says_applied_online_because_it_is_sent_before_it_is_printed
     uow, _, seeded = world
     sync = FakeSync(uow)
     t = terminal(world, FakeCentral(), sync)
-    record = seeded.references[0]
-    paid = t.pay(
-        reference=record.reference,
-        tender=Tender(cash=record.amount),
-        cashier_id=seeded.cashier_id,
-        cash_received=record.amount,
-        card_authorization="",
-    )
+    paid = pay_in_cash(t, seeded.references[0], seeded.cashier_id)
     outcome = t.deliver_receipt(paid.uuid)
     assert len(sync.sends) == 1
     assert outcome.confirmed_online
@@ -172,12 +175,5 @@ def test_the_receipt_says_applied_online_because_it_is_sent_before_it_is_printed
 def test_without_a_sync_engine_the_receipt_says_it_will_be_sent(world: Any) -> None:
     _, _, seeded = world
     t = terminal(world)
-    record = seeded.references[1]
-    paid = t.pay(
-        reference=record.reference,
-        tender=Tender(cash=record.amount),
-        cashier_id=seeded.cashier_id,
-        cash_received=record.amount,
-        card_authorization="",
-    )
+    paid = pay_in_cash(t, seeded.references[1], seeded.cashier_id)
     assert not t.deliver_receipt(paid.uuid).confirmed_online
