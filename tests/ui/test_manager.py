@@ -243,3 +243,22 @@ def test_the_picture_of_the_day_has_the_payment_in_its_hour(
 ) -> None:
     assert window.chart.rows == [(10, Decimal("540.00"), Decimal("0.00"))]
     assert not window.chart.grab().isNull()
+
+
+def test_a_refresh_asks_the_service_once_and_paints_its_view(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any, monkeypatch: Any
+) -> None:
+    views: list[Any] = []
+    action = offline_terminal.manager_view
+
+    def recorded(**kwargs: Any) -> Any:
+        views.append(action(**kwargs))
+        return views[-1]
+
+    monkeypatch.setattr(offline_terminal, "manager_view", recorded)
+    with qtbot.waitSignal(window.refreshed, timeout=5000):
+        window.refresh()
+    [view] = views
+    assert window.table.rowCount() == len(view.payments) == 1
+    assert window.table.item(0, 2).text() == day["payment"].reference
+    assert f"{view.figures.payments} pago" in window.figures.text()
