@@ -404,9 +404,6 @@ class Terminal:
             figures=figures,
         )
 
-    def day_figures(self) -> reports.DayFigures:
-        return reports.day_figures(self.uow, clock=self.clock)
-
     def print_report(self, kind: str, *, manager: User) -> ReportOutcome:
         """X: today's figures, printed. Z: the day close (refused while a shift is open or
         when already done), then its report printed (io)."""
