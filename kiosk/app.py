@@ -45,7 +45,7 @@ from kiosk.ports import (
 from kiosk.references import parse as parse_reference
 from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
 from kiosk.settings import Settings
-from kiosk.terminal_state import cached_policy
+from kiosk.terminal_state import cached_policy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -221,20 +221,22 @@ class Terminal:
         the cache's verdict stands ("sin conexión")."""
         # People type the digits grouped as the ficha prints them: spaces mean nothing.
         text = "".join(text.split())
-        policy = self.policy()
-        verdict = self._check(text, policy)
+        uow = self.uow
+        with uow.reading():  # one snapshot: the policy and the referencia read together
+            policy = load_policy(uow)
+            verdict = self._check(uow, text, policy)
         if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
             try:
                 reference_cache.fetch_missing(self.uow, self.central, parse_reference(text))
             except Exception:  # offline, refused, a bad answer: the cache's verdict stands
                 log.info("no se pudo consultar la referencia al instituto", exc_info=True)
             else:  # central answered: judge again with what it said (and that it is up)
-                verdict = self._check(text, policy)
+                verdict = self._check(self.uow, text, policy)
         return Scanned(verdict, policy.cash_cap)
 
-    def _check(self, text: str, policy: Policy) -> Verdict:
+    def _check(self, uow: UnitOfWork, text: str, policy: Policy) -> Verdict:
         return cashier.check(
-            self.uow,
+            uow,
             text,
             clock=self.clock,
             policy=policy,
