@@ -172,6 +172,11 @@ class SqlMeta(_Repo):
         row = self._first("SELECT value FROM meta WHERE key = :k", {"k": key})
         return None if row is None else str(row[0])
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        marks = ", ".join("?" * len(keys))
+        rows = self._uow.run(f"SELECT key, value FROM meta WHERE key IN ({marks})", tuple(keys))
+        return {str(k): str(v) for k, v in rows}
+
     def set(self, key: str, value: str) -> None:
         self._uow.run(
             (

@@ -134,7 +134,9 @@ class SqlUnitOfWork:
             raise RuntimeError("use la unidad de trabajo dentro de un bloque «with»")
         return self._driver
 
-    def run(self, sql: str, params: Mapping[str, Any] | None = None) -> sqlite3.Cursor:
+    def run(
+        self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+    ) -> sqlite3.Cursor:
         """One statement inside this unit of work's transaction."""
         driver = self._require()
         if not driver.in_transaction:
