@@ -19,6 +19,7 @@ from kiosk.ports import (
     Clock,
     NewOutboxEntry,
     Payment,
+    ReceiptFacts,
     Refused,
     Reprint,
     UnitOfWork,
@@ -27,7 +28,7 @@ from kiosk.ports import (
 from kiosk.references import InvalidReference, ReferenceRecord
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
-from kiosk.terminal_state import load_policy, store_id, terminal_id
+from kiosk.terminal_state import current_state, load_policy
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -134,7 +135,8 @@ def take_payment(
                 "DIA_CERRADO",
                 "El día ya se cerró en esta caja (corte Z): no se reciben más pagos hoy.",
             )
-        store = store_id(uow)
+        state = current_state(uow)
+        store = state.store_id
         if not store:
             # Central refuses a body without its store: the money would be stuck in the queue.
             raise Refused(
@@ -148,7 +150,7 @@ def take_payment(
         if cashier is None:
             raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
         record = uow.references.get(ref)
-        pol = policy or load_policy(uow)
+        pol = policy or state.policy
         verdict = check_payment(
             record, tender=tender, now=now, policy=pol, online=online, clock_skew=clock_skew
         )
@@ -167,7 +169,7 @@ def take_payment(
             change=money.round_centavo(received - tender.cash),
             cashier_id=cashier_id,
             shift_id=shift.id,
-            terminal_id=terminal_id(uow),
+            terminal_id=state.terminal_id,
             paid_at=now.astimezone(MEXICO_CITY),
             business_date=day,
         )
@@ -253,3 +255,23 @@ def record_reprint(
         )
         uow.commit()
     return count
+
+
+def receipt_facts(
+    uow: UnitOfWork, payment_uuid: str, *, store_name: str, terminal_name: str
+) -> ReceiptFacts:
+    """What a payment's receipt says, read in one transaction."""
+    with uow.reading():
+        info = receipt_info(uow, payment_uuid)
+        p = info.payment
+        record = uow.references.get(p.reference)
+        person = uow.users.get(p.cashier_id)
+        return ReceiptFacts(
+            store_name=store_name,
+            terminal_name=terminal_name,
+            payment=p,
+            record=record,
+            cashier_name=person.name if person else str(p.cashier_id),
+            confirmed_online=info.confirmed,
+            reprints=info.reprints,
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiosk.kiosk_flow import KINDS, IssuedSlip
+from kiosk.records import PrintOutcome
 from kiosk.rules import Policy
 from printing.documents import SlipData
-from printing.service import PrintResult
 
 
 def slip_data(slip: IssuedSlip, policy: Policy, store_name: str) -> SlipData:
@@ -29,7 +29,7 @@ def slip_data(slip: IssuedSlip, policy: Policy, store_name: str) -> SlipData:
 
 
 class KioskSlipPrinter:
-    def __init__(self, print_document: Callable[[SlipData], PrintResult], store_name: str) -> None:
+    def __init__(self, print_document: Callable[[SlipData], PrintOutcome], store_name: str) -> None:
         self._print = print_document
         self._store = store_name
 

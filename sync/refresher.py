@@ -18,7 +18,6 @@ from typing import Any
 
 from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, UnitOfWork
-from kiosk.references import ReferenceRecord
 from kiosk.rules import Policy
 from sync.client import CentralClient, record_from_json
 
@@ -126,20 +125,6 @@ class CacheRefresher:
             out.put(exc)
         finally:
             out.put(None)
-
-    def lookup_on_miss(self, reference: str) -> ReferenceRecord | None:
-        """Ask central for one referencia the cache does not have and keep it.
-
-        Returns the cached record (with this terminal's own payment mark), or None when
-        central does not know it. Raises ``Offline`` when central cannot be asked: the
-        cashier's verdict is then "offline and not cached".
-        """
-        item = self.client.reference(reference)
-        if item is None:
-            return None
-        uow = self.uow_factory()
-        reference_cache.upsert(uow, [record_from_json(item)])
-        return reference_cache.lookup(uow, reference)
 
 
 class PolicyCache:

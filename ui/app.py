@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
-from kiosk.app import Terminal, build
+from kiosk.app import Terminal
+from kiosk.bootstrap import build
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

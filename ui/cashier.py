@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import money
-from kiosk.app import Terminal
-from kiosk.ports import Payment, Shift, User
+from kiosk.app import Scanned, Terminal, TerminalStatus
+from kiosk.ports import Payment, ReceiptOutcome, Shift, User
 from kiosk.rules import Policy, Verdict
 from kiosk.shifts import ShiftClose, ShiftStatus
+from kiosk.tender import TenderPlan, plan
 from ui.common import (
     AMBER_BG,
     BLUE,
@@ -59,7 +60,6 @@ from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
 from ui.tasks import TaskRunner
-from ui.tender import TenderPlan, plan
 
 
 class IdleWatch(QObject):
@@ -384,8 +384,8 @@ class PaymentPicker(QDialog):
 class CashierWindow(QMainWindow):
     verdict_shown = Signal(object)  # Verdict
     payment_taken = Signal(object)  # Payment
-    receipt_printed = Signal(object)  # what the print service answered
-    receipt_failed = Signal(str)
+    receipt_printed = Signal(object)  # ReceiptOutcome: printed
+    receipt_failed = Signal(str)  # the payment stands; the receipt waits in the queue
     locked = Signal()
     booted = Signal(bool)  # database open; True when it has no user yet (first run)
     shift_closed = Signal(object)  # ShiftClose
@@ -408,7 +408,6 @@ class CashierWindow(QMainWindow):
         self.shift: Shift | None = None
         self.verdict: Verdict | None = None
         self.last_payment: Payment | None = None
-        self.policy = Policy()
         self.setWindowTitle(
             f"Caja ISSEG · {terminal.settings.store_name} · {terminal.settings.terminal_name}"
         )
@@ -451,7 +450,7 @@ class CashierWindow(QMainWindow):
     def _boot(self) -> None:
         t = self.terminal
         self.runner.db(t.boot, self._booted, self._boot_failed)
-        self.runner.io(t.print_service, None, lambda _exc: None)
+        self.runner.io(t.prepare_printer, None, lambda _exc: None)
 
     def _booted(self, first_run: bool) -> None:
         if first_run:
@@ -584,10 +583,6 @@ class CashierWindow(QMainWindow):
         self.user = user
         self.idle.timer.start()
         self.runner.db(self.terminal.current_shift, self._got_shift)
-        self.runner.db(self.terminal.policy, self._got_policy)
-
-    def _got_policy(self, policy: Policy) -> None:
-        self.policy = policy
 
     def _got_shift(self, shift: Shift | None) -> None:
         if shift is None:
@@ -683,8 +678,7 @@ class CashierWindow(QMainWindow):
             self.scan.setFocus()
 
     def on_scan(self) -> None:
-        # People type the digits grouped as the ficha prints them: spaces mean nothing.
-        text = "".join(self.scan.text().split())
+        text = self.scan.text()
         self.scan.clear()
         self.tender.stop()
         self.notice.clear()
@@ -692,46 +686,17 @@ class CashierWindow(QMainWindow):
         if not text.strip():
             return
         self.verdict_panel.show_busy("Verificando…")
-        self.runner.db(
-            lambda: self.terminal.check(text), lambda v: self._checked(v, text), self._check_failed
-        )
-
-    def _checked(self, verdict: Verdict, text: str, asked_central: bool = False) -> None:
-        if (
-            verdict.code == "NO_ENCONTRADA"
-            and verdict.record is None
-            and not asked_central
-            and self.terminal.central is not None
-        ):
-            self.verdict_panel.show_busy("Consultando al instituto…")
-            self.runner.io(
-                lambda: self.terminal.fetch_reference(text.strip()),
-                lambda rec: self._fetched(rec, text, verdict),
-                lambda _exc: self._show_verdict(verdict),
-            )
-            return
-        self._show_verdict(verdict)
-
-    def _fetched(self, record: Any, text: str, first: Verdict) -> None:
-        if record is None:
-            self._show_verdict(first)
-            return
-
-        def cache_and_check() -> Verdict:
-            self.terminal.cache_reference(record)
-            return self.terminal.check(text)
-
-        self.runner.db(cache_and_check, lambda v: self._checked(v, text, True), self._check_failed)
+        self.runner.io(lambda: self.terminal.scan(text), self._show_scanned, self._check_failed)
 
     def _check_failed(self, exc: BaseException) -> None:
         self.verdict_panel.show_error(message_of(exc))
         self.scan.setFocus()
 
-    def _show_verdict(self, verdict: Verdict) -> None:
-        self.verdict = verdict
+    def _show_scanned(self, scanned: Scanned) -> None:
+        verdict = self.verdict = scanned.verdict
         self.verdict_panel.show_verdict(verdict)
         if verdict.ok and verdict.record is not None:
-            self.tender.start(verdict.record.amount, self.policy.cash_cap)
+            self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
             self.scan.setFocus()
         self.verdict_shown.emit(verdict)
@@ -747,7 +712,7 @@ class CashierWindow(QMainWindow):
         self.verdict_panel.show_busy("Registrando el pago…")
         reference = verdict.record.reference
         self.runner.db(
-            lambda: self.terminal.take_payment(
+            lambda: self.terminal.pay(
                 reference=reference,
                 tender=tender,
                 cashier_id=user.id,
@@ -767,13 +732,9 @@ class CashierWindow(QMainWindow):
         self.scan.setFocus()
         self.status.refresh()
         self.payment_taken.emit(payment)
-        # Send before printing so the receipt tells the truth ("aplicado en línea" or "se
-        # enviará"); the send has a short timeout and runs off the GUI thread.
         uuid = payment.uuid
         self.runner.io(
-            lambda: self.terminal.send_now(uuid),
-            lambda _confirmed: self._print_receipt(uuid, reprint=False),
-            lambda _exc: self._print_receipt(uuid, reprint=False),
+            lambda: self.terminal.deliver_receipt(uuid), self._show_receipt, self._print_failed
         )
 
     def _pay_failed(self, exc: BaseException) -> None:
@@ -782,43 +743,41 @@ class CashierWindow(QMainWindow):
         self.verdict_panel.show_error(message_of(exc))
         self.scan.setFocus()
 
-    def _print_receipt(self, payment_uuid: str, *, reprint: bool) -> None:
+    def _reprint(self, payment_uuid: str) -> None:
         user_id = self.user.id if self.user else 0
-        self.runner.db(
-            lambda: self.terminal.receipt(payment_uuid, reprint=reprint, user_id=user_id),
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc), self._printed, self._print_failed
-            ),
+        self.runner.io(
+            lambda: self.terminal.reprint(payment_uuid, user_id=user_id),
+            self._show_receipt,
             self._print_failed,
         )
 
-    def _printed(self, result: Any) -> None:
-        ok = getattr(result, "ok", getattr(result, "printed", True))
-        if ok is False:
-            self._print_failed(
-                RuntimeError(str(getattr(result, "message", "") or "la impresora no respondió"))
-            )
+    def _show_receipt(self, outcome: ReceiptOutcome) -> None:
+        if not outcome.printed.printed:
+            self._paint_print_failure(outcome.printed.message)
             return
         self.notice.setStyleSheet(f"font-size: 18px; color: {GREEN};")
         self.notice.setText("Comprobante impreso. Listo para la siguiente ficha.")
         self.status.refresh()
-        self.receipt_printed.emit(result)
+        self.receipt_printed.emit(outcome)
 
     def _print_failed(self, exc: BaseException) -> None:
+        self._paint_print_failure(message_of(exc))
+
+    def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
         self.notice.setText(
-            f"El pago quedó registrado, pero el comprobante no se imprimió ({message_of(exc)}). "
+            f"El pago quedó registrado, pero el comprobante no se imprimió ({reason}). "
             "Quedó en la cola de reimpresión."
         )
         self.status.refresh()
-        self.receipt_failed.emit(message_of(exc))
+        self.receipt_failed.emit(reason)
 
     def on_reprint_last(self) -> None:
         if self.last_payment is None or self.user is None:
             self.notice.setText("Aún no hay un comprobante en este turno para reimprimir.")
             return
         self.notice.setText(f"Reimprimiendo folio {self.last_payment.folio}…")
-        self._print_receipt(self.last_payment.uuid, reprint=True)
+        self._reprint(self.last_payment.uuid)
 
     def on_reprint_other(self) -> None:
         if self.user is None:
@@ -836,7 +795,7 @@ class CashierWindow(QMainWindow):
             uuid = picker.chosen()
             if uuid:
                 self.notice.setText("Reimprimiendo…")
-                self._print_receipt(uuid, reprint=True)
+                self._reprint(uuid)
 
         picker.accepted.connect(chosen)
         picker.open()
@@ -858,8 +817,8 @@ class CashierWindow(QMainWindow):
                 else f"Se imprimieron {printed} comprobantes pendientes."
             )
 
-    def _status_updated(self, status: Any) -> None:
-        waiting = int(getattr(status, "reprint_queue", 0))
+    def _status_updated(self, status: TerminalStatus) -> None:
+        waiting = status.reprint_queue
         self.retry_prints.setEnabled(waiting > 0)
         self.retry_prints.setText(
             f"Imprimir pendientes: {waiting} (F7)" if waiting else "Imprimir pendientes (F7)"

@@ -8,7 +8,6 @@ difference is shown as recorded, never adjusted.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -160,7 +159,7 @@ class CountPanel(QWidget):
         self.failed.emit(message_of(exc))
 
 
-def result_summary(result: Any) -> str:
+def result_summary(result: ShiftClose) -> str:
     """One line for a message: the shift, expected, counted and the difference."""
     text, _ = difference_text(result.over_short)
     return (

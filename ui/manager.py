@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import money
-from kiosk.app import Terminal
-from kiosk.ports import Payment, User
+from kiosk.app import ManagerView, ReportOutcome, Terminal
+from kiosk.ports import Payment, User, Void
+from kiosk.shifts import ShiftClose
 from ui.common import (
     BLUE,
     GREEN,
@@ -105,7 +106,7 @@ class ManagerWindow(QMainWindow):
     voided = Signal(object)
     failed = Signal(str)
     booted = Signal(bool)  # database open; True on first run
-    report_printed = Signal(object, object)  # ReportData, what the print service answered
+    report_printed = Signal(object, object)  # DayReport, PrintOutcome
     user_created = Signal(object)  # User
 
     def __init__(
@@ -390,30 +391,11 @@ class ManagerWindow(QMainWindow):
         self.refresh()
 
     def refresh(self) -> None:
-        t = self.terminal
-
         blind = self.count.blind
+        self.runner.db(lambda: self.terminal.manager_view(blind=blind), self._show, self._fail)
 
-        def gather() -> dict[str, Any]:
-            shift = t.current_shift()
-            status = t.shift_status(blind=blind) if shift else None
-            payments = t.payments_today()
-            return {
-                "shift": shift,
-                "status": status,
-                "payments": payments,
-                "voided": {p.uuid for p in payments if t.is_voided(p.uuid)},
-                "cashiers": t.cashiers(),
-                "people": t.people(),
-                "hours": t.payments_by_hour(),
-                "rejected": t.rejected(),
-                "figures": t.day_figures(),
-            }
-
-        self.runner.db(gather, self._show, self._fail)
-
-    def _show(self, data: dict[str, Any]) -> None:
-        shift, status = data["shift"], data["status"]
+    def _show(self, view: ManagerView) -> None:
+        shift, status = view.shift, view.status
         if shift is None:
             self.shift_info.setText("No hay turno abierto.")
         else:
@@ -431,22 +413,22 @@ class ManagerWindow(QMainWindow):
         if self.count.result is None or shift is not None:
             self.count.start(self.user, status)
         self.open_cashier.clear()
-        for person in data["cashiers"]:
+        for person in view.cashiers:
             self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
         self.users_list.setText(
-            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in data["people"])
+            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in view.people)
         )
-        self.payments = data["payments"]
-        self.voided_uuids = data["voided"]
+        self.payments = list(view.payments)
+        self.voided_uuids = set(view.voided)
         self._fill_table()
-        self.chart.set_rows(data["hours"])
-        rejected = data["rejected"]
+        self.chart.set_rows(list(view.by_hour))
+        rejected = view.rejected
         self.alerts.setRowCount(len(rejected))
         for i, e in enumerate(rejected):
             for j, text in enumerate((e.kind, e.subject, e.rejection_code, e.rejection_message)):
                 self.alerts.setItem(i, j, QTableWidgetItem(text))
         self.tabs.setTabText(3, f"Alertas ({len(rejected)})" if rejected else "Alertas")
-        f = data["figures"]
+        f = view.figures
         self.figures.setText(
             f"Fecha {f.business_date:%d/%m/%Y} · "
             f"{'1 pago' if f.payments == 1 else f'{f.payments} pagos'} por {pesos(f.total)}\n"
@@ -505,7 +487,7 @@ class ManagerWindow(QMainWindow):
         )
         self.drop_amount.clear()
 
-    def _closed(self, result: Any) -> None:
+    def _closed(self, result: ShiftClose) -> None:
         self._ok(result_summary(result))
         self.shift_closed.emit(result)
 
@@ -613,7 +595,7 @@ class ManagerWindow(QMainWindow):
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
 
-    def _voided(self, void: Any) -> None:
+    def _voided(self, void: Void) -> None:
         self.void_reason.clear()
         self._ok("Pago cancelado; se enviará al instituto.")
         self.voided.emit(void)
@@ -629,18 +611,9 @@ class ManagerWindow(QMainWindow):
         if not pin:
             self.payments_error.setText("La reimpresión requiere el NIP del gerente.")
             return
-
-        def job() -> Any:
-            who = self.terminal.verify_manager(approver, pin)
-            return self.terminal.receipt(uuid, reprint=True, user_id=who.id)
-
-        self.runner.db(
-            job,
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc),
-                lambda r: self._ok(getattr(r, "message", "Reimpreso.")),
-                self._fail,
-            ),
+        self.runner.io(
+            lambda: self.terminal.reprint_approved(uuid, manager=approver, pin=pin),
+            lambda r: self._ok(r.printed.message),
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
 
@@ -650,28 +623,15 @@ class ManagerWindow(QMainWindow):
         user = self.user
         if user is None:
             return
-
-        def job() -> Any:
-            figures = (
-                self.terminal.close_day(closed_by=user.id)
-                if kind == "Z"
-                else self.terminal.day_figures()
-            )
-            return self.terminal.report_document(figures, kind=kind, manager=user.name)
-
-        def printed(doc: Any, result: Any) -> None:
-            self._ok(f"Reporte {kind}: {getattr(result, 'message', 'impreso')}")
-            self.report_printed.emit(doc, result)
-
-        self.runner.db(
-            job,
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc),
-                lambda r: printed(doc, r),
-                self._fail,
-            ),
+        self.runner.io(
+            lambda: self.terminal.print_report(kind, manager=user),
+            self._report_printed,
             self._fail,
         )
+
+    def _report_printed(self, outcome: ReportOutcome) -> None:
+        self._ok(f"Reporte {outcome.report.kind}: {outcome.printed.message}")
+        self.report_printed.emit(outcome.report, outcome.printed)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self.status.stop()

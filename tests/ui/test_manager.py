@@ -10,6 +10,7 @@ import pytest
 
 from kiosk import cashier, shifts
 from kiosk.rules import Tender
+from printing.terminal import report_document
 from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference
 from ui.manager import ManagerWindow
 
@@ -163,8 +164,9 @@ def test_the_x_report_prints_every_figure_the_day_has(
     t.close_shift(pieces={"b500": 1, "b200": 2}, closed_by=day["manager"].id)
     with qtbot.waitSignal(window.report_printed, timeout=10000) as printed:
         window.x_button.click()
-    doc, result = printed.args
+    report, result = printed.args
     assert result.printed
+    doc = report_document(report)  # what the printer laid out
     assert doc.kind == "X" and doc.manager == "Gerente Demo" and doc.cashier == "Ana Cajera"
     assert [(s.cashier, s.payments, s.total, s.over_short) for s in doc.shifts] == [
         ("Ana Cajera", 1, Decimal("540.00"), Decimal("-40.00"))
@@ -207,7 +209,7 @@ def test_a_void_without_the_managers_pin_is_refused(
     window.approver_pin.setText("0000")
     window.void_button.click()
     qtbot.waitUntil(lambda: "incorrectos" in window.payments_error.text(), timeout=5000)
-    assert not offline_terminal.is_voided(day["payment"].uuid)
+    assert day["payment"].uuid not in offline_terminal.manager_view(blind=False).voided
 
 
 def test_a_void_with_the_managers_pin_cancels_the_payment(
@@ -218,7 +220,7 @@ def test_a_void_with_the_managers_pin_cancels_the_payment(
     window.approver_pin.setText(MANAGER_PIN)
     with qtbot.waitSignal(window.voided, timeout=5000):
         window.void_button.click()
-    assert offline_terminal.is_voided(day["payment"].uuid)
+    assert day["payment"].uuid in offline_terminal.manager_view(blind=False).voided
     qtbot.waitUntil(lambda: window.table.item(0, 7).text() == "CANCELADO", timeout=5000)
 
 
@@ -241,3 +243,22 @@ def test_the_picture_of_the_day_has_the_payment_in_its_hour(
 ) -> None:
     assert window.chart.rows == [(10, Decimal("540.00"), Decimal("0.00"))]
     assert not window.chart.grab().isNull()
+
+
+def test_a_refresh_asks_the_service_once_and_paints_its_view(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any, monkeypatch: Any
+) -> None:
+    views: list[Any] = []
+    action = offline_terminal.manager_view
+
+    def recorded(**kwargs: Any) -> Any:
+        views.append(action(**kwargs))
+        return views[-1]
+
+    monkeypatch.setattr(offline_terminal, "manager_view", recorded)
+    with qtbot.waitSignal(window.refreshed, timeout=5000):
+        window.refresh()
+    [view] = views
+    assert window.table.rowCount() == len(view.payments) == 1
+    assert window.table.item(0, 2).text() == day["payment"].reference
+    assert f"{view.figures.payments} pago" in window.figures.text()
