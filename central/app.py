@@ -1,5 +1,7 @@
 """The central reference server: FastAPI routes over :mod:`central.service` (SPEC section 4)."""
 
+import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +30,8 @@ from kiosk import money
 from kiosk.rules import Policy
 
 VERSION = "0.1.0"
+EXPIRY_SWEEP_SECONDS = 60.0
+log = logging.getLogger(__name__)
 DEFAULT_KIOSK_IDLE = timedelta(minutes=5)
 DEFAULT_AUTH_CACHE_TTL = svc.AUTH_CACHE_TTL
 
@@ -107,9 +111,20 @@ def create_app(
         # Endpoints run in the thread pool; no more threads than pooled connections, so a
         # burst queues here instead of opening short-lived database connections.
         to_thread.current_default_thread_limiter().total_tokens = dbmod.CONCURRENCY
+        sweeper = asyncio.create_task(_expire_slips_every(EXPIRY_SWEEP_SECONDS))
         yield
+        sweeper.cancel()
         if fast is not None:
             await fast.close()
+
+    async def _expire_slips_every(seconds: float) -> None:
+        """Unpaid fichas of past days become CADUCADA by central's clock (SPEC 2.5)."""
+        while True:
+            try:
+                await run_in_threadpool(svc.expire_slips, database, now(), pol)
+            except Exception:  # the next sweep retries; the feed filters by date anyway
+                log.exception("caducidad de fichas: se reintentará")
+            await asyncio.sleep(seconds)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -222,14 +237,16 @@ def create_app(
     # documents the shape in the OpenAPI document.
     @app.get("/v1/references", response_model=sc.FeedOut, tags=["terminal"], responses=_ERRORS)
     def references_feed(
-        _who: AnyTerminal,
+        _who: Cashier,
         since: Annotated[int, Query(ge=0, le=2**62, description="Cursor anterior (0 = todo).")] = 0,
         limit: Annotated[
             int, Query(ge=1, le=svc.FEED_MAX_PAGE, description="Referencias por página.")
         ] = svc.FEED_DEFAULT_PAGE,
     ) -> Response:
         """Referencias nuevas y modificadas desde el cursor, en orden de cambio."""
-        return Response(svc.feed_json(database, since, limit, pol), media_type="application/json")
+        return Response(
+            svc.feed_json(database, since, limit, pol, now()), media_type="application/json"
+        )
 
     @app.get(
         "/v1/references/{reference}",
@@ -242,7 +259,7 @@ def create_app(
         },
     )
     def one_reference(
-        _who: AnyTerminal, reference: Annotated[str, Path(max_length=64)]
+        _who: Cashier, reference: Annotated[str, Path(max_length=64)]
     ) -> dict[str, Any]:
         """Una referencia (cuando no está en la caché de la caja)."""
         return svc.get_reference(database, reference, pol)
@@ -463,6 +480,7 @@ def _payment_request(body: sc.PaymentIn) -> svc.PaymentRequest:
         card=_money(body.card),
         paid_at=body.paid_at,
         cashier=body.cashier,
+        folio=body.folio,
     )
 
 

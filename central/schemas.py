@@ -72,6 +72,12 @@ class PolicyOut(BaseModel):
     cash_cap: MoneyStr
     timezone: str
     max_clock_skew_seconds: int
+    offline_window_seconds: int = Field(
+        description="Un pago que llega más tarde que esto tras su hora queda en revisión."
+    )
+    kiosk_login_failures_per_minute: int = Field(
+        description="Intentos fallidos de acceso por kiosko y minuto antes de responder 429."
+    )
     version: int
 
 
@@ -105,6 +111,12 @@ class PaymentIn(BaseModel):
     card: MoneyStr = "0.00"
     paid_at: AwareDatetime = Field(description="Cuándo se cobró en la caja (con desfase).")
     cashier: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
+    folio: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="Folio del pago en la caja (sube con cada pago): su orden en el tiempo.",
+    )
 
     _moment = field_validator("paid_at")(_sane_moment)
 

@@ -27,7 +27,7 @@ from kiosk.ports import (
 from kiosk.references import InvalidReference, ReferenceRecord
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
-from kiosk.terminal_state import load_policy, store_id, terminal_id
+from kiosk.terminal_state import behind_central, load_policy, store_id, terminal_id
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -52,6 +52,8 @@ def payment_payload(p: Payment, *, store_id: str, cashier: str) -> dict[str, Any
         "card": str(p.card),
         "paid_at": p.paid_at.isoformat(),
         "cashier": cashier,
+        # The folio orders this caja's payments: central holds one whose time goes back.
+        "folio": p.folio,
     }
 
 
@@ -149,6 +151,12 @@ def take_payment(
             raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
         record = uow.references.get(ref)
         pol = policy or load_policy(uow)
+        if behind_central(uow, now, pol):
+            raise Refused(
+                "RELOJ_ATRASADO",
+                "El reloj de esta caja está atrasado respecto a la última hora vista del "
+                "instituto: corrija la fecha y hora del equipo antes de cobrar.",
+            )
         verdict = check_payment(
             record, tender=tender, now=now, policy=pol, online=online, clock_skew=clock_skew
         )

@@ -45,6 +45,11 @@ class Policy:
     cash_cap: Decimal = Decimal("30000.00")
     timezone: str = MEXICO_CITY
     max_clock_skew: timedelta = timedelta(minutes=5)
+    # A payment reaching central later than this after the time it claims is held as a
+    # case, not applied (SPEC 2.5).
+    offline_window: timedelta = timedelta(hours=72)
+    # Failed affiliate logins one kiosk may make per minute before central answers 429.
+    kiosk_login_failures_per_minute: int = 10
     version: int = 0
 
     @property
@@ -96,6 +101,8 @@ class Policy:
             "cash_cap": str(self.cash_cap),
             "timezone": self.timezone,
             "max_clock_skew_seconds": int(self.max_clock_skew.total_seconds()),
+            "offline_window_seconds": int(self.offline_window.total_seconds()),
+            "kiosk_login_failures_per_minute": self.kiosk_login_failures_per_minute,
             "version": self.version,
         }
 
@@ -127,6 +134,12 @@ class Policy:
             changes["timezone"] = str(data["timezone"])
         if "max_clock_skew_seconds" in data:
             changes["max_clock_skew"] = timedelta(seconds=int(data["max_clock_skew_seconds"]))
+        if "offline_window_seconds" in data:
+            changes["offline_window"] = timedelta(seconds=int(data["offline_window_seconds"]))
+        if "kiosk_login_failures_per_minute" in data:
+            changes["kiosk_login_failures_per_minute"] = int(
+                data["kiosk_login_failures_per_minute"]
+            )
         if "version" in data:
             changes["version"] = int(data["version"])
         policy = replace(p, **changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from kiosk import audit
 from kiosk.ports import Clock, UnitOfWork, system_clock
@@ -11,6 +12,7 @@ from kiosk.rules import Policy
 TERMINAL_ID_KEY = "terminal_id"
 STORE_ID_KEY = "store_id"
 POLICY_KEY = "policy"
+CENTRAL_TIME_KEY = "central_time_seen"
 
 
 def terminal_id(uow: UnitOfWork) -> str:
@@ -72,3 +74,28 @@ def save_policy(
         )
         uow.commit()
     return True
+
+
+def note_central_time(uow: UnitOfWork, central: datetime) -> None:
+    """Remember ``central`` (a time central sent, or one it has surely reached since) if it
+    is the latest known; persisted, so a restart with the clock turned back still knows it."""
+    with uow:
+        raw = uow.meta.get(CENTRAL_TIME_KEY)
+        if raw and datetime.fromisoformat(raw) >= central:
+            return
+        uow.meta.set(CENTRAL_TIME_KEY, central.isoformat())
+        uow.commit()
+
+
+def central_time_floor(uow: UnitOfWork) -> datetime | None:
+    """Inside an open transaction: the earliest time it can be now, by what central said."""
+    raw = uow.meta.get(CENTRAL_TIME_KEY)
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def behind_central(uow: UnitOfWork, now: datetime, policy: Policy) -> bool:
+    """Inside an open transaction: whether ``now`` (this terminal's clock) is behind the
+    latest central time it saw by more than the policy's skew limit (SPEC 2.5). Checked even
+    offline: a clock turned back cannot reopen a past day."""
+    floor = central_time_floor(uow)
+    return floor is not None and now < floor - policy.max_clock_skew

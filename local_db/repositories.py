@@ -369,6 +369,10 @@ class SqlOutbox(_Repo):
             "AND (:now IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= :now) "
             "AND NOT (kind = 'void' AND EXISTS (SELECT 1 FROM outbox p WHERE "
             f"p.kind = 'payment' AND p.subject = o.subject AND p.status = '{PENDING}')) "
+            # A day close goes after everything queued before it: central takes no void of
+            # that day once the close reached it (SPEC 2.5).
+            "AND NOT (kind = 'day_close' AND EXISTS (SELECT 1 FROM outbox p WHERE "
+            f"p.id < o.id AND p.status = '{PENDING}')) "
             "ORDER BY id LIMIT :limit"
         )
         rows = self._rows(text(sql), {"now": None if now is None else ts(now), "limit": limit})

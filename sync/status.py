@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kiosk import terminal_state
 from kiosk.ports import Clock, StorageError
 from kiosk.rules import Policy
 from sync.client import CentralClient, SyncError
@@ -95,6 +96,7 @@ class SyncEngine:
         self._thread: threading.Thread | None = None
         self._last_policy = -1e18
         self._last_clock = -1e18
+        self._central_seen: tuple[datetime, float] | None = None
         self._idle = threading.Event()
         self._idle.set()
         self._skew_limit: timedelta | None = None
@@ -143,9 +145,20 @@ class SyncEngine:
             or (now - self._last_clock >= self.clock_every)
         ):
             try:
-                self.clock_check.check()
+                reading = self.clock_check.check()
+                self._central_seen = (reading.server, time.monotonic())
                 self._last_clock = now
             except (SyncError, ValueError) as exc:
+                errors.append(f"reloj: {exc}")
+        if self._central_seen is not None:
+            # Central's time has moved on since by at least the monotonic time, online or
+            # not: the floor below which this caja refuses payments (SPEC 2.5).
+            seen, at = self._central_seen
+            try:
+                terminal_state.note_central_time(
+                    self.uow_factory(), seen + timedelta(seconds=time.monotonic() - at)
+                )
+            except StorageError as exc:
                 errors.append(f"reloj: {exc}")
         back = was_online is not True and self.client.link.snapshot().online is True
         try:

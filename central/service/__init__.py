@@ -38,6 +38,7 @@ from central.service.feed import (
     FEED_DEFAULT_PAGE,
     FEED_MAX_PAGE,
     assign_pending,
+    expire_slips,
     feed_json,
     get_reference,
     reference_item,
@@ -64,7 +65,7 @@ from central.service.payments import (
     payment_digest,
     record_payment,
 )
-from central.service.reconciliation import reconciliation_list
+from central.service.reconciliation import CASE_KINDS, open_case, reconciliation_list
 from central.service.slips import SLIP_KINDS, issue_slip, slip_warning
 from central.service.voids import VoidRequest, void_payment
 
@@ -91,6 +92,7 @@ __all__ = [
     "FEED_DEFAULT_PAGE",
     "FEED_MAX_PAGE",
     "feed_json",
+    "expire_slips",
     "get_reference",
     "LOAN_ACTIVE",
     "LOAN_SETTLED",
@@ -122,6 +124,8 @@ __all__ = [
     "member_loans",
     "kiosk_slip",
     "reconciliation_list",
+    "CASE_KINDS",
+    "open_case",
     "TERMINAL_KINDS",
     "ensure_store",
     "enroll_terminal",
