@@ -427,6 +427,7 @@ def create_app(
         responses={
             **_ERRORS,
             423: {"model": sc.ErrorOut, "description": "Bloqueado por intentos fallidos."},
+            429: {"model": sc.ErrorOut, "description": "Demasiados intentos en este kiosko."},
         },
     )
     def kiosk_login(who: Kiosk, body: sc.SessionIn) -> dict[str, Any]:

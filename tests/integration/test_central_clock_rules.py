@@ -46,8 +46,9 @@ def test_a_void_sent_days_later_with_the_tills_date_is_a_case_and_the_referencia
     assert again.status_code == 422 and again.json() == first.json()
     assert api.reference(ref["reference"])["status"] == "PAGADA"
     [case] = _cases(api, "LATE_VOID")
-    assert case["payment_uuid"] == uuid and case["reconciliation_id"] == (
-        first.json()["reconciliation_id"]
+    assert (
+        case["payment_uuid"] == uuid
+        and case["reconciliation_id"] == (first.json()["reconciliation_id"])
     )
 
 
