@@ -416,8 +416,33 @@ def create_app(
             business_date=body.business_date,
             closed_at=body.closed_at,
             report=body.report,
+            audit_head=_head(body.audit_head),
         )
         return reply(svc.record_closing(database, req, who, now(), pol))
+
+    @app.post(
+        "/v1/heartbeat",
+        response_model=sc.HeartbeatOut,
+        tags=["terminal"],
+        responses={**_ERRORS, 422: {"model": sc.ErrorOut}},
+    )
+    def heartbeat(who: AnyTerminal, body: sc.HeartbeatIn) -> dict[str, Any]:
+        """El latido de la terminal: versión, cola, reloj, impresora, caché y bitácora.
+
+        El instituto guarda el último de cada terminal y las cabezas de su bitácora; una
+        cabeza que retrocede o una bitácora que no pasa por la que ya vio abre un caso."""
+        beat = svc.Heartbeat(
+            sent_at=body.sent_at,
+            version=body.version,
+            queue_depth=body.queue_depth,
+            oldest_pending_seconds=body.oldest_pending_seconds,
+            clock_skew_seconds=body.clock_skew_seconds,
+            printer_state=body.printer_state,
+            cache_age_seconds=body.cache_age_seconds,
+            audit_head=svc.Head(body.audit_head.seq, body.audit_head.hash),
+            anchor=_head(body.anchor),
+        )
+        return svc.record_heartbeat(database, beat, who, now(), pol)
 
     @app.post(
         "/v1/kiosk/sessions",
@@ -483,6 +508,10 @@ def _payment_request(body: sc.PaymentIn) -> svc.PaymentRequest:
         cashier=body.cashier,
         folio=body.folio,
     )
+
+
+def _head(head: sc.AuditHeadIn | None) -> svc.Head | None:
+    return None if head is None else svc.Head(head.seq, head.hash)
 
 
 def _uuid(text: str) -> str:

@@ -292,6 +292,8 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # HEARTBEAT or CLOSING: the terminal learns from heartbeat answers which head to prove.
+    source: Mapped[str] = mapped_column(String(10))
 
 
 class KioskSession(Base):

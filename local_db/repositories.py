@@ -742,6 +742,10 @@ class SqlAudit(_Repo):
         r = self._first(text(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT 1"))
         return None if r is None else _audit(r)
 
+    def at(self, entry_id: int) -> AuditEntry | None:
+        r = self._first(text(f"SELECT {_AUDIT_COLS} FROM audit_log WHERE id = :i"), {"i": entry_id})
+        return None if r is None else _audit(r)
+
     def add(self, e: AuditEntry) -> None:
         self._uow.execute(
             text(

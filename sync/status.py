@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from kiosk import terminal_state
 from kiosk.ports import Clock, StorageError
 from kiosk.rules import Policy
 from sync.client import CentralClient, SyncError
+from sync.heartbeat import Heartbeat
 from sync.outbox import DrainResult, OutboxSender, UowFactory
 from sync.refresher import CacheRefresher, ClockCheck, PolicyCache, RefreshResult
 
@@ -80,6 +83,8 @@ class SyncEngine:
         interval: float = 5.0,
         policy_every: float = 300.0,
         clock_every: float = 60.0,
+        heartbeat_every: float = 60.0,
+        printer_state: Callable[[], str] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.client = client
@@ -97,6 +102,11 @@ class SyncEngine:
         self._last_policy = -1e18
         self._last_clock = -1e18
         self._central_seen: tuple[datetime, float] | None = None
+        self.heartbeat = Heartbeat(uow_factory, client, clock, self._health)
+        self.heartbeat_every = heartbeat_every
+        self.printer_state = printer_state
+        self._last_heartbeat = -1e18
+        self._refreshed_at: float | None = None
         self._idle = threading.Event()
         self._idle.set()
         self._skew_limit: timedelta | None = None
@@ -175,8 +185,15 @@ class SyncEngine:
                     errors.append(f"política: {exc}")
             try:
                 refresh = self.refresher.refresh()
+                self._refreshed_at = time.monotonic()
             except (SyncError, StorageError, ValueError) as exc:
                 errors.append(f"referencias: {exc}")
+            if force or now - self._last_heartbeat >= self.heartbeat_every:
+                try:
+                    self.heartbeat.send()
+                    self._last_heartbeat = now
+                except (SyncError, StorageError) as exc:
+                    errors.append(f"latido: {exc}")
         return CycleResult(drain, refresh, policy, tuple(errors))
 
     def _loop(self) -> None:
@@ -192,6 +209,27 @@ class SyncEngine:
                 self._idle.set()
             self._wake.wait(self.interval)
             self._wake.clear()
+
+    def _health(self) -> dict[str, Any]:
+        """The heartbeat's health fields (SPEC 4: queue, clock, printer, cache age)."""
+        st = self.status()
+        age = st.oldest_pending_age
+        refreshed = self._refreshed_at
+        printer = "desconocido"
+        if self.printer_state is not None:
+            try:
+                printer = self.printer_state()[:100]
+            except Exception:  # noqa: BLE001 - the heartbeat must go even if the printer fails
+                printer = "error al consultar"
+        return {
+            "queue_depth": st.queue_length,
+            "oldest_pending_seconds": None if age is None else int(age),
+            "clock_skew_seconds": (
+                None if st.clock_skew is None else int(st.clock_skew.total_seconds())
+            ),
+            "printer_state": printer,
+            "cache_age_seconds": (None if refreshed is None else int(time.monotonic() - refreshed)),
+        }
 
     # --- what the screens read --------------------------------------------------------------
 

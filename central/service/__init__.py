@@ -43,6 +43,13 @@ from central.service.feed import (
     get_reference,
     reference_item,
 )
+from central.service.heartbeats import (
+    Head,
+    Heartbeat,
+    audit_heads,
+    check_head,
+    record_heartbeat,
+)
 from central.service.kiosk import (
     MAX_NIP_FAILURES,
     NIP_LOCKOUT,
@@ -124,6 +131,11 @@ __all__ = [
     "member_loans",
     "kiosk_slip",
     "reconciliation_list",
+    "Head",
+    "Heartbeat",
+    "audit_heads",
+    "check_head",
+    "record_heartbeat",
     "CASE_KINDS",
     "open_case",
     "TERMINAL_KINDS",

@@ -102,6 +102,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("source", sa.String(length=10), nullable=False),
         sa.ForeignKeyConstraint(
             ["terminal_id"],
             ["terminals.terminal_id"],
