@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +27,7 @@ from central import db as dbmod
 from central import pgpay, security
 from central import schemas as sc
 from central import service as svc
+from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits
 from kiosk import money
 from kiosk.rules import Policy
 
@@ -40,6 +42,13 @@ _bearer = HTTPBearer(auto_error=False, description="Token de terminal o de sesi�
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": sc.ErrorOut, "description": "Token faltante, desconocido o revocado."},
     403: {"model": sc.ErrorOut, "description": "Fuera del alcance de esta terminal o tienda."},
+}
+
+
+_HTTP_ERRORS = {
+    400: ("SOLICITUD_INVALIDA", "La solicitud no tiene el formato esperado."),
+    404: ("RUTA_DESCONOCIDA", "Esa ruta no existe en la API del instituto."),
+    405: ("METODO_NO_PERMITIDO", "Esa ruta no admite este método."),
 }
 
 
@@ -92,11 +101,13 @@ def create_app(
     kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
     migrate: bool = True,
     auth_cache_ttl: float = DEFAULT_AUTH_CACHE_TTL,
+    max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
     fixed business-day time); ``migrate`` runs the Alembic migrations first;
     ``auth_cache_ttl`` is how many seconds a terminal token stays trusted without a database
-    look-up, so a revoked token stops working within that time (0: checked on every request)."""
+    look-up, so a revoked token stops working within that time (0: checked on every request);
+    ``max_body`` is the largest request body accepted (413 beyond, unread)."""
     if migrate:
         dbmod.upgrade(db_url)
     database = dbmod.Database(db_url)
@@ -139,7 +150,23 @@ def create_app(
     app.state.db = database
     app.state.policy = pol
     app.state.clock = now
+    tokens = svc.TokenCache(auth_cache_ttl)
+
+    async def authorize(header: str | None) -> object:
+        known = tokens.get(svc.bearer_digest(header))
+        if known is not None:
+            return known
+        return await run_in_threadpool(svc.authenticate, database, header, tokens)
+
+    app.add_middleware(RequestLimits, authorize=authorize, max_body=max_body)
     app.add_middleware(_DateHeader, clock=now)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("ERROR_HTTP", "Solicitud rechazada."))
+        return JSONResponse(
+            {"code": code, "message": message}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(svc.ApiError)
     async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:
@@ -155,8 +182,6 @@ def create_app(
             },
             status_code=422,
         )
-
-    tokens = svc.TokenCache(auth_cache_ttl)
 
     # The dependencies are coroutines so that a request with a cached token makes a single hop
     # to the thread pool (its endpoint), not one per dependency.
@@ -494,7 +519,44 @@ def create_app(
             policy=pol,
         )
 
+    _document_every_answer(app)
     return app
+
+
+def _document_every_answer(app: FastAPI) -> None:
+    """The OpenAPI document lists every status a path answers (SPEC 4.4): besides each
+    route's own, the 413 and 422 of :class:`RequestLimits` on every body, and the 401 of any
+    route that takes a token."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+
+                wanted = []
+                if "requestBody" in operation:
+                    wanted.append(("413", "El cuerpo pasa del límite de tamaño."))
+                if "requestBody" in operation or operation.get("parameters"):
+                    wanted.append(("422", "Solicitud mal formada."))
+                if operation.get("security") or path.startswith(TERMINAL_PATHS):
+                    wanted.append(("401", "Token faltante, desconocido o revocado."))
+                for status, description in wanted:
+                    answers.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    )
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _payment_request(body: sc.PaymentIn) -> svc.PaymentRequest:
