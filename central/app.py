@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
@@ -85,6 +86,25 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
+async def _known_query(request: Request) -> None:
+    """A query parameter the route does not take is a mistake to report, not to ignore."""
+    route = request.scope.get("route")
+    pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    given = {k for k, _ in pairs}
+    if not isinstance(route, APIRoute) or not given:
+        return
+    if len(given) != len(pairs):
+        raise svc.ApiError(422, "PARAMETRO_REPETIDO", "Cada parámetro va una sola vez.")
+    known = {p.alias for p in route.dependant.query_params}
+    for dep in route.dependant.dependencies:
+        known.update(p.alias for p in dep.query_params)
+    unknown = sorted(given - known)
+    if unknown:
+        raise svc.ApiError(
+            422, "PARAMETRO_DESCONOCIDO", f"Parámetro desconocido: {', '.join(unknown)[:100]}."
+        )
+
+
 def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
@@ -139,6 +159,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(_known_query)],
         title="Caja ISSEG — servidor central",
         version=VERSION,
         description=(

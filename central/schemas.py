@@ -10,7 +10,14 @@ import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 
 MoneyStr = Annotated[
     str,
@@ -29,8 +36,13 @@ StoreId = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=
 
 
 def _sane_moment(value: datetime) -> datetime:
-    # Years outside this range cannot be referencia dates and overflow time-zone arithmetic.
-    if not 2000 <= value.astimezone(UTC).year <= 2099:
+    # Years outside this range cannot be referencia dates and overflow time-zone arithmetic
+    # (0001-01-01 with a positive offset is before the first UTC moment Python has).
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 2000 <= year <= 2099:
         raise ValueError("fecha y hora fuera de rango (2000-2099)")
     return value
 
@@ -117,7 +129,7 @@ class PaymentIn(BaseModel):
     card: MoneyStr = "0.00"
     paid_at: AwareDatetime = Field(description="Cuándo se cobró en la caja (con desfase).")
     cashier: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
-    folio: int | None = Field(
+    folio: StrictInt | None = Field(
         default=None,
         ge=1,
         le=2**62,
@@ -194,7 +206,7 @@ class VoidOut(BaseModel):
 
 
 class AuditHeadIn(BaseModel):
-    seq: int = Field(ge=0, le=2**62, description="Número del último registro de la bitácora.")
+    seq: StrictInt = Field(ge=0, le=2**62, description="Número del último registro de la bitácora.")
     hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="Huella SHA-256 de ese registro."
     )
@@ -235,15 +247,15 @@ class ClosingIn(BaseModel):
 class HeartbeatIn(BaseModel):
     sent_at: AwareDatetime = Field(description="Hora de la terminal al enviarlo.")
     version: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
-    queue_depth: int = Field(ge=0, le=10**9, description="Envíos pendientes.")
-    oldest_pending_seconds: int | None = Field(
+    queue_depth: StrictInt = Field(ge=0, le=10**9, description="Envíos pendientes.")
+    oldest_pending_seconds: StrictInt | None = Field(
         default=None, ge=0, le=10**9, description="Edad del envío pendiente más antiguo."
     )
-    clock_skew_seconds: int | None = Field(
+    clock_skew_seconds: StrictInt | None = Field(
         default=None, ge=-(10**9), le=10**9, description="Reloj de la terminal menos el central."
     )
     printer_state: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
-    cache_age_seconds: int | None = Field(
+    cache_age_seconds: StrictInt | None = Field(
         default=None, ge=0, le=10**9, description="Tiempo desde la última actualización de fichas."
     )
     audit_head: AuditHeadIn
@@ -334,7 +346,7 @@ class LoansOut(BaseModel):
 class SlipIn(BaseModel):
     loan_id: Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=NO_NUL)]
     kind: Literal["QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION"]
-    quincenas: list[Annotated[int, Field(ge=1, le=1000)]] | None = Field(
+    quincenas: list[Annotated[StrictInt, Field(ge=1, le=1000)]] | None = Field(
         default=None, max_length=200, description="Solo QUINCENAL."
     )
     amount: MoneyStr | None = Field(default=None, description="Solo ABONO.")
