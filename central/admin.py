@@ -52,7 +52,7 @@ class RowError(ValueError):
 
 
 def _open_db(url: str | None) -> dbmod.Database:
-    db_url = url or dbmod.default_db_url()
+    db_url = url or dbmod.configured_db_url()
     dbmod.upgrade(db_url)
     return dbmod.Database(db_url)
 

@@ -291,6 +291,10 @@ class ReferenceRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def prune(self, before: date) -> int:
+        """Forget referencias issued before ``before``; how many."""
+        ...
+
 
 class MetaRepository(Protocol):
     def get(self, key: str) -> str | None: ...

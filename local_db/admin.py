@@ -100,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.central:
             central = os.environ.get("ISSEG_CENTRAL_DB", "")
             if not central:
-                print("Defina ISSEG_CENTRAL_DB con la base de datos del instituto.", file=sys.stderr)
+                print(
+                    "Defina ISSEG_CENTRAL_DB con la base de datos del instituto.", file=sys.stderr
+                )
                 return 2
         return verify_audit(args.db, central)
     return 2  # pragma: no cover - argparse refuses unknown commands

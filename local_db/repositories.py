@@ -161,6 +161,13 @@ class SqlReferences(_Repo):
     def count(self) -> int:
         return int(self._first(text("SELECT count(*) FROM reference_cache"))[0])
 
+    def prune(self, before: date) -> int:
+        return int(
+            self._uow.execute(
+                text("DELETE FROM reference_cache WHERE issued_on < :d"), {"d": before.isoformat()}
+            ).rowcount
+        )
+
 
 class SqlMeta(_Repo):
     def get(self, key: str) -> str | None:

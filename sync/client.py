@@ -18,7 +18,7 @@ from __future__ import annotations
 import json as _json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -400,7 +400,7 @@ class CentralClient:
 
 @dataclass(frozen=True, slots=True)
 class KioskSession:
-    token: str
+    token: str = field(repr=False)  # a session token is a credential: never in a log
     member_number: str
     member_name: str
     expires_at: datetime | None

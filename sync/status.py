@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kiosk import terminal_state
+from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, StorageError
 from kiosk.rules import Policy
 from sync.client import CentralClient, SyncError
@@ -71,6 +71,9 @@ class CycleResult:
     errors: tuple[str, ...]
 
 
+PRUNE_EVERY = 3600.0  # seconds between prunings of the referencia cache
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -107,6 +110,7 @@ class SyncEngine:
         self.printer_state = printer_state
         self._last_heartbeat = -1e18
         self._refreshed_at: float | None = None
+        self._last_prune = -1e18
         self._idle = threading.Event()
         self._idle.set()
         self._skew_limit: timedelta | None = None
@@ -188,12 +192,19 @@ class SyncEngine:
                 self._refreshed_at = time.monotonic()
             except (SyncError, StorageError, ValueError) as exc:
                 errors.append(f"referencias: {exc}")
-            if force or now - self._last_heartbeat >= self.heartbeat_every:
-                try:
-                    self.heartbeat.send()
-                    self._last_heartbeat = now
-                except (SyncError, StorageError) as exc:
-                    errors.append(f"latido: {exc}")
+        if now - self._last_prune >= PRUNE_EVERY:
+            try:
+                reference_cache.prune(self.uow_factory(), self.clock().date())
+                self._last_prune = now
+            except StorageError as exc:
+                errors.append(f"caché: {exc}")
+        beat_due = force or now - self._last_heartbeat >= self.heartbeat_every
+        if beat_due and self.client.link.snapshot().online is not False:
+            try:
+                self.heartbeat.send()
+                self._last_heartbeat = now
+            except (SyncError, StorageError) as exc:
+                errors.append(f"latido: {exc}")
         return CycleResult(drain, refresh, policy, tuple(errors))
 
     def _loop(self) -> None:
