@@ -31,6 +31,8 @@ class Settings:
     central_url: str = "http://127.0.0.1:8765"
     # Never shown: not in repr() (tracebacks and logs print settings), not on screen.
     terminal_token: str = field(default="", repr=False)
+    # The institute's CA certificate (PEM) for central's HTTPS; empty: the system's store.
+    ca_bundle: str = ""
     http_timeout_seconds: float = 3.0
     sync_interval_seconds: float = 5.0
     # Printer: file | network | usb | serial | win32
