@@ -361,8 +361,9 @@ class CentralClient:
             raise Offline(f"El instituto tuvo un error ({r.status_code}); se reintentará.")
         status = r.status_code
         problem = ""
-        if status in (401, 403) and bearer is None:
+        if status == 401 and bearer is None:
             # The terminal's own token was refused: nothing will leave until it is fixed.
+            # (A 403 is a path this terminal may not use, such as a kiosk and the feed.)
             problem = "el instituto rechazó el token de esta caja: " + _error_fields(body, "")[1]
         self.link.answered(self.clock(), server_date, problem)
         return answer(status, body, server_date, ok_404=ok_404)

@@ -20,7 +20,7 @@ from typing import Any
 from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, StorageError
 from kiosk.rules import Policy
-from sync.client import CentralClient, SyncError
+from sync.client import AuthError, CentralClient, SyncError
 from sync.heartbeat import Heartbeat
 from sync.outbox import DrainResult, OutboxSender, UowFactory
 from sync.refresher import CacheRefresher, ClockCheck, PolicyCache, RefreshResult
@@ -111,6 +111,7 @@ class SyncEngine:
         self._last_heartbeat = -1e18
         self._refreshed_at: float | None = None
         self._last_prune = -1e18
+        self._reads_feed = True
         self._idle = threading.Event()
         self._idle.set()
         self._skew_limit: timedelta | None = None
@@ -187,11 +188,16 @@ class SyncEngine:
                     self._last_policy = now
                 except (SyncError, StorageError, ValueError) as exc:
                     errors.append(f"política: {exc}")
-            try:
-                refresh = self.refresher.refresh()
-                self._refreshed_at = time.monotonic()
-            except (SyncError, StorageError, ValueError) as exc:
-                errors.append(f"referencias: {exc}")
+            if self._reads_feed:
+                try:
+                    refresh = self.refresher.refresh()
+                    self._refreshed_at = time.monotonic()
+                except AuthError as exc:
+                    # A kiosk may not read referencias (it has no use for them): stop asking.
+                    self._reads_feed = exc.status != 403
+                    errors.append(f"referencias: {exc}")
+                except (SyncError, StorageError, ValueError) as exc:
+                    errors.append(f"referencias: {exc}")
         if now - self._last_prune >= PRUNE_EVERY:
             try:
                 reference_cache.prune(self.uow_factory(), self.clock().date())
