@@ -153,10 +153,12 @@ class SyncEngine:
         now = time.monotonic()
         was_online = self.client.link.snapshot().online
         # While central is not known to be up, the health call is also the probe that notices
-        # it came back (the outbox may be empty, with nothing else to try).
+        # it came back (the outbox may be empty, with nothing else to try). A kiosk reads no
+        # feed, so the health call is also what notices each cycle that central went away.
         if (
             force
             or self.client.link.snapshot().online is not True
+            or not self._reads_feed
             or (now - self._last_clock >= self.clock_every)
         ):
             try:
