@@ -28,7 +28,7 @@ from central import db as dbmod
 from central import pgpay, security
 from central import schemas as sc
 from central import service as svc
-from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits
+from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits, replaying
 from kiosk import money
 from kiosk.rules import Policy
 
@@ -378,16 +378,7 @@ def create_app(
             response = await pay(*plain)
             await response(scope, receive, send)
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        await documented.handle(scope, replay, send)
+        await documented.handle(scope, replaying(raw, receive), send)
 
     app.router.routes.insert(0, Route("/v1/payments", _Asgi(payments_endpoint), methods=["POST"]))
 

@@ -119,13 +119,19 @@ class RequestLimits:
                     "El cuerpo no es JSON válido en UTF-8 con números finitos.",
                 )
                 return
-        replayed = False
+        await self.app(scope, replaying(raw, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": raw, "more_body": False}
 
-        await self.app(scope, replay, send)
+def replaying(raw: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over the already read body ``raw`` once, then defers to
+    ``receive`` (which then reports the client's disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replay
