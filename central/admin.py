@@ -52,7 +52,7 @@ class RowError(ValueError):
 
 
 def _open_db(url: str | None) -> dbmod.Database:
-    db_url = url or dbmod.default_db_url()
+    db_url = url or dbmod.configured_db_url()
     dbmod.upgrade(db_url)
     return dbmod.Database(db_url)
 
@@ -173,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tipo", choices=svc.TERMINAL_KINDS, default="caja")
     p.add_argument("--nombre-tienda", help="Nombre de la farmacia (si es nueva).")
     p.add_argument("--json", action="store_true", help="Salida en JSON.")
+    p.add_argument(
+        "--reactivar",
+        action="store_true",
+        help="vuelve a dar de alta una terminal revocada (con un token nuevo)",
+    )
 
     p = sub.add_parser("revocar", parents=[common], help="Revoca el token de una terminal.")
     p.add_argument("terminal_id", type=int, help="Número de terminal.")
@@ -208,11 +213,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any) -> int:
     if args.command == "enrolar":
-        with db.write() as s:
-            terminal, token = svc.enroll_terminal(
-                s, args.tienda, args.nombre, args.tipo, now, args.nombre_tienda
-            )
-            terminal_id = terminal.terminal_id
+        try:
+            with db.write() as s:
+                terminal, token = svc.enroll_terminal(
+                    s,
+                    args.tienda,
+                    args.nombre,
+                    args.tipo,
+                    now,
+                    args.nombre_tienda,
+                    reactivate=args.reactivar,
+                )
+                terminal_id = terminal.terminal_id
+        except svc.ApiError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
         if args.json:
             print(json.dumps({"terminal_id": terminal_id, "store_id": args.tienda,
                               "name": args.nombre, "kind": args.tipo, "token": token},
@@ -250,9 +265,13 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
         done, errors = import_rows(db, args.csv, REQUIRED_LOAN_COLUMNS, _loan_row)
         return _report("Préstamos", done, errors)
     if args.command == "seed-demo":
-        from central.demo import seed_demo
+        from central.demo import NotADemoDatabase, seed_demo
 
-        data = seed_demo(db, now, policy)
+        try:
+            data = seed_demo(db, now, policy)
+        except NotADemoDatabase as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
         data["db_url"] = make_url(db.url).render_as_string(hide_password=True)
         if args.json:
             print(json.dumps(data, ensure_ascii=False, indent=2))

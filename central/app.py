@@ -1,5 +1,7 @@
 """The central reference server: FastAPI routes over :mod:`central.service` (SPEC section 4)."""
 
+import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -7,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
@@ -17,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,10 +28,13 @@ from central import db as dbmod
 from central import pgpay, security
 from central import schemas as sc
 from central import service as svc
+from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits, replaying
 from kiosk import money
 from kiosk.rules import Policy
 
 VERSION = "0.1.0"
+EXPIRY_SWEEP_SECONDS = 60.0
+log = logging.getLogger(__name__)
 DEFAULT_KIOSK_IDLE = timedelta(minutes=5)
 DEFAULT_AUTH_CACHE_TTL = svc.AUTH_CACHE_TTL
 
@@ -36,6 +43,13 @@ _bearer = HTTPBearer(auto_error=False, description="Token de terminal o de sesi�
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": sc.ErrorOut, "description": "Token faltante, desconocido o revocado."},
     403: {"model": sc.ErrorOut, "description": "Fuera del alcance de esta terminal o tienda."},
+}
+
+
+_HTTP_ERRORS = {
+    400: ("SOLICITUD_INVALIDA", "La solicitud no tiene el formato esperado."),
+    404: ("RUTA_DESCONOCIDA", "Esa ruta no existe en la API del instituto."),
+    405: ("METODO_NO_PERMITIDO", "Esa ruta no admite este método."),
 }
 
 
@@ -72,6 +86,25 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
+async def _known_query(request: Request) -> None:
+    """A query parameter the route does not take is a mistake to report, not to ignore."""
+    route = request.scope.get("route")
+    pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    given = {k for k, _ in pairs}
+    if not isinstance(route, APIRoute) or not given:
+        return
+    if len(given) != len(pairs):
+        raise svc.ApiError(422, "PARAMETRO_REPETIDO", "Cada parámetro va una sola vez.")
+    known = {p.alias for p in route.dependant.query_params}
+    for dep in route.dependant.dependencies:
+        known.update(p.alias for p in dep.query_params)
+    unknown = sorted(given - known)
+    if unknown:
+        raise svc.ApiError(
+            422, "PARAMETRO_DESCONOCIDO", f"Parámetro desconocido: {', '.join(unknown)[:100]}."
+        )
+
+
 def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
@@ -88,11 +121,13 @@ def create_app(
     kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
     migrate: bool = True,
     auth_cache_ttl: float = DEFAULT_AUTH_CACHE_TTL,
+    max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
     fixed business-day time); ``migrate`` runs the Alembic migrations first;
     ``auth_cache_ttl`` is how many seconds a terminal token stays trusted without a database
-    look-up, so a revoked token stops working within that time (0: checked on every request)."""
+    look-up, so a revoked token stops working within that time (0: checked on every request);
+    ``max_body`` is the largest request body accepted (413 beyond, unread)."""
     if migrate:
         dbmod.upgrade(db_url)
     database = dbmod.Database(db_url)
@@ -107,12 +142,24 @@ def create_app(
         # Endpoints run in the thread pool; no more threads than pooled connections, so a
         # burst queues here instead of opening short-lived database connections.
         to_thread.current_default_thread_limiter().total_tokens = dbmod.CONCURRENCY
+        sweeper = asyncio.create_task(_expire_slips_every(EXPIRY_SWEEP_SECONDS))
         yield
+        sweeper.cancel()
         if fast is not None:
             await fast.close()
 
+    async def _expire_slips_every(seconds: float) -> None:
+        """Unpaid fichas of past days become CADUCADA by central's clock (SPEC 2.5)."""
+        while True:
+            try:
+                await run_in_threadpool(svc.expire_slips, database, now(), pol)
+            except Exception:  # the next sweep retries; the feed filters by date anyway
+                log.exception("caducidad de fichas: se reintentará")
+            await asyncio.sleep(seconds)
+
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(_known_query)],
         title="Caja ISSEG — servidor central",
         version=VERSION,
         description=(
@@ -124,7 +171,23 @@ def create_app(
     app.state.db = database
     app.state.policy = pol
     app.state.clock = now
+    tokens = svc.TokenCache(auth_cache_ttl)
+
+    async def authorize(header: str | None) -> object:
+        known = tokens.get(svc.bearer_digest(header))
+        if known is not None:
+            return known
+        return await run_in_threadpool(svc.authenticate, database, header, tokens)
+
+    app.add_middleware(RequestLimits, authorize=authorize, max_body=max_body)
     app.add_middleware(_DateHeader, clock=now)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("ERROR_HTTP", "Solicitud rechazada."))
+        return JSONResponse(
+            {"code": code, "message": message}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(svc.ApiError)
     async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:
@@ -140,8 +203,6 @@ def create_app(
             },
             status_code=422,
         )
-
-    tokens = svc.TokenCache(auth_cache_ttl)
 
     # The dependencies are coroutines so that a request with a cached token makes a single hop
     # to the thread pool (its endpoint), not one per dependency.
@@ -222,14 +283,16 @@ def create_app(
     # documents the shape in the OpenAPI document.
     @app.get("/v1/references", response_model=sc.FeedOut, tags=["terminal"], responses=_ERRORS)
     def references_feed(
-        _who: AnyTerminal,
+        _who: Cashier,
         since: Annotated[int, Query(ge=0, le=2**62, description="Cursor anterior (0 = todo).")] = 0,
         limit: Annotated[
             int, Query(ge=1, le=svc.FEED_MAX_PAGE, description="Referencias por página.")
         ] = svc.FEED_DEFAULT_PAGE,
     ) -> Response:
         """Referencias nuevas y modificadas desde el cursor, en orden de cambio."""
-        return Response(svc.feed_json(database, since, limit, pol), media_type="application/json")
+        return Response(
+            svc.feed_json(database, since, limit, pol, now()), media_type="application/json"
+        )
 
     @app.get(
         "/v1/references/{reference}",
@@ -242,7 +305,7 @@ def create_app(
         },
     )
     def one_reference(
-        _who: AnyTerminal, reference: Annotated[str, Path(max_length=64)]
+        _who: Cashier, reference: Annotated[str, Path(max_length=64)]
     ) -> dict[str, Any]:
         """Una referencia (cuando no está en la caché de la caja)."""
         return svc.get_reference(database, reference, pol)
@@ -315,16 +378,7 @@ def create_app(
             response = await pay(*plain)
             await response(scope, receive, send)
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        await documented.handle(scope, replay, send)
+        await documented.handle(scope, replaying(raw, receive), send)
 
     app.router.routes.insert(0, Route("/v1/payments", _Asgi(payments_endpoint), methods=["POST"]))
 
@@ -399,8 +453,33 @@ def create_app(
             business_date=body.business_date,
             closed_at=body.closed_at,
             report=body.report,
+            audit_head=_head(body.audit_head),
         )
         return reply(svc.record_closing(database, req, who, now(), pol))
+
+    @app.post(
+        "/v1/heartbeat",
+        response_model=sc.HeartbeatOut,
+        tags=["terminal"],
+        responses={**_ERRORS, 422: {"model": sc.ErrorOut}},
+    )
+    def heartbeat(who: AnyTerminal, body: sc.HeartbeatIn) -> dict[str, Any]:
+        """El latido de la terminal: versión, cola, reloj, impresora, caché y bitácora.
+
+        El instituto guarda el último de cada terminal y las cabezas de su bitácora; una
+        cabeza que retrocede o una bitácora que no pasa por la que ya vio abre un caso."""
+        beat = svc.Heartbeat(
+            sent_at=body.sent_at,
+            version=body.version,
+            queue_depth=body.queue_depth,
+            oldest_pending_seconds=body.oldest_pending_seconds,
+            clock_skew_seconds=body.clock_skew_seconds,
+            printer_state=body.printer_state,
+            cache_age_seconds=body.cache_age_seconds,
+            audit_head=svc.Head(body.audit_head.seq, body.audit_head.hash),
+            anchor=_head(body.anchor),
+        )
+        return svc.record_heartbeat(database, beat, who, now(), pol)
 
     @app.post(
         "/v1/kiosk/sessions",
@@ -410,6 +489,7 @@ def create_app(
         responses={
             **_ERRORS,
             423: {"model": sc.ErrorOut, "description": "Bloqueado por intentos fallidos."},
+            429: {"model": sc.ErrorOut, "description": "Demasiados intentos en este kiosko."},
         },
     )
     def kiosk_login(who: Kiosk, body: sc.SessionIn) -> dict[str, Any]:
@@ -465,7 +545,44 @@ def create_app(
             policy=pol,
         )
 
+    _document_every_answer(app)
     return app
+
+
+def _document_every_answer(app: FastAPI) -> None:
+    """The OpenAPI document lists every status a path answers (SPEC 4.4): besides each
+    route's own, the 413 and 422 of :class:`RequestLimits` on every body, and the 401 of any
+    route that takes a token."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+
+                wanted = []
+                if "requestBody" in operation:
+                    wanted.append(("413", "El cuerpo pasa del límite de tamaño."))
+                if "requestBody" in operation or operation.get("parameters"):
+                    wanted.append(("422", "Solicitud mal formada."))
+                if operation.get("security") or path.startswith(TERMINAL_PATHS):
+                    wanted.append(("401", "Token faltante, desconocido o revocado."))
+                for status, description in wanted:
+                    answers.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    )
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _payment_request(body: sc.PaymentIn) -> svc.PaymentRequest:
@@ -477,7 +594,12 @@ def _payment_request(body: sc.PaymentIn) -> svc.PaymentRequest:
         card=_money(body.card),
         paid_at=body.paid_at,
         cashier=body.cashier,
+        folio=body.folio,
     )
+
+
+def _head(head: sc.AuditHeadIn | None) -> svc.Head | None:
+    return None if head is None else svc.Head(head.seq, head.hash)
 
 
 def _uuid(text: str) -> str:

@@ -32,6 +32,39 @@ def default_db_url() -> str:
     return f"sqlite:///{data / 'central.sqlite'}"
 
 
+DB_ENV = "ISSEG_CENTRAL_DB"
+DB_FILE_ENV = "ISSEG_CENTRAL_DB_FILE"
+
+
+class SecretOnCommandLine(ValueError):
+    pass
+
+
+def configured_db_url(given: str | None = None) -> str:
+    """Central's database URL: ``ISSEG_CENTRAL_DB``, else the file named by
+    ``ISSEG_CENTRAL_DB_FILE`` (its first line), else ``given`` (``--db``) when it holds no
+    password, else the default SQLite file. A password on the command line is refused:
+    any user of the machine reads it in /proc."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV]
+    if os.environ.get(DB_FILE_ENV):
+        lines = Path(os.environ[DB_FILE_ENV]).read_text(encoding="utf-8").splitlines()
+        return lines[0].strip() if lines else ""
+    if given:
+        if make_url(given).password:
+            raise SecretOnCommandLine(
+                "La contraseña de la base de datos no va en la línea de órdenes (cualquiera la "
+                f"lee en /proc): póngala en {DB_ENV} o en un archivo indicado en {DB_FILE_ENV}."
+            )
+        return given
+    return default_db_url()
+
+
 def is_sqlite(db_url: str) -> bool:
     return make_url(db_url).get_backend_name() == "sqlite"
 

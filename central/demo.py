@@ -8,9 +8,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from central import service as svc
 from central.db import Database
-from central.models import LoanRow
+from central.models import Counter, LoanRow, Member, Store, Terminal
 from kiosk import loans as loanlib
 from kiosk.rules import Policy
 
@@ -42,7 +45,29 @@ LOANS: list[tuple[str, str, str, str, str, int, int, int, str]] = [
 ]
 
 
+DEMO_MARK = "demo"  # a row of the counters table: this database was created by seed_demo
+
+
+class NotADemoDatabase(Exception):
+    """The database holds data the demo did not create: it is not touched."""
+
+
+def _claim_for_demo(s: Session) -> None:
+    if s.get(Counter, DEMO_MARK) is not None:
+        return
+    for model in (Store, Terminal, Member, LoanRow):
+        if s.execute(select(model).limit(1)).first() is not None:
+            raise NotADemoDatabase(
+                "Esta base de datos ya tiene datos que no son de demostración: seed-demo no la "
+                "modifica (renombraría afiliados, cambiaría NIP y tokens). Use una base nueva."
+            )
+    s.add(Counter(name=DEMO_MARK, value=1))
+    s.flush()
+
+
 def seed_demo(db: Database, now: datetime, policy: Policy) -> dict[str, Any]:
+    """Fill a new database with the demo, or refresh one the demo created; raises
+    :class:`NotADemoDatabase` for any other."""
     today = policy.local(now).date()
     out: dict[str, Any] = {
         "stores": [],
@@ -52,11 +77,12 @@ def seed_demo(db: Database, now: datetime, policy: Policy) -> dict[str, Any]:
         "references": [],
     }
     with db.write() as s:
+        _claim_for_demo(s)
         for store_id, name in STORES:
             svc.ensure_store(s, store_id, name)
             out["stores"].append({"store_id": store_id, "name": name})
         for store_id, name, kind in TERMINALS:
-            terminal, token = svc.enroll_terminal(s, store_id, name, kind, now)
+            terminal, token = svc.enroll_terminal(s, store_id, name, kind, now, reactivate=True)
             out["terminals"].append(
                 {
                     "terminal_id": terminal.terminal_id,

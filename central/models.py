@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -185,6 +186,7 @@ class Payment(Base):
     """Every payment a terminal reported, applied or not: money collected is never dropped."""
 
     __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_terminal_folio", "terminal_id", "folio"),)
     payment_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(18), index=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"))
@@ -195,6 +197,9 @@ class Payment(Base):
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cashier: Mapped[str] = mapped_column(String(100), default="")
+    # The terminal's own payment counter (its folio): how central tells a payment taken
+    # before another from one whose clock was turned back (SPEC 2.5).
+    folio: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     status: Mapped[str] = mapped_column(String(20))  # APLICADO | ANULADO | RECHAZADO
     request_hash: Mapped[str] = mapped_column(String(64))
     response_code: Mapped[int] = mapped_column(Integer)
@@ -216,9 +221,21 @@ class ReferenceClaim(Base):
 
 
 class Reconciliation(Base):
+    """Cases for a person to decide (SPEC 2.6), one ``kind`` each (see CASE_KINDS in
+    central.service.reconciliation). ``payment_uuid`` is empty for a case about a terminal
+    rather than a payment (an audit chain that does not extend what central saw)."""
+
     __tablename__ = "reconciliation"
+    __table_args__ = (Index("ix_reconciliation_terminal_kind", "terminal_id", "kind"),)
     reconciliation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    payment_uuid: Mapped[str] = mapped_column(ForeignKey("payments.payment_uuid"), unique=True)
+    payment_uuid: Mapped[str | None] = mapped_column(
+        ForeignKey("payments.payment_uuid"), unique=True, nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(30), server_default="REFUSED_PAYMENT")
+    terminal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("terminals.terminal_id"), nullable=True
+    )
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     reason_code: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -236,6 +253,56 @@ class Closing(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     request_hash: Mapped[str] = mapped_column(String(64))
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LoginAttempts(Base):
+    """Failed kiosk logins per affiliate number, known or not, so that guessing costs the
+    same whether the number exists. The row is locked while its NIP is checked."""
+
+    __tablename__ = "login_attempts"
+    member_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # each one longer than the last
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class KioskLoginWindow(Base):
+    """Failed logins of one kiosk terminal in the current minute (the policy's limit)."""
+
+    __tablename__ = "kiosk_login_windows"
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TerminalHeartbeat(Base):
+    """The latest heartbeat of each terminal (SPEC 3.8: the console shows it)."""
+
+    __tablename__ = "terminal_heartbeats"
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[str] = mapped_column(String(40))
+    queue_depth: Mapped[int] = mapped_column(Integer)
+    oldest_pending_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clock_skew_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    printer_state: Mapped[str] = mapped_column(String(100))
+    cache_age_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    audit_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """Every audit-chain head central saw from a terminal (heartbeats and closings): a
+    terminal's chain must extend each of them."""
+
+    __tablename__ = "audit_heads"
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.terminal_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # HEARTBEAT or CLOSING: the terminal learns from heartbeat answers which head to prove.
+    source: Mapped[str] = mapped_column(String(10))
 
 
 class KioskSession(Base):

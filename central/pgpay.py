@@ -28,7 +28,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -92,6 +92,15 @@ CROSS JOIN LATERAL (
 WHERE r.reference = ANY(%s)
 """
 _APPLY = "SELECT payment_uuid, applied FROM isseg_apply_payments(%s)"
+# For each (terminal, folio): the time of that terminal's payment just before the folio
+# (payments.service.judge_payment's previous_paid_at), one index probe each.
+_PREVIOUS = """
+SELECT t.terminal_id, t.folio, (
+    SELECT p.paid_at FROM payments p
+    WHERE p.terminal_id = t.terminal_id AND p.folio < t.folio
+    ORDER BY p.folio DESC LIMIT 1)
+FROM unnest(%s::integer[], %s::bigint[]) AS t(terminal_id, folio)
+"""
 
 # Payments per batch: each is a subtransaction, and PostgreSQL tracks up to 64 of them per
 # transaction before every other session's snapshots get slower.
@@ -143,6 +152,7 @@ def _item_json(stamp: str, decision: svc.Acceptance) -> dict[str, Any]:
         "paid_at": naive_utc(v["paid_at"]).isoformat(),
         "received_at": naive_utc(v["received_at"]).isoformat(),
         "cashier": v["cashier"],
+        "folio": v["folio"],
         "status": v["status"],
         "request_hash": v["request_hash"],
         "response_code": v["response_code"],
@@ -220,6 +230,12 @@ class PgPayments:
         wanted = list({w.req.reference for w in batch})
         rows = await (await conn.execute(_READ, (wanted,))).fetchall()
         found = {row[0]: _ref(row) for row in rows}
+        folios = [(w.rx.who.terminal_id, w.req.folio) for w in batch if w.req.folio is not None]
+        previous: dict[tuple[int, int], datetime] = {}
+        if folios:
+            terminals, numbers = zip(*folios, strict=True)
+            cur = await conn.execute(_PREVIOUS, (list(terminals), list(numbers)))
+            previous = {(t, f): at.replace(tzinfo=UTC) for t, f, at in await cur.fetchall() if at}
         decided: dict[str, tuple[str, dict[str, Any], svc.Outcome]] = {}
         for w in batch:
             if w.key in decided or w.req.reference not in found:
@@ -230,7 +246,13 @@ class PgPayments:
             ref, installments, stamp = found[w.req.reference]
             try:
                 decision = svc.judge_payment(
-                    w.rx, w.key, w.req, w.digest, ref, _given(installments)
+                    w.rx,
+                    w.key,
+                    w.req,
+                    w.digest,
+                    ref,
+                    _given(installments),
+                    previous.get((w.rx.who.terminal_id, w.req.folio or 0)),
                 )
             except svc.Retry:
                 continue  # already paid: the Core path answers the replay or the 409

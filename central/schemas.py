@@ -6,10 +6,18 @@ ISO 8601 with their UTC offset; dates are ISO (YYYY-MM-DD).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 
 MoneyStr = Annotated[
     str,
@@ -28,8 +36,13 @@ StoreId = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=
 
 
 def _sane_moment(value: datetime) -> datetime:
-    # Years outside this range cannot be referencia dates and overflow time-zone arithmetic.
-    if not 2000 <= value.astimezone(UTC).year <= 2099:
+    # Years outside this range cannot be referencia dates and overflow time-zone arithmetic
+    # (0001-01-01 with a positive offset is before the first UTC moment Python has).
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 2000 <= year <= 2099:
         raise ValueError("fecha y hora fuera de rango (2000-2099)")
     return value
 
@@ -46,8 +59,13 @@ class ErrorOut(BaseModel):
 
 
 class RefusedPaymentOut(ErrorOut):
-    payment_uuid: str
-    reconciliation_id: int = Field(description="Renglón de la lista de conciliación.")
+    """A 422: a payment refused by a rule (kept, with its case) or a malformed request
+    (nothing kept: no payment_uuid nor reconciliation_id)."""
+
+    payment_uuid: str | None = None
+    reconciliation_id: int | None = Field(
+        default=None, description="Renglón de la lista de conciliación (el caso)."
+    )
 
 
 class ConflictOut(RefusedPaymentOut):
@@ -73,6 +91,12 @@ class PolicyOut(BaseModel):
     timezone: str
     max_clock_skew_seconds: int
     max_daily_slips: int = Field(description="Fichas por afiliado al día, en todos los canales.")
+    offline_window_seconds: int = Field(
+        description="Un pago que llega más tarde que esto tras su hora queda en revisión."
+    )
+    kiosk_login_failures_per_minute: int = Field(
+        description="Intentos fallidos de acceso por kiosko y minuto antes de responder 429."
+    )
     version: int
 
 
@@ -106,6 +130,12 @@ class PaymentIn(BaseModel):
     card: MoneyStr = "0.00"
     paid_at: AwareDatetime = Field(description="Cuándo se cobró en la caja (con desfase).")
     cashier: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
+    folio: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="Folio del pago en la caja (sube con cada pago): su orden en el tiempo.",
+    )
 
     _moment = field_validator("paid_at")(_sane_moment)
 
@@ -176,16 +206,74 @@ class VoidOut(BaseModel):
     terminal_id: int
 
 
+class AuditHeadIn(BaseModel):
+    seq: StrictInt = Field(ge=0, le=2**62, description="Número del último registro de la bitácora.")
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="Huella SHA-256 de ese registro."
+    )
+
+
+REPORT_MAX_BYTES = 64 * 1024
+ReportKey = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NO_NUL)]
+
+
+def _bounded_report(value: dict[str, Any]) -> dict[str, Any]:
+    # A report is figures and short lists; more than this is not a report.
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > REPORT_MAX_BYTES:
+        raise ValueError(f"el reporte pasa de {REPORT_MAX_BYTES // 1024} KiB")
+    return value
+
+
 class ClosingIn(BaseModel):
     closing_uuid: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
     store_id: StoreId
     kind: Literal["TURNO", "DIA"]
     business_date: date
     closed_at: AwareDatetime
-    report: dict[str, Any] = Field(default_factory=dict, description="El reporte X/Z completo.")
+    report: dict[ReportKey, Any] = Field(
+        default_factory=dict,
+        max_length=200,
+        description=f"El reporte X/Z completo (hasta {REPORT_MAX_BYTES // 1024} KiB en JSON).",
+    )
+    audit_head: AuditHeadIn | None = Field(
+        default=None, description="La bitácora de la caja al cerrar."
+    )
 
     _moment = field_validator("closed_at")(_sane_moment)
     _date = field_validator("business_date")(_sane_date)
+    _report = field_validator("report")(_bounded_report)
+
+
+class HeartbeatIn(BaseModel):
+    sent_at: AwareDatetime = Field(description="Hora de la terminal al enviarlo.")
+    version: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
+    queue_depth: StrictInt = Field(ge=0, le=10**9, description="Envíos pendientes.")
+    oldest_pending_seconds: StrictInt | None = Field(
+        default=None, ge=0, le=10**9, description="Edad del envío pendiente más antiguo."
+    )
+    clock_skew_seconds: StrictInt | None = Field(
+        default=None, ge=-(10**9), le=10**9, description="Reloj de la terminal menos el central."
+    )
+    printer_state: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
+    cache_age_seconds: StrictInt | None = Field(
+        default=None, ge=0, le=10**9, description="Tiempo desde la última actualización de fichas."
+    )
+    audit_head: AuditHeadIn
+    anchor: AuditHeadIn | None = Field(
+        default=None,
+        description="El registro de la bitácora en el audit_anchor de la respuesta anterior.",
+    )
+
+    _moment = field_validator("sent_at")(_sane_moment)
+
+
+class HeartbeatOut(BaseModel):
+    received_at: str
+    audit_ok: bool = Field(description="Falso: la bitácora no extiende lo que el instituto vio.")
+    audit_anchor: AuditHeadIn | None = Field(
+        description="Envíe su registro con este número como anchor en el siguiente latido."
+    )
 
 
 class ClosingOut(BaseModel):
@@ -259,7 +347,7 @@ class LoansOut(BaseModel):
 class SlipIn(BaseModel):
     loan_id: Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=NO_NUL)]
     kind: Literal["QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION"]
-    quincenas: list[Annotated[int, Field(ge=1, le=1000)]] | None = Field(
+    quincenas: list[Annotated[StrictInt, Field(ge=1, le=1000)]] | None = Field(
         default=None, max_length=200, description="Solo QUINCENAL."
     )
     amount: MoneyStr | None = Field(default=None, description="Solo ABONO.")

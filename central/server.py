@@ -55,9 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="Base de datos (sqlite:///ruta.sqlite o postgresql+psycopg://…). "
-        "Por omisión, central.sqlite en la carpeta de datos.",
+        help="Base de datos sin contraseña (sqlite:///ruta.sqlite). Una con contraseña va en "
+        "ISSEG_CENTRAL_DB o en un archivo (ISSEG_CENTRAL_DB_FILE). Por omisión, "
+        "central.sqlite en la carpeta de datos.",
     )
+    parser.add_argument("--cert", metavar="PEM", help="Certificado TLS: sirve HTTPS.")
+    parser.add_argument("--key", metavar="PEM", help="Llave privada del certificado TLS.")
     parser.add_argument("--host", default="127.0.0.1", help="Dirección de escucha.")
     parser.add_argument("--port", type=int, default=8765, help="Puerto (8765).")
     parser.add_argument("--workers", type=int, default=1, help="Procesos de trabajo (1).")
@@ -90,7 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     from central.app import create_app
     from central.clock import clock_from_env
 
-    db_url = args.db or dbmod.default_db_url()
+    try:
+        db_url = dbmod.configured_db_url(args.db)
+    except dbmod.SecretOnCommandLine as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if bool(args.cert) != bool(args.key):
+        print("Para HTTPS indique --cert y --key juntos.", file=sys.stderr)
+        return 2
     if args.workers < 1:
         print("--workers debe ser al menos 1.", file=sys.stderr)
         return 2
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     dbmod.upgrade(db_url)  # once, before any worker starts
     shown = make_url(db_url).render_as_string(hide_password=True)
     print(
-        f"Servidor central en http://{args.host}:{args.port} "
+        f"Servidor central en {'https' if args.cert else 'http'}://{args.host}:{args.port} "
         f"({args.workers} proceso(s); base de datos {shown})",
         file=sys.stderr,
         flush=True,
@@ -112,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "timeout_graceful_shutdown": 5,
         "http": HTTP_PROTOCOLS[args.http],
         "loop": args.loop,
+        **({"ssl_certfile": args.cert, "ssl_keyfile": args.key} if args.cert else {}),
     }
     if args.workers == 1:
         uvicorn.run(create_app(db_url, clock=clock_from_env(), migrate=False), **common)

@@ -118,3 +118,24 @@ def verify(entries: Iterable[AuditEntry], head: str | None) -> BrokenLink | None
 def verify_uow(uow: UnitOfWork) -> BrokenLink | None:
     with uow.reading():
         return verify(uow.audit.all(), uow.meta.get(HEAD_KEY))
+
+
+ANCHOR_KEY = "audit_anchor_seq"
+
+
+def head_and_anchor(uow: UnitOfWork) -> tuple[tuple[int, str], tuple[int, str] | None]:
+    """Inside an open transaction: the chain's head (id, hash), and the line at the head
+    central last asked this terminal to prove (its id and hash here)."""
+    last = uow.audit.last()
+    head = (last.id, last.hash) if last else (0, GENESIS)
+    raw = uow.meta.get(ANCHOR_KEY)
+    if not raw:
+        return head, None
+    entry = uow.audit.at(int(raw))
+    return head, (int(raw), entry.hash if entry else GENESIS)
+
+
+def head_json(uow: UnitOfWork) -> dict[str, Any]:
+    """Inside an open transaction: the chain's head as central's ``AuditHeadIn``."""
+    (seq, digest), _ = head_and_anchor(uow)
+    return {"seq": seq, "hash": digest}

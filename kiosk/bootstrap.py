@@ -38,6 +38,7 @@ def _open_parts(start_sync: bool) -> Callable[[Terminal], None]:
                 settings.terminal_token,
                 settings.http_timeout_seconds,
                 clock=t.clock,
+                ca_bundle=settings.ca_bundle,
             )
             closers.append(central.close)
             # Central serves at most 1000 referencias per page of the feed.

@@ -53,6 +53,8 @@ def payment_payload(p: Payment, *, store_id: str, cashier: str) -> dict[str, Any
         "card": str(p.card),
         "paid_at": p.paid_at.isoformat(),
         "cashier": cashier,
+        # The folio orders this caja's payments: central holds one whose time goes back.
+        "folio": p.folio,
     }
 
 
@@ -151,6 +153,12 @@ def take_payment(
             raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
         record = uow.references.get(ref)
         pol = policy or state.policy
+        if state.behind_central(now, pol):
+            raise Refused(
+                "RELOJ_ATRASADO",
+                "El reloj de esta caja está atrasado respecto a la última hora vista del "
+                "instituto: corrija la fecha y hora del equipo antes de cobrar.",
+            )
         verdict = check_payment(
             record, tender=tender, now=now, policy=pol, online=online, clock_skew=clock_skew
         )

@@ -134,6 +134,10 @@ class ReferenceRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def prune(self, before: date) -> int:
+        """Forget referencias issued before ``before``; how many."""
+        ...
+
 
 class MetaRepository(Protocol):
     def get(self, key: str) -> str | None: ...
@@ -278,6 +282,8 @@ class UserRepository(Protocol):
 
 class AuditRepository(Protocol):
     def last(self) -> AuditEntry | None: ...
+
+    def at(self, entry_id: int) -> AuditEntry | None: ...
 
     def add(self, entry: AuditEntry) -> None: ...
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from kiosk.ports import Central, UnitOfWork
 from kiosk.references import ReferenceRecord
 
 CURSOR_KEY = "references_cursor"
+# A ficha is payable on its own day only; a few days of them are kept (a day offline, a
+# weekend, a reprint), never the history: a year-old till holds what a week-old one holds.
+KEEP_DAYS = 7
 
 
 def upsert(uow: UnitOfWork, records: Iterable[ReferenceRecord], cursor: str | None = None) -> int:
@@ -52,3 +56,11 @@ def set_cursor(uow: UnitOfWork, value: str) -> None:
     with uow:
         uow.meta.set(CURSOR_KEY, value)
         uow.commit()
+
+
+def prune(uow: UnitOfWork, today: date, keep_days: int = KEEP_DAYS) -> int:
+    """Drop referencias issued more than ``keep_days`` before ``today``; how many."""
+    with uow:
+        n = uow.references.prune(today - timedelta(days=keep_days))
+        uow.commit()
+    return n

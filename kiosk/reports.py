@@ -317,6 +317,7 @@ def close_day(uow: UnitOfWork, *, closed_by: int, clock: Clock = system_clock) -
                     business_date=day,
                     closed_at=now,
                     report=data,
+                    audit_head=audit.head_json(uow),
                 ),
                 created_at=now,
             )

@@ -46,6 +46,11 @@ class Policy:
     timezone: str = MEXICO_CITY
     max_clock_skew: timedelta = timedelta(minutes=5)
     max_daily_slips: int = 5  # fichas one affiliate may have issued per day, all channels
+    # A payment reaching central later than this after the time it claims is held as a
+    # case, not applied (SPEC 2.5).
+    offline_window: timedelta = timedelta(hours=72)
+    # Failed affiliate logins one kiosk may make per minute before central answers 429.
+    kiosk_login_failures_per_minute: int = 10
     version: int = 0
 
     @property
@@ -98,6 +103,8 @@ class Policy:
             "timezone": self.timezone,
             "max_clock_skew_seconds": int(self.max_clock_skew.total_seconds()),
             "max_daily_slips": self.max_daily_slips,
+            "offline_window_seconds": int(self.offline_window.total_seconds()),
+            "kiosk_login_failures_per_minute": self.kiosk_login_failures_per_minute,
             "version": self.version,
         }
 
@@ -134,6 +141,12 @@ class Policy:
             if not 1 <= slips <= 100:
                 raise ValueError("fichas por afiliado al día: de 1 a 100")
             changes["max_daily_slips"] = slips
+        if "offline_window_seconds" in data:
+            changes["offline_window"] = timedelta(seconds=int(data["offline_window_seconds"]))
+        if "kiosk_login_failures_per_minute" in data:
+            changes["kiosk_login_failures_per_minute"] = int(
+                data["kiosk_login_failures_per_minute"]
+            )
         if "version" in data:
             changes["version"] = int(data["version"])
         policy = replace(p, **changes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,10 @@ class Settings:
     db_path: str = ""
     # Central API base URL and this terminal's token (issued at enrollment).
     central_url: str = "http://127.0.0.1:8765"
-    terminal_token: str = ""
+    # Never shown: not in repr() (tracebacks and logs print settings), not on screen.
+    terminal_token: str = field(default="", repr=False)
+    # The institute's CA certificate (PEM) for central's HTTPS; empty: the system's store.
+    ca_bundle: str = ""
     http_timeout_seconds: float = 3.0
     sync_interval_seconds: float = 5.0
     # Printer: file | network | usb | serial | win32

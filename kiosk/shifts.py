@@ -207,6 +207,7 @@ def closing_body(
     business_date: date,
     closed_at: datetime,
     report: Mapping[str, Any],
+    audit_head: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Central's ``ClosingIn``, exactly: the body of ``POST /v1/closings`` for a shift close
     (``TURNO``) or a day close (``DIA``). ``closing_uuid`` is also the entry's
@@ -219,6 +220,8 @@ def closing_body(
         "business_date": business_date.isoformat(),
         "closed_at": closed_at.isoformat(),
         "report": dict(report),
+        # Central keeps the audit chain's head it sees, so a rewritten log is noticed there.
+        **({} if audit_head is None else {"audit_head": dict(audit_head)}),
     }
 
 
@@ -299,6 +302,7 @@ def close_shift(
             cashier=_user(uow, shift.cashier_id).username,
             closed_by=user.username,
         )
+        payload["audit_head"] = audit.head_json(uow)
         uow.outbox.add(
             NewOutboxEntry(
                 kind="shift_close",

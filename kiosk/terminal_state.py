@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from kiosk import audit
 from kiosk.ports import Clock, UnitOfWork, system_clock
@@ -13,6 +14,7 @@ from kiosk.rules import Policy
 TERMINAL_ID_KEY = "terminal_id"
 STORE_ID_KEY = "store_id"
 POLICY_KEY = "policy"
+CENTRAL_TIME_KEY = "central_time_seen"
 
 
 def terminal_id(uow: UnitOfWork) -> str:
@@ -33,16 +35,25 @@ class TerminalState:
     terminal_id: str
     store_id: str
     policy: Policy
+    central_floor: datetime | None = None  # the latest central time seen (SPEC 2.5)
+
+    def behind_central(self, now: datetime, policy: Policy) -> bool:
+        """Whether ``now`` (this terminal's clock) is behind the latest central time it saw
+        by more than the policy's skew limit. Checked even offline: a clock turned back
+        cannot reopen a past day."""
+        return self.central_floor is not None and now < self.central_floor - policy.max_clock_skew
 
 
 def current_state(uow: UnitOfWork) -> TerminalState:
     """Inside an open transaction: this terminal's identity and central's policy, in one
     read (a payment needs all three)."""
-    values = uow.meta.get_many((TERMINAL_ID_KEY, STORE_ID_KEY, POLICY_KEY))
+    values = uow.meta.get_many((TERMINAL_ID_KEY, STORE_ID_KEY, POLICY_KEY, CENTRAL_TIME_KEY))
+    floor = values.get(CENTRAL_TIME_KEY)
     return TerminalState(
         values.get(TERMINAL_ID_KEY, ""),
         values.get(STORE_ID_KEY, ""),
         _parsed_policy(values.get(POLICY_KEY, "")),
+        datetime.fromisoformat(floor) if floor else None,
     )
 
 
@@ -98,3 +109,20 @@ def save_policy(
         )
         uow.commit()
     return True
+
+
+def note_central_time(uow: UnitOfWork, central: datetime) -> None:
+    """Remember ``central`` (a time central sent, or one it has surely reached since) if it
+    is the latest known; persisted, so a restart with the clock turned back still knows it."""
+    with uow:
+        raw = uow.meta.get(CENTRAL_TIME_KEY)
+        if raw and datetime.fromisoformat(raw) >= central:
+            return
+        uow.meta.set(CENTRAL_TIME_KEY, central.isoformat())
+        uow.commit()
+
+
+def central_time_floor(uow: UnitOfWork) -> datetime | None:
+    """Inside an open transaction: the earliest time it can be now, by what central said."""
+    raw = uow.meta.get(CENTRAL_TIME_KEY)
+    return datetime.fromisoformat(raw) if raw else None

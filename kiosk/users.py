@@ -12,6 +12,7 @@ from kiosk import audit
 from kiosk.ports import CASHIER, MANAGER, ROLES, Clock, Refused, UnitOfWork, User, system_clock
 
 MAX_FAILED_ATTEMPTS = 5
+MAX_LOCKOUT = timedelta(hours=8)
 LOCKOUT = timedelta(minutes=5)
 _PIN = re.compile(r"[0-9]{4,8}")
 _USERNAME = re.compile(r"[a-z0-9._-]{2,32}")
@@ -121,10 +122,12 @@ def _authenticate_in(
             "o pida a un gerente que restablezca su NIP.",
         )
     if not hasher.verify(user.pin_hash, pin):
+        # Failures count until a right PIN: each lockout lasts twice the one before.
         failed = user.failed_attempts + 1
         locked = None
-        if failed >= MAX_FAILED_ATTEMPTS:
-            locked, failed = now + LOCKOUT, 0
+        if failed % MAX_FAILED_ATTEMPTS == 0:
+            lasts = min(LOCKOUT * 2 ** (failed // MAX_FAILED_ATTEMPTS - 1), MAX_LOCKOUT)
+            locked = now + lasts
         uow.users.set_failures(user.id, failed, locked)
         audit.record(
             uow,
@@ -137,9 +140,9 @@ def _authenticate_in(
             raise Refused(
                 "USUARIO_BLOQUEADO",
                 f"NIP incorrecto {MAX_FAILED_ATTEMPTS} veces: usuario bloqueado "
-                f"{int(LOCKOUT.total_seconds() // 60)} minutos.",
+                f"{int((locked - now).total_seconds() // 60)} minutos.",
             )
-        left = MAX_FAILED_ATTEMPTS - failed
+        left = MAX_FAILED_ATTEMPTS - failed % MAX_FAILED_ATTEMPTS
         raise Refused(
             "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. Quedan {left} intentos."
         )

@@ -8,6 +8,7 @@ unit of work that ``kiosk`` services use.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,20 @@ class Database:
         self.close()
 
 
+def _private(path: Path, data_folder: Path | None) -> None:
+    """The database file readable by its owner only (0600; SQLite gives its -wal and -shm
+    files the same mode), in a folder of its own (0700) when this creates it or when it is
+    the terminal's data folder: it holds names, member numbers and amounts."""
+    if not path.parent.exists() or data_folder is not None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":
+            path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if os.name == "posix":
+        path.chmod(0o600)
+
+
 def open_database(
     path: str | Path | None = None,
     *,
@@ -60,16 +75,18 @@ def open_database(
     program raises DatabaseTooNew (Spanish message) and is left untouched. ``pragmas`` are
     extra per-connection PRAGMAs (tests use ``max_page_count`` to simulate a full disk).
     """
+    data_folder = None
     if path is None:
         from kiosk.settings import load
 
         path = load().database_file
+        data_folder = Path(path).parent
     path = Path(path)
     if read_only:
         if not path.exists():
             raise DatabaseError(f"No existe la base de datos de la caja: {path}")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path, data_folder)
     engine = make_engine(path, read_only=read_only, pragmas=pragmas)
     try:
         if not read_only:

@@ -166,6 +166,12 @@ class SqlReferences(_Repo):
     def count(self) -> int:
         return int(self._first("SELECT count(*) FROM reference_cache")[0])
 
+    def prune(self, before: date) -> int:
+        cursor = self._uow.run(
+            "DELETE FROM reference_cache WHERE issued_on < :d", {"d": before.isoformat()}
+        )
+        return int(cursor.rowcount)
+
 
 class SqlMeta(_Repo):
     def get(self, key: str) -> str | None:
@@ -395,6 +401,10 @@ class SqlOutbox(_Repo):
             "AND (:now IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= :now) "
             "AND NOT (kind = 'void' AND EXISTS (SELECT 1 FROM outbox p WHERE "
             f"p.kind = 'payment' AND p.subject = o.subject AND p.status = '{PENDING}')) "
+            # A day close goes after everything queued before it: central takes no void of
+            # that day once the close reached it (SPEC 2.5).
+            "AND NOT (kind = 'day_close' AND EXISTS (SELECT 1 FROM outbox p WHERE "
+            f"p.id < o.id AND p.status = '{PENDING}')) "
             "ORDER BY id LIMIT :limit"
         )
         rows = self._rows((sql), {"now": None if now is None else ts(now), "limit": limit})
@@ -763,6 +773,10 @@ def _audit(r: Any) -> AuditEntry:
 class SqlAudit(_Repo):
     def last(self) -> AuditEntry | None:
         r = self._first(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT 1")
+        return None if r is None else _audit(r)
+
+    def at(self, entry_id: int) -> AuditEntry | None:
+        r = self._first(f"SELECT {_AUDIT_COLS} FROM audit_log WHERE id = :i", {"i": entry_id})
         return None if r is None else _audit(r)
 
     def add(self, e: AuditEntry) -> None:

@@ -72,7 +72,8 @@ class Spool:
         self.folder = Path(folder)
         self._lock = threading.RLock()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Receipts name affiliates: the queue is readable by its owner only.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise SpoolError(f"No se pudo crear la carpeta de la cola de impresión: {exc}") from exc
         self._remove_leftover_temps()

@@ -16,9 +16,11 @@ Every answer from central also updates ``client.link`` (online, last contact, an
 from __future__ import annotations
 
 import json as _json
+import logging
+import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -29,6 +31,8 @@ import httpx
 
 from kiosk.ports import Clock, system_clock
 from kiosk.references import STATUSES, ReferenceRecord
+
+log = logging.getLogger(__name__)
 
 
 class SyncError(Exception):
@@ -57,6 +61,54 @@ class Rejected(SyncError):
         self.code = code
         self.message = message
         self.body = body
+
+
+class CertificateFailure(Offline):
+    """The TLS certificate central presented is not trusted (or not central's): nothing is
+    sent, and it is not a network outage that waiting cures."""
+
+
+class InsecureCentral(SyncError):
+    """The configured central URL is not HTTPS and not this machine: nothing is sent."""
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def insecure_reason(base_url: str) -> str:
+    """Why ``base_url`` may not carry payments and tokens ("" when it may): terminals talk to
+    central only over HTTPS, this machine aside (SPEC 3.9)."""
+    url = httpx.URL(base_url)
+    if url.scheme == "https" or (url.scheme == "http" and url.host in LOOPBACK_HOSTS):
+        return ""
+    return (
+        f"La dirección del instituto ({url.scheme}://{url.host}) no es https://: la caja no "
+        "envía pagos ni su token por un enlace sin cifrar. Corrija central_url."
+    )
+
+
+def tls_context(ca_bundle: str = "") -> ssl.SSLContext:
+    """Whom central's certificate must come from: the institute's CA (``ca_bundle``), or the
+    operating system's trust store (truststore), where an institute CA is usually installed."""
+    if ca_bundle:
+        return ssl.create_default_context(cafile=ca_bundle)
+    try:
+        import truststore
+    except ImportError:  # pragma: no cover - a dependency; Python's own store otherwise
+        return ssl.create_default_context()
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return context
+
+
+def _is_certificate_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class ProtocolError(SyncError):
@@ -206,8 +258,10 @@ class CentralClient:
         *,
         clock: Clock = system_clock,
         max_connections: int = 16,
+        ca_bundle: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.insecure = insecure_reason(self.base_url)
         self.token = token
         self.timeout = timeout
         self.clock = clock
@@ -216,6 +270,7 @@ class CentralClient:
         # per-request URL and header merging costs as much CPU as the whole exchange, and
         # the outbox drain sends hundreds of requests per second.
         self._transport: httpx.BaseTransport = transport or httpx.HTTPTransport(
+            verify=tls_context(ca_bundle),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -255,6 +310,9 @@ class CentralClient:
     ) -> Response:
         """Send one request; see the module doc for what is raised. ``bearer`` overrides the
         terminal token (a kiosk session); ``ok_404`` returns a 404 as a response."""
+        if self.insecure:
+            self.link.failed(self.insecure)
+            raise InsecureCentral(self.insecure)
         headers = dict(self._headers)
         headers["Authorization"] = f"Bearer {bearer or self.token}"
         if idempotency_key:
@@ -285,6 +343,14 @@ class CentralClient:
             self.link.failed(f"tiempo agotado ({type(exc).__name__})")
             raise Offline("El instituto no respondió a tiempo.") from exc
         except httpx.TransportError as exc:  # refused, reset, closed mid-answer
+            if _is_certificate_failure(exc):
+                message = (
+                    "El certificado del instituto no es de confianza: revise ca_bundle o los "
+                    "certificados del equipo (no se envió nada)."
+                )
+                log.warning("certificado TLS rechazado para %s: %s", self.base_url, exc)
+                self.link.failed(message)
+                raise CertificateFailure(message) from exc
             self.link.failed(f"sin conexión ({type(exc).__name__})")
             raise Offline("Sin conexión con el instituto.") from exc
         server_date = parse_http_date(r.headers.get("date"))
@@ -297,8 +363,9 @@ class CentralClient:
             raise Offline(f"El instituto tuvo un error ({r.status_code}); se reintentará.")
         status = r.status_code
         problem = ""
-        if status in (401, 403) and bearer is None:
+        if status == 401 and bearer is None:
             # The terminal's own token was refused: nothing will leave until it is fixed.
+            # (A 403 is a path this terminal may not use, such as a kiosk and the feed.)
             problem = "el instituto rechazó el token de esta caja: " + _error_fields(body, "")[1]
         self.link.answered(self.clock(), server_date, problem)
         return answer(status, body, server_date, ok_404=ok_404)
@@ -409,7 +476,7 @@ class CentralClient:
 
 @dataclass(frozen=True, slots=True)
 class KioskSession:
-    token: str
+    token: str = field(repr=False)  # a session token is a credential: never in a log
     member_number: str
     member_name: str
     expires_at: datetime | None

@@ -144,6 +144,10 @@ class OutboxSender:
                 entry is not None
                 and entry.kind != "payment"
                 and uow.outbox.status_of("payment", entry.subject) == PENDING
+            ) or (
+                entry is not None
+                and entry.kind == "day_close"
+                and any(e.id < entry.id for e in uow.outbox.pending(limit=1))
             )
         if entry is None or entry.status != PENDING or waits or not self._claim([entry]):
             return Outcome(entry_id, SKIPPED_OUTCOME)

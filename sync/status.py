@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, StorageError
 from kiosk.rules import Policy
-from sync.client import CentralClient, SyncError
+from sync.client import AuthError, CentralClient, SyncError
+from sync.heartbeat import Heartbeat
 from sync.outbox import DrainResult, OutboxSender, UowFactory
 from sync.refresher import CacheRefresher, ClockCheck, PolicyCache, RefreshResult
 
@@ -67,6 +71,9 @@ class CycleResult:
     errors: tuple[str, ...]
 
 
+PRUNE_EVERY = 3600.0  # seconds between prunings of the referencia cache
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -79,6 +86,8 @@ class SyncEngine:
         interval: float = 5.0,
         policy_every: float = 300.0,
         clock_every: float = 60.0,
+        heartbeat_every: float = 60.0,
+        printer_state: Callable[[], str] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.client = client
@@ -95,6 +104,14 @@ class SyncEngine:
         self._thread: threading.Thread | None = None
         self._last_policy = -1e18
         self._last_clock = -1e18
+        self._central_seen: tuple[datetime, float] | None = None
+        self.heartbeat = Heartbeat(uow_factory, client, clock, self._health)
+        self.heartbeat_every = heartbeat_every
+        self.printer_state = printer_state
+        self._last_heartbeat = -1e18
+        self._refreshed_at: float | None = None
+        self._last_prune = -1e18
+        self._reads_feed = True
         self._idle = threading.Event()
         self._idle.set()
         self._skew_limit: timedelta | None = None
@@ -136,16 +153,29 @@ class SyncEngine:
         now = time.monotonic()
         was_online = self.client.link.snapshot().online
         # While central is not known to be up, the health call is also the probe that notices
-        # it came back (the outbox may be empty, with nothing else to try).
+        # it came back (the outbox may be empty, with nothing else to try). A kiosk reads no
+        # feed, so the health call is also what notices each cycle that central went away.
         if (
             force
             or self.client.link.snapshot().online is not True
+            or not self._reads_feed
             or (now - self._last_clock >= self.clock_every)
         ):
             try:
-                self.clock_check.check()
+                reading = self.clock_check.check()
+                self._central_seen = (reading.server, time.monotonic())
                 self._last_clock = now
             except (SyncError, ValueError) as exc:
+                errors.append(f"reloj: {exc}")
+        if self._central_seen is not None:
+            # Central's time has moved on since by at least the monotonic time, online or
+            # not: the floor below which this caja refuses payments (SPEC 2.5).
+            seen, at = self._central_seen
+            try:
+                terminal_state.note_central_time(
+                    self.uow_factory(), seen + timedelta(seconds=time.monotonic() - at)
+                )
+            except StorageError as exc:
                 errors.append(f"reloj: {exc}")
         back = was_online is not True and self.client.link.snapshot().online is True
         try:
@@ -160,10 +190,29 @@ class SyncEngine:
                     self._last_policy = now
                 except (SyncError, StorageError, ValueError) as exc:
                     errors.append(f"política: {exc}")
+            if self._reads_feed:
+                try:
+                    refresh = self.refresher.refresh()
+                    self._refreshed_at = time.monotonic()
+                except AuthError as exc:
+                    # A kiosk may not read referencias (it has no use for them): stop asking.
+                    self._reads_feed = exc.status != 403
+                    errors.append(f"referencias: {exc}")
+                except (SyncError, StorageError, ValueError) as exc:
+                    errors.append(f"referencias: {exc}")
+        if now - self._last_prune >= PRUNE_EVERY:
             try:
-                refresh = self.refresher.refresh()
-            except (SyncError, StorageError, ValueError) as exc:
-                errors.append(f"referencias: {exc}")
+                reference_cache.prune(self.uow_factory(), self.clock().date())
+                self._last_prune = now
+            except StorageError as exc:
+                errors.append(f"caché: {exc}")
+        beat_due = force or now - self._last_heartbeat >= self.heartbeat_every
+        if beat_due and self.client.link.snapshot().online is not False:
+            try:
+                self.heartbeat.send()
+                self._last_heartbeat = now
+            except (SyncError, StorageError) as exc:
+                errors.append(f"latido: {exc}")
         return CycleResult(drain, refresh, policy, tuple(errors))
 
     def _loop(self) -> None:
@@ -179,6 +228,27 @@ class SyncEngine:
                 self._idle.set()
             self._wake.wait(self.interval)
             self._wake.clear()
+
+    def _health(self) -> dict[str, Any]:
+        """The heartbeat's health fields (SPEC 4: queue, clock, printer, cache age)."""
+        st = self.status()
+        age = st.oldest_pending_age
+        refreshed = self._refreshed_at
+        printer = "desconocido"
+        if self.printer_state is not None:
+            try:
+                printer = self.printer_state()[:100]
+            except Exception:  # noqa: BLE001 - the heartbeat must go even if the printer fails
+                printer = "error al consultar"
+        return {
+            "queue_depth": st.queue_length,
+            "oldest_pending_seconds": None if age is None else int(age),
+            "clock_skew_seconds": (
+                None if st.clock_skew is None else int(st.clock_skew.total_seconds())
+            ),
+            "printer_state": printer,
+            "cache_age_seconds": (None if refreshed is None else int(time.monotonic() - refreshed)),
+        }
 
     # --- what the screens read --------------------------------------------------------------
 

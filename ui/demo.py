@@ -76,6 +76,9 @@ def _people(terminal: Terminal) -> None:
     )
 
 
+DEMO_MARK = "DEMOSTRACION.txt"  # a demo folder says so; a till's folder never has it
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="isseg-farmacia demo",
@@ -95,12 +98,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
 
+    data = Path(args.datos) if args.datos else Path(tempfile.mkdtemp(prefix="caja-isseg-demo-"))
+    if (data / "terminal.sqlite").exists() and not (data / DEMO_MARK).exists():
+        # A real till's folder: the demo would replace its identity and fill its cache.
+        print(
+            f"La carpeta {data} es de una caja real (tiene su base de datos): la demostración "
+            "no la usa. Elija una carpeta vacía o no indique --datos.",
+            file=sys.stderr,
+        )
+        return 2
+
     from central.embedded import EmbeddedCentral
     from ui.app import application, run
 
     application()
-    data = Path(args.datos) if args.datos else Path(tempfile.mkdtemp(prefix="caja-isseg-demo-"))
     data.mkdir(parents=True, exist_ok=True)
+    (data / DEMO_MARK).write_text("Carpeta de la demostración de Caja ISSEG.\n", encoding="utf-8")
     clock, clock_note = demo_clock()
     central = EmbeddedCentral(clock=clock, seed_demo=True).start()
     kind = "kiosko" if args.pantalla == "kiosko" else "caja"

@@ -38,9 +38,17 @@ from central.service.feed import (
     FEED_DEFAULT_PAGE,
     FEED_MAX_PAGE,
     assign_pending,
+    expire_slips,
     feed_json,
     get_reference,
     reference_item,
+)
+from central.service.heartbeats import (
+    Head,
+    Heartbeat,
+    audit_heads,
+    check_head,
+    record_heartbeat,
 )
 from central.service.kiosk import (
     MAX_NIP_FAILURES,
@@ -66,7 +74,7 @@ from central.service.payments import (
     payment_digest,
     record_payment,
 )
-from central.service.reconciliation import reconciliation_list
+from central.service.reconciliation import CASE_KINDS, open_case, reconciliation_list
 from central.service.slips import SLIP_KINDS, issue_slip
 from central.service.voids import VoidRequest, void_payment
 
@@ -93,6 +101,7 @@ __all__ = [
     "FEED_DEFAULT_PAGE",
     "FEED_MAX_PAGE",
     "feed_json",
+    "expire_slips",
     "get_reference",
     "LOAN_ACTIVE",
     "LOAN_SETTLED",
@@ -125,6 +134,13 @@ __all__ = [
     "kiosk_profile",
     "kiosk_slip",
     "reconciliation_list",
+    "Head",
+    "Heartbeat",
+    "audit_heads",
+    "check_head",
+    "record_heartbeat",
+    "CASE_KINDS",
+    "open_case",
     "TERMINAL_KINDS",
     "ensure_store",
     "enroll_terminal",

@@ -28,9 +28,18 @@ def ensure_store(s: Session, store_id: str, name: str | None = None) -> Store:
 
 
 def enroll_terminal(
-    s: Session, store_id: str, name: str, kind: str, now: datetime, store_name: str | None = None
+    s: Session,
+    store_id: str,
+    name: str,
+    kind: str,
+    now: datetime,
+    store_name: str | None = None,
+    *,
+    reactivate: bool = False,
 ) -> tuple[Terminal, str]:
-    """A new terminal (or a fresh token for an existing one); the token is returned once."""
+    """A new terminal (or a fresh token for an existing one); the token is returned once. A
+    revoked terminal gets a token again only with ``reactivate``: it was revoked for a
+    reason."""
     if kind not in TERMINAL_KINDS:
         raise ApiError(422, "TIPO_TERMINAL_INVALIDO", "El tipo de terminal es caja o kiosko.")
     ensure_store(s, store_id, store_name)
@@ -49,6 +58,13 @@ def enroll_terminal(
         )
         s.add(terminal)
     else:
+        if terminal.revoked_at is not None and not reactivate:
+            raise ApiError(
+                409,
+                "TERMINAL_REVOCADA",
+                f"La terminal «{name}» de {store_id} fue dada de baja; para volver a darla de "
+                "alta hay que pedirlo expresamente (--reactivar).",
+            )
         terminal.kind = kind
         terminal.token_hash = security.token_hash(token)
         terminal.revoked_at = None

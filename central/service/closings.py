@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from central.db import Database
 from central.models import Closing
 from central.service.common import ApiError, Outcome, TerminalPrincipal, canonical_hash, iso
+from central.service.heartbeats import Head, check_head
 from kiosk.rules import Policy
 
 
@@ -22,9 +23,13 @@ class ClosingRequest:
     business_date: date
     closed_at: datetime
     report: dict[str, Any] = field(default_factory=dict)
+    audit_head: Head | None = None
 
     def canonical(self, terminal_id: int) -> dict[str, Any]:
+        head = self.audit_head
+        anchor = {} if head is None else {"audit_head": [head.seq, head.hash]}
         return {
+            **anchor,
             "terminal_id": terminal_id,
             "closing_uuid": self.closing_uuid,
             "store_id": self.store_id,
@@ -79,6 +84,8 @@ def record_closing(
                 report=req.report,
             )
             s.add(closing)
+            if req.audit_head is not None:
+                check_head(s, who, req.audit_head, now, current=False)
             s.flush()
             return Outcome(201, body(closing))
     except IntegrityError:

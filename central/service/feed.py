@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, select, type_coerce, update
@@ -103,7 +103,13 @@ _FEED = (
         ReferenceRow.change_seq,
     )
     .join(Member, Member.number == ReferenceRow.member_number)
-    .where(ReferenceRow.change_seq > bindparam("since"))
+    .where(
+        ReferenceRow.change_seq > bindparam("since"),
+        # Only what a caja may still be asked to take: fichas of the last few days (the
+        # offline window), never an expired one. A new caja does not download history.
+        ReferenceRow.issued_on >= bindparam("oldest"),
+        ReferenceRow.status != refs.CADUCADA,
+    )
     .order_by(ReferenceRow.change_seq)
     .limit(bindparam("limit"))
 )
@@ -131,12 +137,38 @@ def _wire_ints(value: str | list[int] | None) -> list[int]:
     return list(json.loads(value) if isinstance(value, str) else value)
 
 
-def feed_json(db: Database, since: int, limit: int, policy: Policy) -> bytes:
+def feed_oldest_day(now: datetime, policy: Policy) -> date:
+    """The oldest issue date the feed serves: the offline window, in whole days."""
+    days = -(-policy.offline_window // timedelta(days=1))
+    return policy.local(now).date() - timedelta(days=days)
+
+
+def expire_slips(db: Database, now: datetime, policy: Policy) -> int:
+    """Unpaid fichas of a past day become CADUCADA, by central's clock (SPEC 2.5). Their
+    feed position stays: the feed leaves expired fichas out."""
+    today = policy.local(now).date()
+
+    def attempt() -> int:
+        with db.write() as s:
+            done = s.connection().execute(
+                update(ReferenceRow)
+                .where(ReferenceRow.status == refs.VIGENTE, ReferenceRow.issued_on < today)
+                .values(status=refs.CADUCADA, version=ReferenceRow.version + 1)
+            )
+            return int(done.rowcount)
+
+    return retrying(attempt)
+
+
+def feed_json(db: Database, since: int, limit: int, policy: Policy, now: datetime) -> bytes:
     """One page of the delta feed (``sc.FeedOut``) as JSON: the referencias whose change
     position is after ``since``, in that order, and the cursor to ask from next."""
     assign_pending(db)
     with db.reading() as conn:
-        fetched = conn.execute(_FEED, {"since": since, "limit": limit + 1}).all()
+        fetched = conn.execute(
+            _FEED,
+            {"since": since, "limit": limit + 1, "oldest": feed_oldest_day(now, policy)},
+        ).all()
     more = len(fetched) > limit
     rows = fetched[:limit]
     tz = policy.tz

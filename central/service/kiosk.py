@@ -8,11 +8,23 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlalchemy.orm import Session
 
 from central import security
 from central.db import Database
-from central.models import KioskSession, LoanRow, Member, Payment, ReferenceRow, Store, Terminal
+from central.models import (
+    KioskLoginWindow,
+    KioskSession,
+    LoanRow,
+    LoginAttempts,
+    Member,
+    Payment,
+    ReferenceRow,
+    Store,
+    Terminal,
+)
 from central.service.common import ApiError, SessionPrincipal, TerminalPrincipal, iso, retrying
 from central.service.feed import reference_item
 from central.service.loans import load_loan
@@ -22,8 +34,24 @@ from kiosk import references as refs
 from kiosk.rules import Policy, payable_today
 
 MAX_NIP_FAILURES = 5
-NIP_LOCKOUT = timedelta(minutes=15)
+NIP_LOCKOUT = timedelta(minutes=15)  # the first lockout; each next one lasts twice as long
+MAX_NIP_LOCKOUT = timedelta(hours=24)
 SESSION_MAX_AGE = timedelta(minutes=30)
+
+
+def _lockout(lockouts: int) -> timedelta:
+    """How long the ``lockouts``-th lockout of a number lasts: doubling, up to a day."""
+    return min(NIP_LOCKOUT * 2 ** (lockouts - 1), MAX_NIP_LOCKOUT)
+
+
+def _locked_row(s: Session, model: type[Any], key: object, values: dict[str, Any]) -> Any:
+    """The row of ``model`` with primary key ``key``, created if missing, locked until
+    commit: concurrent attempts on it wait, so each is counted before the next is checked."""
+    insert = (
+        pg_insert if s.bind is not None and s.bind.dialect.name == "postgresql" else lite_insert
+    )
+    s.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return s.get(model, key, with_for_update=True, populate_existing=True)
 
 
 def login(
@@ -35,66 +63,85 @@ def login(
     policy: Policy,
     idle: timedelta,
 ) -> dict[str, Any]:
-    with db.read() as s:
-        member = s.get(Member, number)
-        nip_hash = member.nip_hash if member else None
-        locked_until = member.locked_until if member else None
-    wrong = ApiError(401, "CREDENCIALES_INCORRECTAS", "Número de afiliado o NIP incorrecto.")
-    if nip_hash is None:
-        security.verify_nip(_DUMMY_HASH, nip)  # same time as a real check
-        raise wrong
-    if locked_until is not None and locked_until > now:
-        raise ApiError(
-            423,
-            "AFILIADO_BLOQUEADO",
-            "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
-            f"{policy.local(locked_until):%H:%M}.",
-        )
-    if not security.verify_nip(nip_hash, nip):
+    """An affiliate's session, or a refusal. The attempt is counted in the same transaction
+    that checks the NIP, under the number's row lock (known numbers and unknown ones alike),
+    and a kiosk's failed logins per minute are capped by the policy."""
+    minute = now.replace(second=0, microsecond=0)
+
+    def attempt() -> tuple[dict[str, Any] | None, ApiError | None]:
         with db.write() as s:
-            m = s.get(Member, number, with_for_update=True)
-            assert m is not None
-            m.failed_attempts += 1
-            left = MAX_NIP_FAILURES - m.failed_attempts
-            if left <= 0:
-                m.failed_attempts = 0
-                m.locked_until = now + NIP_LOCKOUT
-        if left <= 0:
-            raise ApiError(
-                423,
-                "AFILIADO_BLOQUEADO",
-                "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado "
-                f"{int(NIP_LOCKOUT.total_seconds() // 60)} minutos.",
+            window = _locked_row(
+                s,
+                KioskLoginWindow,
+                who.terminal_id,
+                {"terminal_id": who.terminal_id, "minute": minute, "failures": 0},
             )
-        raise ApiError(
-            401,
-            "CREDENCIALES_INCORRECTAS",
-            f"Número de afiliado o NIP incorrecto. Le quedan {left} intentos.",
-            attempts_left=left,
-        )
-    token = security.new_token()
-    with db.write() as s:
-        m = s.get(Member, number)
-        assert m is not None
-        m.failed_attempts = 0
-        m.locked_until = None
-        s.add(
-            KioskSession(
-                token_hash=security.token_hash(token),
-                member_number=number,
-                terminal_id=who.terminal_id,
-                created_at=now,
-                last_seen_at=now,
-                ended_at=None,
+            if window.minute != minute:
+                window.minute, window.failures = minute, 0
+            if window.failures >= policy.kiosk_login_failures_per_minute:
+                return None, ApiError(
+                    429,
+                    "DEMASIADOS_INTENTOS",
+                    "Demasiados intentos fallidos en este kiosko. Espere un minuto e intente "
+                    "de nuevo.",
+                )
+            tries = _locked_row(
+                s,
+                LoginAttempts,
+                number,
+                {"member_number": number, "failures": 0, "lockouts": 0, "locked_until": None},
             )
-        )
-        name = m.name
-    return {
-        "session_token": token,
-        "expires_at": iso(now + idle, policy),
-        "idle_timeout_seconds": int(idle.total_seconds()),
-        "member": {"number": number, "name": name},
-    }
+            if tries.locked_until is not None and tries.locked_until > now:
+                return None, ApiError(
+                    423,
+                    "AFILIADO_BLOQUEADO",
+                    "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
+                    f"{policy.local(tries.locked_until):%H:%M}.",
+                )
+            member = s.get(Member, number)
+            # The same work whether the number exists or not.
+            right = security.verify_nip(member.nip_hash if member else _DUMMY_HASH, nip)
+            if member is None or not right:
+                window.failures += 1
+                tries.failures += 1
+                if tries.failures < MAX_NIP_FAILURES:
+                    return None, ApiError(
+                        401, "CREDENCIALES_INCORRECTAS", "Número de afiliado o NIP incorrecto."
+                    )
+                tries.failures = 0
+                tries.lockouts += 1
+                tries.locked_until = now + _lockout(tries.lockouts)
+                return None, ApiError(
+                    423,
+                    "AFILIADO_BLOQUEADO",
+                    "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado hasta "
+                    f"las {policy.local(tries.locked_until):%H:%M}.",
+                )
+            tries.failures = 0
+            token = security.new_token()
+            s.add(
+                KioskSession(
+                    token_hash=security.token_hash(token),
+                    member_number=number,
+                    terminal_id=who.terminal_id,
+                    created_at=now,
+                    last_seen_at=now,
+                    ended_at=None,
+                )
+            )
+            return {
+                "session_token": token,
+                "expires_at": iso(now + idle, policy),
+                "idle_timeout_seconds": int(idle.total_seconds()),
+                "member": {"number": number, "name": member.name},
+            }, None
+
+    # The refusal is raised after its transaction committed: the failure must count.
+    session, refusal = retrying(attempt)
+    if refusal is not None:
+        raise refusal
+    assert session is not None
+    return session
 
 
 _DUMMY_HASH = security.hash_nip("0000")

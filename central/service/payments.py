@@ -18,7 +18,6 @@ from central.models import (
     LoanRow,
     Member,
     Payment,
-    Reconciliation,
     ReferenceClaim,
     ReferenceRow,
 )
@@ -33,6 +32,12 @@ from central.service.common import (
     retrying,
 )
 from central.service.loans import LOAN_ACTIVE, LOAN_SETTLED, _loan_effect
+from central.service.reconciliation import (
+    CLOCK_BACKWARDS,
+    LATE_PAYMENT,
+    REFUSED_PAYMENT,
+    open_case,
+)
 from kiosk import loans as loanlib
 from kiosk import references as refs
 from kiosk.money import ZERO, fmt
@@ -48,9 +53,13 @@ class PaymentRequest:
     card: Decimal
     paid_at: datetime
     cashier: str = ""
+    folio: int | None = None
 
     def canonical(self, terminal_id: int) -> dict[str, Any]:
+        # The folio joins the fingerprint only when sent, so older bodies keep their hash.
+        folio = {} if self.folio is None else {"folio": self.folio}
         return {
+            **folio,
             "terminal_id": terminal_id,
             "reference": self.reference,
             "store_id": self.store_id,
@@ -100,6 +109,7 @@ def _payment_values(
         "paid_at": req.paid_at,
         "received_at": now,
         "cashier": req.cashier,
+        "folio": req.folio,
         "request_hash": digest,
         "effect": {},
         "status": REFUSED,
@@ -166,13 +176,20 @@ _INSTALLMENTS = (
     .where(InstallmentRow.loan_id == bindparam("loan_id"))
     .order_by(InstallmentRow.number)
 )
+# The time of the payment a terminal took just before a given folio.
+_PREVIOUS_PAID_AT = (
+    select(Payment.paid_at)
+    .where(Payment.terminal_id == bindparam("terminal"), Payment.folio < bindparam("folio"))
+    .order_by(Payment.folio.desc())
+    .limit(1)
+)
 _INSERT_PAYMENT = insert(Payment)
 _INSERT_CLAIM = insert(ReferenceClaim)
 _MARK_PAID = (
     update(ReferenceRow)
     .where(
         ReferenceRow.reference == bindparam("ref"),
-        ReferenceRow.status == refs.VIGENTE,
+        ReferenceRow.status.in_((refs.VIGENTE, refs.CADUCADA)),
     )
     .values(status=refs.PAGADA, version=ReferenceRow.version + 1, change_seq=None)
 )
@@ -192,21 +209,25 @@ _SET_LOAN = (
 
 
 def _refuse_payment(
-    conn: Connection, values: dict[str, Any], status: int, code: str, message: str, **extra: Any
+    conn: Connection,
+    values: dict[str, Any],
+    status: int,
+    code: str,
+    message: str,
+    kind: str = REFUSED_PAYMENT,
+    **extra: Any,
 ) -> Outcome:
     """Keep the refused payment and put it on the reconciliation list: the money was taken."""
     conn.execute(_INSERT_PAYMENT, {**values, "status": REFUSED})
-    rec_id = conn.execute(
-        insert(Reconciliation)
-        .values(
-            payment_uuid=values["payment_uuid"],
-            reason_code=code,
-            message=message,
-            created_at=values["received_at"],
-            resolved=False,
-        )
-        .returning(Reconciliation.reconciliation_id)
-    ).scalar_one()
+    rec_id = open_case(
+        conn,
+        kind=kind,
+        code=code,
+        message=message,
+        now=values["received_at"],
+        terminal_id=values["terminal_id"],
+        payment_uuid=values["payment_uuid"],
+    )
     body = {
         "code": code,
         "message": message,
@@ -252,6 +273,7 @@ class Refusal:
     status: int
     code: str
     message: str
+    kind: str = REFUSED_PAYMENT  # the case it opens on the reconciliation list
 
 
 @dataclass
@@ -275,11 +297,16 @@ def judge_payment(
     digest: str,
     ref: Any,
     installments: Callable[[str], Sequence[Any]],
+    previous_paid_at: datetime | None = None,
 ) -> Refusal | Acceptance:
     """Whether ``ref`` (the referencia row with its loan; None if unknown) can take this
     payment, and what applying it writes. The Core path locked the loan before reading;
     :mod:`central.pgpay` writes only if the rows still carry the stamp it read. Both the Core path and the PostgreSQL path of
-    :mod:`central.pgpay` decide through here, so the rules live in one place."""
+    :mod:`central.pgpay` decide through here, so the rules live in one place.
+
+    ``previous_paid_at`` is the time of the payment this terminal took just before this one
+    (the next lower folio), when central has it: a payment claiming to be earlier than that
+    came from a clock turned back."""
     if ref is not None and ref.status == refs.PAGADA:
         raise Retry()  # the caller answers 409 naming the payment that holds the claim
     if req.paid_at > rx.latest_paid_at:
@@ -287,6 +314,24 @@ def judge_payment(
             422,
             "HORA_INVALIDA",
             "La hora del pago es posterior a la hora del instituto: revise el reloj de la caja.",
+        )
+    policy = rx.policy
+    if req.paid_at < rx.now - policy.offline_window:
+        hours = int(policy.offline_window.total_seconds() // 3600)
+        return Refusal(
+            422,
+            "PAGO_EN_REVISION",
+            f"El pago llegó al instituto más de {hours} horas después de su hora de cobro: "
+            "queda en revisión y no se aplica hasta que una persona lo resuelva.",
+            LATE_PAYMENT,
+        )
+    if previous_paid_at is not None and req.paid_at < previous_paid_at - policy.max_clock_skew:
+        return Refusal(
+            422,
+            "HORA_REGRESIVA",
+            "La hora de este pago es anterior a la de un pago previo de la misma caja: el "
+            "reloj de la caja retrocedió. El pago queda en revisión.",
+            CLOCK_BACKWARDS,
         )
     if req.amount != req.cash + req.card:
         return Refusal(
@@ -297,8 +342,13 @@ def judge_payment(
         )
     record = None
     if ref is not None:
+        # A ficha expires at central after its day; a payment taken on that day and sent
+        # later (within the offline window, checked above) still applies to it.
+        status = ref.status
+        if status == refs.CADUCADA and policy.local(req.paid_at).date() == ref.issued_on:
+            status = refs.VIGENTE
         record = refs.ReferenceRecord(
-            reference=ref.reference, amount=ref.amount, issued_on=ref.issued_on, status=ref.status
+            reference=ref.reference, amount=ref.amount, issued_on=ref.issued_on, status=status
         )
     verdict = check_payment(
         record, tender=Tender(cash=req.cash, card=req.card), now=req.paid_at, policy=rx.policy
@@ -343,6 +393,11 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
             ref = conn.execute(_REF_AND_LOCKED_LOAN, {"reference": req.reference}).first()
             if ref is None:
                 ref = conn.execute(_REF_ALONE, {"reference": req.reference}).first()
+        previous = None
+        if req.folio is not None:
+            previous = conn.execute(
+                _PREVIOUS_PAID_AT, {"terminal": batch.rx.who.terminal_id, "folio": req.folio}
+            ).scalar_one_or_none()
         decision = judge_payment(
             batch.rx,
             key,
@@ -350,10 +405,13 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
             digest,
             ref,
             lambda loan_id: conn.execute(_INSTALLMENTS, {"loan_id": loan_id}).all(),
+            previous,
         )
         if isinstance(decision, Refusal):
             values = _payment_values(key, req, batch.rx.who, batch.rx.now, digest)
-            return _refuse_payment(conn, values, decision.status, decision.code, decision.message)
+            return _refuse_payment(
+                conn, values, decision.status, decision.code, decision.message, decision.kind
+            )
         conn.execute(_INSERT_PAYMENT, decision.values)
         # The claim's primary key is the at-most-once guarantee: a second payment of the same
         # referencia fails here, whatever worker or store it came from.

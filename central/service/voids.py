@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from central.db import Database
-from central.models import LoanRow, Payment, ReferenceClaim, ReferenceRow
+from central.models import Closing, LoanRow, Payment, ReferenceClaim, ReferenceRow
 from central.service.common import (
     APPLIED,
     VOIDED,
@@ -21,6 +22,7 @@ from central.service.common import (
     retrying,
 )
 from central.service.loans import _undo_loan_effect
+from central.service.reconciliation import LATE_VOID, open_case
 from kiosk import references as refs
 from kiosk.rules import Policy
 
@@ -42,6 +44,29 @@ class VoidRequest:
         }
 
 
+def _late_void(s: Session, payment: Payment, now: datetime, policy: Policy) -> str | None:
+    """Why central's clock says it is too late to void ``payment`` (SPEC 2.5), or None."""
+    day = policy.local(payment.paid_at).date()
+    if policy.local(now).date() != day:
+        return (
+            f"La anulación llegó al instituto el {policy.local(now):%d/%m/%Y}, después del día "
+            f"del pago ({day:%d/%m/%Y}): queda como caso para revisión."
+        )
+    closed = s.execute(
+        select(Closing.closing_uuid).where(
+            Closing.store_id == payment.store_id,
+            Closing.kind == "DIA",
+            Closing.business_date == day,
+        )
+    ).first()
+    if closed is not None:
+        return (
+            "La anulación llegó después del cierre del día de la tienda: queda como caso "
+            "para revisión."
+        )
+    return None
+
+
 def void_payment(
     db: Database,
     key: str,
@@ -61,14 +86,17 @@ def void_payment(
                 raise ApiError(404, "PAGO_NO_ENCONTRADO", "El instituto no tiene ese pago.")
             if payment.store_id != who.store_id:
                 raise ApiError(403, "TIENDA_AJENA", "Ese pago es de otra tienda.")
-            if payment.status == VOIDED:
+            if payment.void_hash is not None:
+                # Voided, or its late void became a case: the same request gets the same
+                # answer.
                 if payment.void_hash != digest or payment.void_body is None:
                     raise ApiError(
                         422,
                         "LLAVE_REUTILIZADA",
                         "Este pago ya se anuló con otros datos.",
                     )
-                return Outcome(200, payment.void_body, replayed=True)
+                replayed = 200 if payment.status == VOIDED else 422
+                return Outcome(replayed, payment.void_body, replayed=True)
             if payment.status != APPLIED:
                 raise ApiError(
                     422, "PAGO_NO_APLICADO", "Ese pago fue rechazado: no hay nada que anular."
@@ -79,6 +107,26 @@ def void_payment(
                     "ANULACION_FUERA_DE_PLAZO",
                     "Un pago solo puede anularse el mismo día en que se cobró.",
                 )
+            late = _late_void(s, payment, now, policy)
+            if late is not None:
+                case = open_case(
+                    s,
+                    kind=LATE_VOID,
+                    code="ANULACION_EN_REVISION",
+                    message=late,
+                    now=now,
+                    terminal_id=who.terminal_id,
+                    payment_uuid=key,
+                    detail={"void": req.canonical(who.terminal_id)},
+                )
+                payment.void_hash = digest
+                payment.void_body = {
+                    "code": "ANULACION_EN_REVISION",
+                    "message": late + " El pago sigue aplicado y la referencia, pagada.",
+                    "payment_uuid": key,
+                    "reconciliation_id": case,
+                }
+                return Outcome(422, payment.void_body)
             loan_id = s.execute(
                 select(ReferenceRow.loan_id).where(ReferenceRow.reference == payment.reference)
             ).scalar_one()

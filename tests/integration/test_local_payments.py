@@ -81,6 +81,7 @@ def test_a_payment_writes_the_row_the_cache_mark_and_the_outbox_entry(db, uow, s
         "card": "240.00",
         "paid_at": "2025-03-11T10:30:00-06:00",
         "cashier": "cajero",
+        "folio": 1,
     }
 
 
@@ -304,3 +305,34 @@ def test_a_terminal_not_yet_enrolled_refuses_payments_and_writes_nothing(db, uow
     assert err.value.code == "CAJA_SIN_ALTA"
     assert "dada de alta" in err.value.message
     assert raw_counts(db.path) == before
+
+
+def test_a_clock_turned_back_behind_centrals_last_time_is_refused_even_offline(
+    db, uow, seeded, clock
+):
+    from kiosk import terminal_state
+
+    terminal_state.note_central_time(uow, clock() + timedelta(hours=2))
+    with pytest.raises(Refused) as refused:
+        pay(uow, seeded, clock, online=False)
+    assert refused.value.code == "RELOJ_ATRASADO"
+    with uow.reading():
+        assert uow.outbox.pending() == []
+    # Within the skew limit of what central said, the payment goes through.
+    clock.advance(hours=2, minutes=-4)
+    assert pay(uow, seeded, clock, online=False).folio == 1
+
+
+def test_the_latest_central_time_survives_a_restart_and_never_goes_back(tmp_path, clock):
+    from kiosk import terminal_state
+
+    path = tmp_path / "caja.sqlite"
+    first = local_db.open_database(path)
+    terminal_state.note_central_time(first.unit_of_work(), clock() + timedelta(days=1))
+    terminal_state.note_central_time(first.unit_of_work(), clock())
+    first.close()
+    again = local_db.open_database(path)
+    uow = again.unit_of_work()
+    with uow.reading():
+        assert terminal_state.central_time_floor(uow) == clock() + timedelta(days=1)
+    again.close()

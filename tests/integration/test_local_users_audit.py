@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -253,3 +254,19 @@ def test_deleting_the_whole_log_is_detected(busy_log):
 def test_the_verifier_reports_an_unopenable_file(tmp_path, capsys):
     assert admin.main(["verificar-bitacora", "--db", str(tmp_path / "no-existe.sqlite")]) == 2
     assert "No existe" in capsys.readouterr().err
+
+
+def test_each_local_lockout_lasts_twice_the_one_before(uow, clock):
+    seed_terminal(uow, clock, references=0, open_shift=False)
+    lasted = []
+    for _ in range(3):
+        for _ in range(5):
+            with pytest.raises(Refused) as exc:
+                login(uow, clock, pin="0000")
+        assert exc.value.code == "USUARIO_BLOQUEADO"
+        with uow.reading():
+            until = uow.users.by_username("cajero").locked_until
+        lasted.append(until - clock())
+        clock.now = until
+    assert lasted == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20)]
+    assert login(uow, clock).username == "cajero"

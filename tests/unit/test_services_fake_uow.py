@@ -258,6 +258,9 @@ class Audit(_R):
     def last(self) -> AuditEntry | None:
         return self.s.audit[-1] if self.s.audit else None
 
+    def at(self, entry_id: int) -> AuditEntry | None:
+        return next((e for e in self.s.audit if e.id == entry_id), None)
+
     def add(self, e: AuditEntry) -> None:
         self.uow.log.append("audit")
         self.s.audit.append(e)
