@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= offscreen
 export ESCPOS_CAPABILITIES_PICKLE_DIR ?= $(CURDIR)/$(VENV)/escpos-cache
 
-.PHONY: venv demo test lint typecheck pytest bench screenshots clean
+.PHONY: venv demo test lint typecheck pytest bench screenshots package smoke deb clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "se requiere Python 3.11+"'
@@ -42,8 +42,19 @@ pytest: venv
 bench: venv
 	@fail=0; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || fail=1; done; exit $$fail
 
+# The terminal and central as one PyInstaller folder for this OS, in dist/caja-isseg.
+package: venv
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[package]'
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+	    --distpath dist --workpath build/pyinstaller packaging/caja-isseg.spec
+	@du -sh dist/caja-isseg
+
+# The bundle's smoke test, run from the bundle (not from .venv).
+smoke:
+	bash packaging/smoke.sh dist/caja-isseg
+
 screenshots: venv
 	$(PY) -m ui.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

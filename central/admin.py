@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from central import db as dbmod
+from central import operations
 from central import service as svc
 from central.models import LoanRow, Member, Terminal
 from kiosk import loans as loanlib
@@ -52,8 +53,9 @@ class RowError(ValueError):
 
 
 def _open_db(url: str | None) -> dbmod.Database:
-    db_url = url or dbmod.default_db_url()
-    dbmod.upgrade(db_url)
+    """Central's database, migrated already: administration never changes the schema."""
+    db_url = operations.database_url(explicit=url)
+    dbmod.require_current(db_url)
     return dbmod.Database(db_url)
 
 
@@ -158,8 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isseg-farmacia admin", description="Administración del servidor central."
     )
-    db_help = "Base de datos de central (por omisión, central.sqlite en la carpeta de datos)."
+    db_help = (
+        "Base de datos de central; mejor en ISSEG_CENTRAL_DB (o --env-file), para que la "
+        "clave no quede en la lista de procesos."
+    )
     parser.add_argument("--db", metavar="URL", help=db_help)
+    parser.add_argument(
+        "--env-file",
+        metavar="ARCHIVO",
+        type=Path,
+        help="Archivo NOMBRE=valor con ISSEG_CENTRAL_DB.",
+    )
     # --db is accepted before or after the subcommand.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", help=db_help, default=argparse.SUPPRESS)
@@ -197,7 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    db = _open_db(args.db)
+    try:
+        if args.env_file:
+            operations.load_env_file(args.env_file)
+        db = _open_db(args.db)
+    except (operations.SettingsError, dbmod.SchemaBehind) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     policy = Policy(version=1)
     now = svc.utcnow()
     try:

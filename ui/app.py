@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QLibraryInfo, QTranslator
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
@@ -25,6 +26,10 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Caja ISSEG")
     app.setOrganizationName("ISSEG")
+    # Qt's own words (a dialog's buttons, a text field's menu) in Spanish.
+    translator = QTranslator(app)
+    if translator.load("qtbase_es", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
     return app
 
 
