@@ -185,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nombre-tienda", help="Nombre de la farmacia (si es nueva).")
     p.add_argument("--json", action="store_true", help="Salida en JSON.")
 
+    p = sub.add_parser(
+        "codigo-de-alta",
+        parents=[common],
+        help="Código de un solo uso (24 h) para dar de alta una terminal con «enrolar».",
+    )
+    p.add_argument("--tienda", required=True, help="Clave de la farmacia, p. ej. F001.")
+    p.add_argument("--nombre", required=True, help="Nombre de la terminal, p. ej. «Caja 1».")
+    p.add_argument("--tipo", choices=svc.TERMINAL_KINDS, default="caja")
+    p.add_argument("--nombre-tienda", help="Nombre de la farmacia (si es nueva).")
+
     p = sub.add_parser("revocar", parents=[common], help="Revoca el token de una terminal.")
     p.add_argument("terminal_id", type=int, help="Número de terminal.")
 
@@ -238,6 +248,25 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
             print(f"Terminal {terminal_id} «{args.nombre}» ({args.tipo}) de la tienda "
                   f"{args.tienda} enrolada.")  # fmt: skip
             print(f"Token (se muestra una sola vez, guárdelo en la terminal): {token}")
+        return 0
+    if args.command == "codigo-de-alta":
+        from central.enrollment import new_code
+
+        try:
+            with db.write() as s:
+                code, expires = new_code(
+                    s, args.tienda, args.nombre, args.tipo, now, args.nombre_tienda
+                )
+        except svc.ApiError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        print(
+            f"Código de alta para «{args.nombre}» ({args.tipo}) de la tienda {args.tienda}: {code}"
+        )
+        print(
+            f"Vence el {policy.local(expires):%d/%m/%Y a las %H:%M}; sirve una sola vez. En la "
+            f"terminal: isseg-farmacia enrolar --central https://… --codigo {code}"
+        )
         return 0
     if args.command == "revocar":
         with db.write() as s:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import db as dbmod
-from central import operations, pgpay, security
+from central import enrollment, operations, pgpay, security
 from central import schemas as sc
 from central import service as svc
 from kiosk import money
@@ -123,6 +123,7 @@ def create_app(
     app.state.clock = now
     app.add_middleware(_DateHeader, clock=now)
     operations.install(app, database)
+    enrollment.install(app, database, now)
 
     @app.exception_handler(svc.ApiError)
     async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -196,8 +197,6 @@ def ready(database: dbmod.Database) -> tuple[bool, str]:
 
 def install(app: Any, database: dbmod.Database) -> None:
     """Liveness, readiness and /metrics on central's app, and the metrics middleware."""
-    from fastapi.responses import JSONResponse, Response
-
     metrics = process_metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics, database=database)
 
