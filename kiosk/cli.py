@@ -50,6 +50,12 @@ def _enrolar(argv: list[str]) -> int:
     return run(argv)
 
 
+def _diagnostico(argv: list[str]) -> int:
+    from sync.diagnostics import main as run
+
+    return run(argv)
+
+
 def admin_main(argv: list[str]) -> int:
     # The terminal's own tools live in local_db; the rest administers central.
     if argv and argv[0] == "verificar-bitacora":
@@ -71,6 +77,10 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "kiosko": (_kiosko, "Kiosko de autoservicio para afiliados."),
     "gerente": (_gerente, "Pantallas del gerente: turnos, cortes y reportes."),
     "enrolar": (_enrolar, "Da de alta esta terminal en central con un código de un solo uso."),
+    "diagnostico": (
+        _diagnostico,
+        "Revisa la caja: base de datos, impresora, central, token, reloj y pendientes.",
+    ),
     "central": (_central, "Servidor central de referencia (API v1)."),
     "admin": (admin_main, "Administración: terminales, afiliados, demo, bitácora."),
 }

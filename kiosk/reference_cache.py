@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from kiosk.ports import UnitOfWork
 from kiosk.references import ReferenceRecord
 
 CURSOR_KEY = "references_cursor"
+REFRESHED_KEY = "references_refreshed_at"  # ISO 8601: the last refresh that reached the end
 
 
 def upsert(uow: UnitOfWork, records: Iterable[ReferenceRecord], cursor: str | None = None) -> int:
@@ -39,3 +41,15 @@ def set_cursor(uow: UnitOfWork, value: str) -> None:
     with uow:
         uow.meta.set(CURSOR_KEY, value)
         uow.commit()
+
+
+def mark_refreshed(uow: UnitOfWork, at: datetime) -> None:
+    with uow:
+        uow.meta.set(REFRESHED_KEY, at.isoformat())
+        uow.commit()
+
+
+def last_refreshed(uow: UnitOfWork) -> datetime | None:
+    with uow.reading():
+        raw = uow.meta.get(REFRESHED_KEY)
+    return datetime.fromisoformat(raw) if raw else None
