@@ -53,6 +53,11 @@ package: venv
 smoke:
 	bash packaging/smoke.sh dist/caja-isseg
 
+# The pharmacy's Debian package (bundle under /opt, kiosk session, autologin, udev rule).
+# Run after make package.
+deb:
+	bash packaging/linux/build-deb.sh dist/caja-isseg dist
+
 screenshots: venv
 	$(PY) -m ui.screenshots screenshots
 
