@@ -100,6 +100,16 @@ def _convert(kind: type, raw: Any) -> Any:
     return kind(raw)
 
 
+def environment(data_dir: str | None = None, config: str | None = None) -> dict[str, str]:
+    """This process's environment with a command's ``--datos`` and ``--config`` applied."""
+    env = dict(os.environ)
+    if data_dir:
+        env["ISSEG_DATA_DIR"] = data_dir
+    if config:
+        env["ISSEG_CONFIG"] = config
+    return env
+
+
 def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
     env = os.environ if env is None else env
     settings = Settings()

@@ -9,7 +9,6 @@ terminal's policy.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import ssl
 from collections.abc import Sequence
@@ -220,13 +219,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
     parser.add_argument("--config", help="Archivo de configuración JSON (ISSEG_CONFIG).")
     args = parser.parse_args(list(argv))
-    env = dict(os.environ)
-    if args.datos:
-        env["ISSEG_DATA_DIR"] = args.datos
-    if args.config:
-        env["ISSEG_CONFIG"] = args.config
     try:
-        settings = settings_module.load(env)
+        settings = settings_module.load(settings_module.environment(args.datos, args.config))
     except ValueError as exc:
         print(f"[FALLA] Configuración: {exc}")
         return 1

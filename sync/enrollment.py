@@ -120,11 +120,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--codigo", required=True, help="Código de alta, p. ej. 7KQ2M-9XH4D.")
     parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
     args = parser.parse_args(list(argv))
-    env = dict(os.environ)
-    if args.datos:
-        env["ISSEG_DATA_DIR"] = args.datos
     try:
-        settings = settings_module.load(env)
+        settings = settings_module.load(settings_module.environment(args.datos))
         url = check_url(args.central)
         result = redeem(url, args.codigo)
         token_path = save(settings, url, result)

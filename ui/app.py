@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import logging.handlers
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,11 +90,7 @@ def _start(
     prog: str, description: str, argv: Sequence[str]
 ) -> tuple[argparse.Namespace, Terminal | None]:
     args = _parse(prog, description, argv)
-    env = dict(os.environ)
-    if args.datos:
-        env["ISSEG_DATA_DIR"] = args.datos
-    if args.config:
-        env["ISSEG_CONFIG"] = args.config
+    env = settings_module.environment(args.datos, args.config)
     application()
     try:
         log_file = log_to_file()
