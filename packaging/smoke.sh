@@ -34,16 +34,29 @@ run ISSEG_CENTRAL_DB="$DB" "$EXE" admin seed-demo --json > demo.json
 grep -q '"token"' demo.json
 
 step "central con 2 procesos"
-PORT=$(( 20000 + RANDOM % 30000 ))
-# exec: $! is then central itself, the parent of its workers.
-(exec env -i PATH=/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 ISSEG_CENTRAL_DB="$DB" \
-    "$EXE" central --port "$PORT" --workers 2 > central.log 2>&1) &
-CENTRAL_PID=$!
-t0=$(ms)
-for _ in $(seq 1 150); do
-    if curl -sf "http://127.0.0.1:$PORT/v1/health" > health.json; then break; fi
-    kill -0 "$CENTRAL_PID" 2>/dev/null || { cat central.log; echo "central terminó"; exit 1; }
-    sleep 0.2
+# A port below Linux's ephemeral range that nothing listens on; another start if it was
+# taken in the meantime.
+free_port() {
+    while true; do
+        port=$(( 20000 + RANDOM % 12000 ))
+        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
+    done
+}
+for attempt in 1 2 3; do
+    PORT=$(free_port)
+    # exec: $! is then central itself, the parent of its workers.
+    (exec env -i PATH=/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 ISSEG_CENTRAL_DB="$DB" \
+        "$EXE" central --port "$PORT" --workers 2 > central.log 2>&1) &
+    CENTRAL_PID=$!
+    t0=$(ms)
+    for _ in $(seq 1 150); do
+        if curl -sf "http://127.0.0.1:$PORT/v1/health" > health.json; then break; fi
+        kill -0 "$CENTRAL_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    if grep -q '"status":"ok"' health.json 2>/dev/null; then break; fi
+    kill "$CENTRAL_PID" 2>/dev/null || true; wait "$CENTRAL_PID" 2>/dev/null || true; CENTRAL_PID=""
+    grep -q "Address already in use" central.log || { cat central.log; echo "central no respondió"; exit 1; }
 done
 grep -q '"status":"ok"' health.json || { cat central.log; echo "central no respondió"; exit 1; }
 echo "   /v1/health respondió en $(( $(ms) - t0 )) ms"
