@@ -1,165 +1,79 @@
 """``isseg-farmacia admin``: central's administration command line.
 
-CSV formats (UTF-8, comma-separated, first line is the header):
-
-* afiliados: ``numero,nombre,nip`` — numero of 1–20 digits, nip of 4–6 digits. An existing
-  affiliate is updated (name, and NIP when given).
-* préstamos: ``prestamo,afiliado,tipo,monto,tasa_anual,quincenas,primer_vencimiento,pagadas,
-  en_nomina,abonos`` — tipo (PERSONAL por omisión), monto in pesos, tasa_anual such as 0.16,
-  quincenas the term, primer_vencimiento YYYY-MM-DD, pagadas/en_nomina how many quincenas are
-  already paid / generated in payroll (0 por omisión), abonos the prepayments so far (0).
-  The installments come from the institute's amortization (kiosk.loans). An existing loan
-  id is refused.
-
-Each row is imported in its own transaction: a bad row is reported by its line number and
-skipped, and no row is ever half-imported.
+The CSV formats of ``importar-afiliados`` and ``importar-prestamos`` are in
+:data:`central.imports.FORMATS` (shown by ``--help``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import re
 import sys
-from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
 from central import db as dbmod
+from central import imports, operations
 from central import service as svc
-from central.models import LoanRow, Member, Terminal
-from kiosk import loans as loanlib
-from kiosk import money
+from central.models import Terminal
 from kiosk.rules import Policy
-
-MEMBER_COLUMNS = ("numero", "nombre", "nip")
-LOAN_COLUMNS = (
-    "prestamo", "afiliado", "tipo", "monto", "tasa_anual", "quincenas",
-    "primer_vencimiento", "pagadas", "en_nomina", "abonos",
-)  # fmt: skip
-REQUIRED_LOAN_COLUMNS = ("prestamo", "afiliado", "monto", "tasa_anual", "quincenas",
-                         "primer_vencimiento")  # fmt: skip
-
-
-class RowError(ValueError):
-    """A bad CSV row; ``str()`` says why, in Spanish."""
 
 
 def _open_db(url: str | None) -> dbmod.Database:
-    db_url = url or dbmod.configured_db_url()
-    dbmod.upgrade(db_url)
+    """Central's database, migrated already: administration never changes the schema."""
+    db_url = operations.database_url(explicit=url)
+    dbmod.require_current(db_url)
     return dbmod.Database(db_url)
 
 
-def _int(value: str, what: str, default: int | None = None) -> int:
-    value = (value or "").strip()
-    if not value and default is not None:
-        return default
-    if not re.fullmatch(r"\d{1,6}", value):
-        raise RowError(f"{what} debe ser un número entero: «{value}»")
-    return int(value)
-
-
-def _money(value: str, what: str, default: Decimal | None = None) -> Decimal:
-    value = (value or "").strip()
-    if not value and default is not None:
-        return default
+def _import(args: argparse.Namespace, db: dbmod.Database) -> int:
+    members = args.command == "importar-afiliados"
+    what = "Afiliados" if members else "Préstamos"
     try:
-        return money.parse(value)
-    except money.MoneyError as exc:
-        raise RowError(f"{what}: {exc}") from None
-
-
-def import_rows(
-    db: dbmod.Database,
-    path: Path,
-    required: tuple[str, ...],
-    apply: Callable[[Any, dict[str, str]], None],
-) -> tuple[int, list[str]]:
-    """Apply ``apply(session, row)`` to each row, one transaction per row."""
-    errors: list[str] = []
-    done = 0
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            return 0, [f"línea 1: faltan las columnas {', '.join(missing)}"]
-        for row in reader:
-            line = reader.line_num
-            clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
-            if None in row:
-                errors.append(f"línea {line}: tiene más columnas que el encabezado")
-                continue
-            try:
-                with db.write() as s:
-                    apply(s, clean)
-                done += 1
-            except (RowError, svc.ApiError, loanlib.LoanError) as exc:
-                errors.append(f"línea {line}: {exc}")
-            except IntegrityError:
-                errors.append(f"línea {line}: choca con un registro existente")
-    return done, errors
-
-
-def _member_row(s: Any, row: dict[str, str]) -> None:
-    number, name, nip = row.get("numero", ""), row.get("nombre", ""), row.get("nip", "")
-    if not re.fullmatch(r"\d{1,20}", number):
-        raise RowError(f"número de afiliado inválido: «{number}»")
-    if not name:
-        raise RowError("falta el nombre")
-    if nip and not re.fullmatch(r"\d{4,6}", nip):
-        raise RowError("el NIP debe tener de 4 a 6 dígitos")
-    svc.upsert_member(s, number, name, nip or None)
-
-
-def _loan_row(s: Any, row: dict[str, str]) -> None:
-    loan_id, member = row.get("prestamo", ""), row.get("afiliado", "")
-    if not re.fullmatch(r"[A-Za-z0-9-]{1,30}", loan_id):
-        raise RowError(f"clave de préstamo inválida: «{loan_id}»")
-    if s.get(Member, member) is None:
-        raise RowError(f"el afiliado {member or '(vacío)'} no existe")
-    if s.get(LoanRow, loan_id) is not None:
-        raise RowError(f"el préstamo {loan_id} ya existe")
-    rate_text = row.get("tasa_anual", "")
-    if not re.fullmatch(r"0(\.\d{1,6})?|1(\.0+)?", rate_text):
-        raise RowError(f"tasa anual inválida: «{rate_text}» (use por ejemplo 0.16)")
-    try:
-        first_due = date.fromisoformat(row.get("primer_vencimiento", ""))
-    except ValueError:
-        raise RowError("primer_vencimiento debe ser una fecha AAAA-MM-DD") from None
-    loan = loanlib.loan_from_schedule(
-        loan_id,
-        _money(row.get("monto", ""), "monto"),
-        Decimal(rate_text),
-        _int(row.get("quincenas", ""), "quincenas"),
-        first_due,
-        _int(row.get("pagadas", ""), "pagadas", 0),
-        _int(row.get("en_nomina", ""), "en_nomina", 0),
-        kind=(row.get("tipo") or "PERSONAL").upper(),
-        prepayments=_money(row.get("abonos", ""), "abonos", Decimal("0.00")),
+        if members:
+            csv_file = imports.read(args.csv, imports.MEMBER_COLUMNS, imports.MEMBER_COLUMNS)
+            member_lines, errors = imports.check_members(db, csv_file)
+            count = len(member_lines)
+        else:
+            csv_file = imports.read(args.csv, imports.REQUIRED_LOAN_COLUMNS, imports.LOAN_COLUMNS)
+            loan_lines, errors = imports.check_loans(db, csv_file)
+            count = len(loan_lines)
+    except imports.RowError as exc:
+        print(f"{args.csv}: {exc}. No se cargó nada.", file=sys.stderr)
+        return 1
+    shape = f"{csv_file.encoding}, separado por «{csv_file.delimiter}»"
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(f"{what}: {len(errors)} línea(s) con error ({shape}). No se cargó nada.")
+        return 1
+    if args.validar:
+        print(f"{what}: {count} línea(s) correctas ({shape}); no se cargó nada (--validar).")
+        return 0
+    new, updated = (
+        imports.load_members(db, member_lines) if members else imports.load_loans(db, loan_lines)
     )
-    svc.add_loan(s, member, loan)
-
-
-def _report(kind: str, done: int, errors: list[str]) -> int:
-    for error in errors:
-        print(error, file=sys.stderr)
-    print(f"{kind}: {done} importados, {len(errors)} renglones con error.")
-    return 1 if errors else 0
+    print(f"{what}: {new} nuevos, {updated} actualizados ({shape}).")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isseg-farmacia admin", description="Administración del servidor central."
     )
-    db_help = "Base de datos de central (por omisión, central.sqlite en la carpeta de datos)."
+    db_help = (
+        "Base de datos de central; mejor en ISSEG_CENTRAL_DB (o --env-file), para que la "
+        "clave no quede en la lista de procesos."
+    )
     parser.add_argument("--db", metavar="URL", help=db_help)
+    parser.add_argument(
+        "--env-file",
+        metavar="ARCHIVO",
+        type=Path,
+        help="Archivo NOMBRE=valor con ISSEG_CENTRAL_DB.",
+    )
     # --db is accepted before or after the subcommand.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", help=db_help, default=argparse.SUPPRESS)
@@ -179,15 +93,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="vuelve a dar de alta una terminal revocada (con un token nuevo)",
     )
 
+    p = sub.add_parser(
+        "codigo-de-alta",
+        parents=[common],
+        help="Código de un solo uso (24 h) para dar de alta una terminal con «enrolar».",
+    )
+    p.add_argument("--tienda", required=True, help="Clave de la farmacia, p. ej. F001.")
+    p.add_argument("--nombre", required=True, help="Nombre de la terminal, p. ej. «Caja 1».")
+    p.add_argument("--tipo", choices=svc.TERMINAL_KINDS, default="caja")
+    p.add_argument("--nombre-tienda", help="Nombre de la farmacia (si es nueva).")
+
     p = sub.add_parser("revocar", parents=[common], help="Revoca el token de una terminal.")
     p.add_argument("terminal_id", type=int, help="Número de terminal.")
 
     sub.add_parser("terminales", parents=[common], help="Lista las terminales.")
 
-    p = sub.add_parser("importar-afiliados", parents=[common], help="Importa afiliados de un CSV.")
-    p.add_argument("csv", type=Path)
-    p = sub.add_parser("importar-prestamos", parents=[common], help="Importa préstamos de un CSV.")
-    p.add_argument("csv", type=Path)
+    for name, what in (("importar-afiliados", "afiliados"), ("importar-prestamos", "préstamos")):
+        p = sub.add_parser(
+            name,
+            parents=[common],
+            help=f"Importa {what} de un CSV (todo o nada).",
+            epilog=imports.FORMATS,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("csv", type=Path)
+        p.add_argument("--validar", action="store_true", help="Solo revisa el archivo.")
 
     p = sub.add_parser("seed-demo", parents=[common], help="Carga datos de demostración.")
     p.add_argument("--json", action="store_true", help="Imprime todo lo creado en JSON.")
@@ -202,7 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    db = _open_db(args.db)
+    try:
+        if args.env_file:
+            operations.load_env_file(args.env_file)
+        db = _open_db(args.db)
+    except (operations.SettingsError, dbmod.SchemaBehind) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     policy = Policy(version=1)
     now = svc.utcnow()
     try:
@@ -237,6 +173,25 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                   f"{args.tienda} enrolada.")  # fmt: skip
             print(f"Token (se muestra una sola vez, guárdelo en la terminal): {token}")
         return 0
+    if args.command == "codigo-de-alta":
+        from central.enrollment import new_code
+
+        try:
+            with db.write() as s:
+                code, expires = new_code(
+                    s, args.tienda, args.nombre, args.tipo, now, args.nombre_tienda
+                )
+        except svc.ApiError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        print(
+            f"Código de alta para «{args.nombre}» ({args.tipo}) de la tienda {args.tienda}: {code}"
+        )
+        print(
+            f"Vence el {policy.local(expires):%d/%m/%Y a las %H:%M}; sirve una sola vez. En la "
+            f"terminal: isseg-farmacia enrolar --central https://… --codigo {code}"
+        )
+        return 0
     if args.command == "revocar":
         with db.write() as s:
             found = s.get(Terminal, args.terminal_id)
@@ -259,11 +214,7 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
         if not args.csv.is_file():
             print(f"No existe el archivo {args.csv}.", file=sys.stderr)
             return 2
-        if args.command == "importar-afiliados":
-            done, errors = import_rows(db, args.csv, MEMBER_COLUMNS, _member_row)
-            return _report("Afiliados", done, errors)
-        done, errors = import_rows(db, args.csv, REQUIRED_LOAN_COLUMNS, _loan_row)
-        return _report("Préstamos", done, errors)
+        return _import(args, db)
     if args.command == "seed-demo":
         from central.demo import NotADemoDatabase, seed_demo
 

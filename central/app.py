@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import db as dbmod
-from central import pgpay, security
+from central import enrollment, operations, pgpay, security
 from central import schemas as sc
 from central import service as svc
 from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits, replaying
@@ -119,17 +119,15 @@ def create_app(
     *,
     policy: Policy | None = None,
     kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
-    migrate: bool = True,
     auth_cache_ttl: float = DEFAULT_AUTH_CACHE_TTL,
     max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
-    fixed business-day time); ``migrate`` runs the Alembic migrations first;
-    ``auth_cache_ttl`` is how many seconds a terminal token stays trusted without a database
-    look-up, so a revoked token stops working within that time (0: checked on every request);
-    ``max_body`` is the largest request body accepted (413 beyond, unread)."""
-    if migrate:
-        dbmod.upgrade(db_url)
+    fixed business-day time); the schema must be migrated already
+    (``isseg-farmacia central migrar``); ``auth_cache_ttl`` is how many seconds a terminal
+    token stays trusted without a database look-up, so a revoked token stops working within
+    that time (0: checked on every request); ``max_body`` is the largest request body
+    accepted (413 beyond, unread)."""
     database = dbmod.Database(db_url)
     # POST /v1/payments on PostgreSQL: payments arriving together are decided and committed
     # together (central.pgpay); the Core path answers everything else.
@@ -181,6 +179,8 @@ def create_app(
 
     app.add_middleware(RequestLimits, authorize=authorize, max_body=max_body)
     app.add_middleware(_DateHeader, clock=now)
+    operations.install(app, database)
+    enrollment.install(app, database, now)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -616,4 +616,4 @@ def app_from_env() -> FastAPI:
     process already ran the migrations."""
     from central.clock import clock_from_env
 
-    return create_app(os.environ["ISSEG_CENTRAL_DB"], clock=clock_from_env(), migrate=False)
+    return create_app(os.environ["ISSEG_CENTRAL_DB"], clock=clock_from_env())

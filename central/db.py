@@ -9,6 +9,7 @@ guarantee lives in unique constraints, not in the isolation level.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,52 +18,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def default_db_url() -> str:
-    from kiosk import settings
-
-    data = settings.load().data_path
-    data.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data / 'central.sqlite'}"
-
-
-DB_ENV = "ISSEG_CENTRAL_DB"
-DB_FILE_ENV = "ISSEG_CENTRAL_DB_FILE"
-
-
-class SecretOnCommandLine(ValueError):
-    pass
-
-
-def configured_db_url(given: str | None = None) -> str:
-    """Central's database URL: ``ISSEG_CENTRAL_DB``, else the file named by
-    ``ISSEG_CENTRAL_DB_FILE`` (its first line), else ``given`` (``--db``) when it holds no
-    password, else the default SQLite file. A password on the command line is refused:
-    any user of the machine reads it in /proc."""
-    import os
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    if os.environ.get(DB_ENV):
-        return os.environ[DB_ENV]
-    if os.environ.get(DB_FILE_ENV):
-        lines = Path(os.environ[DB_FILE_ENV]).read_text(encoding="utf-8").splitlines()
-        return lines[0].strip() if lines else ""
-    if given:
-        if make_url(given).password:
-            raise SecretOnCommandLine(
-                "La contraseña de la base de datos no va en la línea de órdenes (cualquiera la "
-                f"lee en /proc): póngala en {DB_ENV} o en un archivo indicado en {DB_FILE_ENV}."
-            )
-        return given
-    return default_db_url()
 
 
 def is_sqlite(db_url: str) -> bool:
@@ -121,13 +82,105 @@ def alembic_config(db_url: str) -> Config:
     return cfg
 
 
-def upgrade(db_url: str) -> None:
-    """Bring the database to the latest schema (safe to call on every start)."""
-    if is_sqlite(db_url):
-        path = make_url(db_url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(db_url), "head")
+class SchemaBehind(RuntimeError):
+    """The database's schema is not the one this code needs; ``str()`` says what to do."""
+
+
+# Key of the PostgreSQL advisory lock that serializes migrations ("ISSEG" in ASCII).
+MIGRATION_LOCK = 0x4953534547
+
+
+@contextmanager
+def _migration_lock(db_url: str) -> Iterator[None]:
+    """Only one migration at a time: two at once would both try to create the same tables.
+    PostgreSQL: a session advisory lock; SQLite: an OS lock on a file next to the database."""
+    if not is_sqlite(db_url):
+        engine = create_engine(db_url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                    conn.commit()
+        finally:
+            engine.dispose()
+        return
+    path = make_url(db_url).database
+    if not path or path == ":memory:":
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.migrar.lock", "a+b") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            handle.seek(0)
+            # LK_LOCK retries for 10 s, then raises: loop until the other run is done.
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield  # the lock goes with the file handle
+
+
+def upgrade(db_url: str) -> tuple[str | None, str]:
+    """Bring the database to the latest schema, one migration run at a time; answers the
+    revisions (before, after). Only ``isseg-farmacia central migrar`` (and the embedded
+    central of the demo and the tests) call it."""
+    with _migration_lock(db_url):
+        before, head = schema_revisions(db_url)
+        command.upgrade(alembic_config(db_url), "head")
+    return before, head
+
+
+def schema_revisions(db_url: str) -> tuple[str | None, str]:
+    """(the database's revision, or None when it has none; the code's head revision)."""
+    from alembic.runtime.migration import MigrationContext
+
+    head = _scripts(db_url).get_current_head() or ""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    return current, head
+
+
+def require_current(db_url: str) -> None:
+    """Refuse a database whose schema is not this code's, saying what to run."""
+    current, head = schema_revisions(db_url)
+    if current == head:
+        return
+    if current is None:
+        raise SchemaBehind(
+            "La base de datos de central no tiene tablas todavía: ejecute "
+            "«isseg-farmacia central migrar» antes de usarla."
+        )
+    known = {s.revision for s in _scripts(db_url).walk_revisions()}
+    if current not in known:
+        raise SchemaBehind(
+            f"La base de datos está en la revisión {current}, más nueva que este programa "
+            f"({head}): instale la versión del programa que la migró."
+        )
+    raise SchemaBehind(
+        f"La base de datos está en la revisión {current} y este programa necesita {head}: "
+        "ejecute «isseg-farmacia central migrar»."
+    )
+
+
+def _scripts(db_url: str) -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(db_url))
 
 
 class Database:

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from central import db as dbmod
 from central import service as svc
 from central.app import create_app
 from central.demo import seed_demo
@@ -70,6 +71,7 @@ class EmbeddedCentral:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmbeddedCentral:
+        dbmod.upgrade(self.db_url)  # the demo's and the tests' own database
         self.app = create_app(self.db_url, clock=self.clock, **self._options)
         if self._seed:
             self.demo = seed_demo(self.app.state.db, self.app.state.clock(), self.app.state.policy)
@@ -146,9 +148,12 @@ class CentralProcess:
         self.workers = workers
         self.now = now
         self.process: subprocess.Popen[bytes] | None = None
+        self.output: Any = None  # a file for central's output and access log (None: inherited)
 
     def start(self, timeout: float = 30) -> CentralProcess:
+        dbmod.upgrade(self.db_url)  # `isseg-farmacia central migrar`, as an operator would
         env = dict(os.environ)
+        env["ISSEG_CENTRAL_DB"] = self.db_url
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         if self.now is not None:
             env["ISSEG_CENTRAL_NOW"] = self.now.isoformat()
@@ -158,7 +163,9 @@ class CentralProcess:
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
             *self.server_args,
         ]  # fmt: skip
-        self.process = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+        self.process = subprocess.Popen(
+            cmd, env=env, cwd=str(ROOT), stdout=self.output, stderr=self.output
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import importlib.util
 import os
 import socket
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -53,11 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Servidor central de referencia de Caja ISSEG (API v1).",
     )
     parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="Base de datos sin contraseña (sqlite:///ruta.sqlite). Una con contraseña va en "
-        "ISSEG_CENTRAL_DB o en un archivo (ISSEG_CENTRAL_DB_FILE). Por omisión, "
-        "central.sqlite en la carpeta de datos.",
+        "--env-file",
+        metavar="ARCHIVO",
+        type=Path,
+        help="Archivo NOMBRE=valor con la configuración (ISSEG_CENTRAL_DB…); lo que ya esté "
+        "en el entorno tiene precedencia.",
     )
     parser.add_argument("--cert", metavar="PEM", help="Certificado TLS: sirve HTTPS.")
     parser.add_argument("--key", metavar="PEM", help="Llave privada del certificado TLS.")
@@ -82,31 +86,70 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="Detalle de la bitácora.",
     )
+    parser.add_argument(
+        "--sin-bitacora-de-accesos",
+        dest="access_log",
+        action="store_false",
+        help="No registrar cada solicitud (la bitácora de accesos está activa por omisión).",
+    )
     return parser
 
 
+def migrate_main(argv: list[str]) -> int:
+    """``isseg-farmacia central migrar``: the one command that changes central's schema."""
+    parser = argparse.ArgumentParser(
+        prog="isseg-farmacia central migrar",
+        description="Lleva la base de datos de central a la versión de este programa "
+        "(una sola migración a la vez; las demás esperan).",
+    )
+    parser.add_argument("--env-file", metavar="ARCHIVO", type=Path)
+    args = parser.parse_args(argv)
+    from central import db as dbmod
+    from central import operations
+
+    try:
+        if args.env_file:
+            operations.load_env_file(args.env_file)
+        db_url = operations.database_url()
+        before, head = dbmod.upgrade(db_url)
+    except operations.SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    if before == head:
+        print(f"La base de datos {shown} ya estaba en la revisión {head}.")
+    else:
+        print(f"Base de datos {shown} migrada de {before or 'vacía'} a {head}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "migrar":
+        return migrate_main(argv[1:])
     args = build_parser().parse_args(argv)
     import uvicorn
 
     from central import db as dbmod
+    from central import operations
     from central.app import create_app
     from central.clock import clock_from_env
 
-    try:
-        db_url = dbmod.configured_db_url(args.db)
-    except dbmod.SecretOnCommandLine as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
     if bool(args.cert) != bool(args.key):
         print("Para HTTPS indique --cert y --key juntos.", file=sys.stderr)
         return 2
     if args.workers < 1:
         print("--workers debe ser al menos 1.", file=sys.stderr)
         return 2
+    try:
+        if args.env_file:
+            operations.load_env_file(args.env_file)
+        db_url = operations.database_url()
+        dbmod.require_current(db_url)
+    except (operations.SettingsError, dbmod.SchemaBehind) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if dbmod.is_sqlite(db_url) and args.workers > 1:
         print("Aviso: con SQLite conviene un solo proceso; use PostgreSQL.", file=sys.stderr)
-    dbmod.upgrade(db_url)  # once, before any worker starts
     shown = make_url(db_url).render_as_string(hide_password=True)
     print(
         f"Servidor central en {'https' if args.cert else 'http'}://{args.host}:{args.port} "
@@ -117,19 +160,38 @@ def main(argv: list[str] | None = None) -> int:
     common = {
         "host": args.host,
         "port": args.port,
-        "log_level": args.log_level,
+        # Levels come from log_config: uvicorn's log_level would also silence the access log.
+        "log_level": None,
+        "log_config": _log_config(args.log_level),
         "date_header": False,
         "timeout_graceful_shutdown": 5,
         "http": HTTP_PROTOCOLS[args.http],
         "loop": args.loop,
         **({"ssl_certfile": args.cert, "ssl_keyfile": args.key} if args.cert else {}),
+        "access_log": args.access_log,
     }
     if args.workers == 1:
-        uvicorn.run(create_app(db_url, clock=clock_from_env(), migrate=False), **common)
+        uvicorn.run(create_app(db_url, clock=clock_from_env()), **common)
     else:
         os.environ["ISSEG_CENTRAL_DB"] = db_url
+        # Each worker writes its metrics into this folder, new for each run (a previous
+        # run's files would count again); /metrics adds them up.
+        metrics_dir = tempfile.mkdtemp(prefix="isseg-central-metricas-")
+        os.environ[operations.MULTIPROC_ENV] = metrics_dir
         uvicorn.run("central.app:app_from_env", factory=True, workers=args.workers, **common)
     return 0
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging at ``level``, with its access log (one line per request, at INFO)
+    always let through when it is on."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("uvicorn", "uvicorn.error"):
+        config["loggers"][name]["level"] = level.upper()
+    config["loggers"]["uvicorn.access"]["level"] = "INFO"
+    return config
 
 
 if __name__ == "__main__":

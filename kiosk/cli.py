@@ -2,57 +2,88 @@
 
 Each subcommand hands its own arguments to the module that implements it, imported only
 when called, so ``isseg-farmacia central`` never loads Qt and ``caja`` never loads FastAPI.
+The imports are plain ``import`` statements inside small functions (not importlib), so that
+PyInstaller sees every part and puts it in the bundle.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import multiprocessing
 import sys
-from collections.abc import Sequence
-
-# subcommand -> ("module:function", one-line help). Each function takes argv, returns a code.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": (
-        "ui.demo:main",
-        "Demostración: central local con datos de prueba, caja e impresora a archivo.",
-    ),
-    "caja": ("ui.app:main_caja", "Pantalla del cajero."),
-    "kiosko": ("ui.app:main_kiosko", "Kiosko de autoservicio para afiliados."),
-    "gerente": ("ui.app:main_gerente", "Pantallas del gerente: turnos, cortes y reportes."),
-    "central": ("central.server:main", "Servidor central de referencia (API v1)."),
-    "admin": ("kiosk.cli:admin_main", "Administración: terminales, afiliados, demo, bitácora."),
-}
-
-# admin subcommand -> "module:function"; the terminal's own tools live in local_db, the rest
-# administers central.
-ADMIN_LOCAL = {"verificar-bitacora": "local_db.admin:main"}
-ADMIN_CENTRAL = "central.admin:main"
+from collections.abc import Callable, Sequence
 
 
-def _load(target: str):  # type: ignore[no-untyped-def]
-    module_name, _, func = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(module, func, None)
+def _demo(argv: list[str]) -> int:
+    from ui.demo import main as run
+
+    return run(argv)
 
 
-def _run(target: str, name: str, argv: list[str]) -> int:
-    func = _load(target)
-    if func is None:
-        print(f"isseg-farmacia {name}: esta parte aún no está construida.", file=sys.stderr)
-        return 2
-    return int(func(argv) or 0)
+def _caja(argv: list[str]) -> int:
+    from ui.app import main_caja
+
+    return main_caja(argv)
+
+
+def _kiosko(argv: list[str]) -> int:
+    from ui.app import main_kiosko
+
+    return main_kiosko(argv)
+
+
+def _gerente(argv: list[str]) -> int:
+    from ui.app import main_gerente
+
+    return main_gerente(argv)
+
+
+def _central(argv: list[str]) -> int:
+    from central.server import main as run
+
+    return run(argv)
+
+
+def _enrolar(argv: list[str]) -> int:
+    from sync.enrollment import main as run
+
+    return run(argv)
+
+
+def _diagnostico(argv: list[str]) -> int:
+    from sync.diagnostics import main as run
+
+    return run(argv)
 
 
 def admin_main(argv: list[str]) -> int:
-    if argv and argv[0] in ADMIN_LOCAL:
-        return _run(ADMIN_LOCAL[argv[0]], "admin " + argv[0], argv)
-    return _run(ADMIN_CENTRAL, "admin", argv)
+    # The terminal's own tools live in local_db; the rest administers central.
+    if argv and argv[0] == "verificar-bitacora":
+        from local_db.admin import main as local_admin
+
+        return local_admin(argv)
+    from central.admin import main as central_admin
+
+    return central_admin(argv)
+
+
+# subcommand -> (function, one-line help). Each function takes argv and returns a code.
+COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "demo": (
+        _demo,
+        "Demostración: central local con datos de prueba, caja e impresora a archivo.",
+    ),
+    "caja": (_caja, "Pantalla del cajero."),
+    "kiosko": (_kiosko, "Kiosko de autoservicio para afiliados."),
+    "gerente": (_gerente, "Pantallas del gerente: turnos, cortes y reportes."),
+    "enrolar": (_enrolar, "Da de alta esta terminal en central con un código de un solo uso."),
+    "diagnostico": (
+        _diagnostico,
+        "Revisa la caja: base de datos, impresora, central, token, reloj y pendientes.",
+    ),
+    "central": (_central, "Servidor central de referencia (API v1)."),
+    "admin": (admin_main, "Administración: terminales, afiliados, demo, bitácora."),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,12 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] not in COMMANDS:
         parser.parse_args(args or ["--help"])
         return 2
-    name, rest = args[0], args[1:]
-    target = COMMANDS[name][0]
-    if name == "admin":
-        return admin_main(rest)
-    return _run(target, name, rest)
+    return int(COMMANDS[args[0]][0](args[1:]) or 0)
 
 
 if __name__ == "__main__":
+    # A frozen bundle starts its worker processes by running this executable again:
+    # freeze_support() turns such a start into the worker instead of a second command line.
+    multiprocessing.freeze_support()
     raise SystemExit(main())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from kiosk.ports import Central, UnitOfWork
 from kiosk.references import ReferenceRecord
@@ -12,6 +12,7 @@ CURSOR_KEY = "references_cursor"
 # A ficha is payable on its own day only; a few days of them are kept (a day offline, a
 # weekend, a reprint), never the history: a year-old till holds what a week-old one holds.
 KEEP_DAYS = 7
+REFRESHED_KEY = "references_refreshed_at"  # ISO 8601: the last refresh that reached the end
 
 
 def upsert(uow: UnitOfWork, records: Iterable[ReferenceRecord], cursor: str | None = None) -> int:
@@ -64,3 +65,15 @@ def prune(uow: UnitOfWork, today: date, keep_days: int = KEEP_DAYS) -> int:
         n = uow.references.prune(today - timedelta(days=keep_days))
         uow.commit()
     return n
+
+
+def mark_refreshed(uow: UnitOfWork, at: datetime) -> None:
+    with uow:
+        uow.meta.set(REFRESHED_KEY, at.isoformat())
+        uow.commit()
+
+
+def last_refreshed(uow: UnitOfWork) -> datetime | None:
+    with uow.reading():
+        raw = uow.meta.get(REFRESHED_KEY)
+    return datetime.fromisoformat(raw) if raw else None

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+# The terminal's token, written by ``isseg-farmacia enrolar`` (0600) in the data folder.
+TOKEN_FILE = "token"
 
 
 def default_data_dir() -> Path:
     # platformdirs is tiny and has no Qt/SQL/HTTP: fine in the core.
     import platformdirs
 
+    if sys.platform == "win32":
+        # Machine-wide (C:\ProgramData\ISSEG\caja-isseg): every cashier's Windows account
+        # shares one database and one outbox.
+        return Path(platformdirs.site_data_dir("caja-isseg", "ISSEG"))
     return Path(platformdirs.user_data_dir("caja-isseg", "ISSEG"))
 
 
@@ -96,6 +104,16 @@ def _convert(kind: type, raw: Any) -> Any:
     return kind(raw)
 
 
+def environment(data_dir: str | None = None, config: str | None = None) -> dict[str, str]:
+    """This process's environment with a command's ``--datos`` and ``--config`` applied."""
+    env = dict(os.environ)
+    if data_dir:
+        env["ISSEG_DATA_DIR"] = data_dir
+    if config:
+        env["ISSEG_CONFIG"] = config
+    return env
+
+
 def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
     env = os.environ if env is None else env
     settings = Settings()
@@ -111,4 +129,9 @@ def load(env: Mapping[str, str] | None = None, path: Path | None = None) -> Sett
         for k, v in env.items()
         if k.startswith(prefix) and k[len(prefix) :].lower() in names
     }
-    return settings.with_values(overrides) if overrides else settings
+    if overrides:
+        settings = settings.with_values(overrides)
+    token_file = settings.data_path / TOKEN_FILE
+    if not settings.terminal_token and token_file.is_file():
+        settings = settings.with_values({"terminal_token": token_file.read_text("utf-8").strip()})
+    return settings

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kiosk import reference_cache, terminal_state
-from kiosk.ports import Clock, UnitOfWork
+from kiosk.ports import Clock, UnitOfWork, system_clock
+from kiosk.references import ReferenceRecord
 from kiosk.rules import Policy
 from sync.client import CentralClient, record_from_json
 
@@ -102,6 +103,7 @@ class CacheRefresher:
             fetcher.join()
             if error is not None:
                 raise error
+            reference_cache.mark_refreshed(uow, system_clock())  # for `diagnostico`
             return RefreshResult(count, records, since)
 
     def _fetch(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import logging.handlers
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from PySide6.QtCore import QLibraryInfo, QTranslator
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
@@ -26,6 +30,10 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Caja ISSEG")
     app.setOrganizationName("ISSEG")
+    # Qt's own words (a dialog's buttons, a text field's menu) in Spanish.
+    translator = QTranslator(app)
+    if translator.load("qtbase_es", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
     return app
 
 
@@ -62,23 +70,63 @@ def _parse(prog: str, description: str, argv: Sequence[str]) -> argparse.Namespa
     return parser.parse_args(list(argv))
 
 
+def log_to_file() -> Path:
+    """The terminal's log: a rotating file in the platform's log folder (5 × 2 MB), so a
+    kiosk that fails at 3 a.m. leaves its reason behind."""
+    import platformdirs
+
+    folder = Path(platformdirs.user_log_dir("caja-isseg", "ISSEG"))
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        folder / "caja-isseg.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return folder / "caja-isseg.log"
+
+
 def _start(
     prog: str, description: str, argv: Sequence[str]
 ) -> tuple[argparse.Namespace, Terminal | None]:
     args = _parse(prog, description, argv)
-    env = dict(__import__("os").environ)
-    if args.datos:
-        env["ISSEG_DATA_DIR"] = args.datos
-    if args.config:
-        env["ISSEG_CONFIG"] = args.config
-    settings = settings_module.load(env)
+    env = settings_module.environment(args.datos, args.config)
     application()
+    try:
+        log_file = log_to_file()
+    except OSError:  # a read-only home must not keep the till from starting
+        log_file = None
+    try:
+        settings = settings_module.load(env)
+    except (OSError, ValueError) as exc:
+        data = env.get("ISSEG_DATA_DIR") or str(settings_module.default_data_dir())
+        where = env.get("ISSEG_CONFIG") or str(Path(data) / "config.json")
+        log.error("configuración inválida (%s): %s", where, exc)
+        QMessageBox.critical(
+            None,
+            "Caja ISSEG: configuración con error",
+            f"La configuración de la caja tiene un error y no puede iniciar.\n\n"
+            f"Archivo: {where}\nProblema: {_plain(exc)}\n\n"
+            "Corríjalo (o bórrelo para volver a los valores de fábrica) y reinicie."
+            + (f"\n\nBitácora: {log_file}" if log_file else ""),
+        )
+        return args, None
     try:
         return args, build(settings, defer=True)
     except Exception as exc:  # the person at the screen needs a reason, not a traceback
         log.exception("no se pudo iniciar")
         QMessageBox.critical(None, "Caja ISSEG", f"No se pudo iniciar la caja:\n\n{exc}")
         return args, None
+
+
+def _plain(exc: BaseException) -> str:
+    """A settings error in words: JSON's own messages are English."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"el JSON no es válido en la línea {exc.lineno}, columna {exc.colno}"
+    if isinstance(exc, OSError):
+        return f"no se pudo leer ({exc.strerror})"
+    return str(exc)
 
 
 def main_caja(argv: Sequence[str]) -> int:

@@ -21,7 +21,7 @@ from kiosk.app import Terminal
 from kiosk.bootstrap import build
 from kiosk.ports import Clock, system_clock
 from kiosk.references import Reference
-from kiosk.rules import Policy
+from kiosk.rules import Policy, Tender
 from kiosk.settings import Settings
 
 DEMO_MANAGER = ("gerente", "Gerente de Demostración", "2580")
@@ -79,45 +79,14 @@ def _people(terminal: Terminal) -> None:
 DEMO_MARK = "DEMOSTRACION.txt"  # a demo folder says so; a till's folder never has it
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="isseg-farmacia demo",
-        description="Demostración completa en esta computadora: central local con datos de "
-        "prueba, una caja con impresora a archivo y la pantalla elegida.",
-    )
-    parser.add_argument(
-        "--pantalla",
-        choices=("caja", "kiosko", "gerente"),
-        default="caja",
-        help="qué pantalla abrir (caja por omisión)",
-    )
-    parser.add_argument(
-        "--datos",
-        help="carpeta para la base de datos y los tickets "
-        "(por omisión, una carpeta temporal nueva)",
-    )
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-
-    data = Path(args.datos) if args.datos else Path(tempfile.mkdtemp(prefix="caja-isseg-demo-"))
-    if (data / "terminal.sqlite").exists() and not (data / DEMO_MARK).exists():
-        # A real till's folder: the demo would replace its identity and fill its cache.
-        print(
-            f"La carpeta {data} es de una caja real (tiene su base de datos): la demostración "
-            "no la usa. Elija una carpeta vacía o no indique --datos.",
-            file=sys.stderr,
-        )
-        return 2
-
+def start_demo(data: Path, screen: str) -> tuple[Terminal, Any, str]:
+    """Central on loopback with demo data and a terminal enrolled in it, printing to a file
+    in ``data``; the demo's users exist. The terminal closes central when it closes."""
     from central.embedded import EmbeddedCentral
-    from ui.app import application, run
 
-    application()
-    data.mkdir(parents=True, exist_ok=True)
-    (data / DEMO_MARK).write_text("Carpeta de la demostración de Caja ISSEG.\n", encoding="utf-8")
     clock, clock_note = demo_clock()
     central = EmbeddedCentral(clock=clock, seed_demo=True).start()
-    kind = "kiosko" if args.pantalla == "kiosko" else "caja"
-    enrollment = _enrollment(central.demo, kind)
+    enrollment = _enrollment(central.demo, "kiosko" if screen == "kiosko" else "caja")
     settings = Settings().with_values(
         {
             "data_dir": str(data),
@@ -144,6 +113,86 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock=clock,
     )
     _people(terminal)
+    return terminal, central, clock_note
+
+
+def headless(data: Path) -> int:
+    """One payment start to end without Qt: the cashier logs in, opens a shift, takes the
+    first demo referencia in cash, sends it and prints its receipt to the file printer."""
+    terminal, central, clock_note = start_demo(data, "caja")
+    try:
+        if clock_note:
+            print(clock_note)
+        record = central.demo["references"][0]
+        reference, amount = record["reference"], Decimal(record["amount"])
+        user = terminal.login(DEMO_CASHIER[0], DEMO_CASHIER[2])
+        terminal.open_shift(cashier_id=user.id, opening_float=Decimal("500.00"))
+        scanned = terminal.scan(reference)  # a cache miss is asked of central, as at the till
+        if not scanned.verdict.ok:
+            print(f"La referencia de demostración no se puede cobrar: {scanned.verdict.message}")
+            return 1
+        payment = terminal.pay(
+            reference=reference,
+            tender=Tender(cash=amount),
+            cashier_id=user.id,
+            cash_received=amount,
+            card_authorization="",
+        )
+        receipt = terminal.deliver_receipt(payment.uuid)
+        if not receipt.printed.printed:
+            print(f"Pago {payment.folio} registrado, pero el comprobante no se imprimió: "
+                  f"{receipt.printed.message}")  # fmt: skip
+            return 1
+        print(f"Pago {payment.folio} de {money.fmt(amount)} a la referencia "
+              f"{Reference(reference).grouped()} registrado; comprobante impreso en "
+              f"{data / 'impresora.bin'}.")  # fmt: skip
+        return 0
+    finally:
+        terminal.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="isseg-farmacia demo",
+        description="Demostración completa en esta computadora: central local con datos de "
+        "prueba, una caja con impresora a archivo y la pantalla elegida.",
+    )
+    parser.add_argument(
+        "--pantalla",
+        choices=("caja", "kiosko", "gerente"),
+        default="caja",
+        help="qué pantalla abrir (caja por omisión)",
+    )
+    parser.add_argument(
+        "--datos",
+        help="carpeta para la base de datos y los tickets "
+        "(por omisión, una carpeta temporal nueva)",
+    )
+    parser.add_argument(
+        "--sin-pantalla",
+        action="store_true",
+        help="sin ventana: cobra una referencia de demostración, imprime su comprobante en "
+        "la impresora a archivo y termina (prueba de una instalación)",
+    )
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    data = Path(args.datos) if args.datos else Path(tempfile.mkdtemp(prefix="caja-isseg-demo-"))
+    if (data / "terminal.sqlite").exists() and not (data / DEMO_MARK).exists():
+        # A real till's folder: the demo would replace its identity and fill its cache.
+        print(
+            f"La carpeta {data} es de una caja real (tiene su base de datos): la demostración "
+            "no la usa. Elija una carpeta vacía o no indique --datos.",
+            file=sys.stderr,
+        )
+        return 2
+    data.mkdir(parents=True, exist_ok=True)
+    (data / DEMO_MARK).write_text("Carpeta de la demostración de Caja ISSEG.\n", encoding="utf-8")
+    if args.sin_pantalla:
+        return headless(data)
+
+    from ui.app import application, run
+
+    application()
+    terminal, central, clock_note = start_demo(data, args.pantalla)
     print(
         f"Demo: datos en {data}; la impresora escribe en {data / 'impresora.bin'} "
         "(y una imagen PNG de cada ticket junto a él)."

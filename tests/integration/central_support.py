@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from central import db as dbmod
 from central.clock import ShiftedClock
 from central.embedded import EmbeddedCentral
 
@@ -40,13 +41,17 @@ def _pg_url() -> str | None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated central database (as after ``isseg-farmacia central migrar``)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'central.sqlite'}"
+        url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+        dbmod.upgrade(url)
+        yield url
         return
     base = _pg_url()
     if base is None:
         pytest.skip(f"PostgreSQL: defina {PG_ENV} para correr estas pruebas también ahí")
     with fresh_pg_database(base) as url:
+        dbmod.upgrade(url)
         yield url
 
 

@@ -1,6 +1,7 @@
 """The console command reaches each part: what a person types, in a fresh process."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -37,7 +38,13 @@ def test_verificar_bitacora_reports_an_intact_log_then_the_first_edited_entry(tm
 
 
 def test_seed_demo_json_lists_stores_terminals_members_and_loans(tmp_path: Path):
-    out = isseg("admin", "seed-demo", "--json", "--db", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    migrated = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "central", "migrar"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "ISSEG_CENTRAL_DB": url},
+    )  # fmt: skip
+    assert migrated.returncode == 0, migrated.stderr
+    out = isseg("admin", "seed-demo", "--json", "--db", url)
     assert out.returncode == 0, out.stderr
     demo = json.loads(out.stdout)
     for key in ("stores", "terminals", "members", "loans"):

@@ -1,0 +1,136 @@
+"""``isseg-farmacia enrolar``: this terminal joins central with a one-time code.
+
+The code (from ``admin codigo-de-alta``) is exchanged with ``POST /v1/enrollments`` for the
+terminal's token, which is kept in ``<data>/token`` readable only by this user (0600); the
+store and terminal names and central's address go to ``config.json``, and the identity
+(terminal and store ids) into the terminal's database, audited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from kiosk import settings as settings_module
+
+TOKEN_FILE = settings_module.TOKEN_FILE
+
+
+class EnrollmentError(Exception):
+    """Why the terminal could not join, in Spanish."""
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    terminal_id: int
+    store_id: str
+    store_name: str
+    name: str
+    kind: str
+    token: str
+
+
+def check_url(url: str) -> str:
+    """Central's address: HTTPS, except on this very machine (the demo, a test)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EnrollmentError(f"La dirección de central no es válida: «{url}» (use https://…).")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise EnrollmentError("La conexión con central debe ser cifrada: use https://…")
+    return url.strip().rstrip("/")
+
+
+def redeem(central_url: str, code: str, *, timeout: float = 10.0) -> Enrollment:
+    url = check_url(central_url) + "/v1/enrollments"
+    try:
+        response = httpx.post(url, json={"code": code.strip()[:20]}, timeout=timeout)
+    except httpx.HTTPError:
+        raise EnrollmentError(
+            f"No se pudo conectar con central en {central_url}: revise la dirección y la red."
+        ) from None
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 201 or not isinstance(body, dict):
+        message = body.get("message") if isinstance(body, dict) else None
+        raise EnrollmentError(message or f"Central respondió {response.status_code}.")
+    try:
+        return Enrollment(
+            terminal_id=int(body["terminal_id"]),
+            store_id=str(body["store_id"]),
+            store_name=str(body["store_name"]),
+            name=str(body["name"]),
+            kind=str(body["kind"]),
+            token=str(body["token"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise EnrollmentError("Central respondió algo inesperado al alta.") from None
+
+
+def save(settings: settings_module.Settings, central_url: str, result: Enrollment) -> Path:
+    """Keep the token (0600), the names and central's address; set the identity."""
+    import local_db
+    from kiosk import terminal_state
+
+    data = settings.data_path
+    data.mkdir(parents=True, exist_ok=True)
+    token_path = data / TOKEN_FILE
+    # Created 0600 from the start (not chmod after): no moment where others can read it.
+    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(result.token + "\n")
+    os.chmod(token_path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    config_path = data / "config.json"
+    config: dict[str, Any] = {}
+    if config_path.is_file():
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.pop("terminal_token", None)  # the token file replaces a hand-typed token
+    config.update(central_url=central_url, store_name=result.store_name, terminal_name=result.name)
+    config_path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    db = local_db.open_database(settings.database_file)
+    try:
+        terminal_state.set_identity(
+            db.unit_of_work(),
+            terminal_id=str(result.terminal_id),
+            store_id=result.store_id,
+            actor="enrolar",
+        )
+    finally:
+        db.close()
+    return token_path
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="isseg-farmacia enrolar",
+        description="Da de alta esta terminal en central con un código de un solo uso "
+        "(isseg-farmacia admin codigo-de-alta en central).",
+    )
+    parser.add_argument("--central", required=True, help="Dirección de central: https://…")
+    parser.add_argument("--codigo", required=True, help="Código de alta, p. ej. 7KQ2M-9XH4D.")
+    parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
+    args = parser.parse_args(list(argv))
+    try:
+        settings = settings_module.load(settings_module.environment(args.datos))
+        url = check_url(args.central)
+        result = redeem(url, args.codigo)
+        token_path = save(settings, url, result)
+    except (EnrollmentError, ValueError) as exc:
+        print(f"No se pudo dar de alta la terminal: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Esta terminal es ahora «{result.name}» ({result.kind}, número {result.terminal_id}) "
+        f"de la tienda {result.store_id} «{result.store_name}»."
+    )
+    print(f"Token guardado en {token_path} (solo lo lee este usuario).")
+    return 0
