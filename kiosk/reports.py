@@ -62,6 +62,7 @@ class DayFigures:
     cash_payments: int  # payments with a cash part
     card_payments: int  # payments with a card part
     change_given: Decimal
+    cash_received: Decimal
     card_lines: tuple[CardLine, ...]  # to match against the bank terminal's batch
     voids: tuple[VoidLine, ...]
     voided_total: Decimal
@@ -123,6 +124,7 @@ def _figures_in(uow: UnitOfWork, day: date) -> DayFigures:
         cash_payments=totals.cash_payments,
         card_payments=totals.card_payments,
         change_given=totals.change,
+        cash_received=totals.cash_received,
         card_lines=tuple(uow.payments.card_lines(day)),
         voids=tuple(sorted(void_lines, key=lambda v: v.folio)),
         voided_total=voided_total,

@@ -1,7 +1,10 @@
 """Cash shifts (turnos): opening float, cash drops, and the close with the drawer counted.
 
-Expected cash = opening float + cash applied to payments not voided (cash received minus
-change) − cash drops. The over/short is counted − expected, recorded as counted.
+Expected cash = opening float + what payments not voided left in the drawer (cash received
+minus the change handed over) − cash drops. Change is given in coins down to 10 centavos and
+rounded up to them (``kiosk.ports.change_given``), so the drawer only ever moves by whole
+coins and a count after a day of exact change matches to the centavo. The over/short is
+counted − expected, recorded as counted.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ DENOMINATIONS: dict[str, Decimal] = {
     "m2": Decimal("2"),
     "m1": Decimal("1"),
     "m0.50": Decimal("0.50"),
+    "m0.20": Decimal("0.20"),
+    "m0.10": Decimal("0.10"),
 }
 DENOMINATION_LABELS: dict[str, str] = {
     k: (
@@ -84,7 +89,7 @@ def _expected_in(uow: UnitOfWork, shift: Shift) -> Decimal:
     cash = Decimal("0.00")
     for p in uow.payments.for_shift(shift.id):
         if uow.voids.for_payment(p.uuid) is None:
-            cash += p.cash
+            cash += p.drawer_cash
     drops = sum((d.amount for d in uow.drops.for_shift(shift.id)), Decimal("0.00"))
     return shift.opening_float + cash - drops
 

@@ -262,6 +262,7 @@ class SqlPayments(_Repo):
             change=pesos(r[4]),
             cash_payments=r[5],
             card_payments=r[6],
+            cash_received=pesos(r[7]),
         )
 
     def card_lines(self, day: date) -> list[CardLine]:
@@ -274,10 +275,12 @@ class SqlPayments(_Repo):
 
 
 _NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.payment_uuid = p.uuid)"
+# Change handed over is the change owed rounded up to 10 centavos (kiosk.ports.change_given).
 _PAY_TOTALS = text(
     "SELECT count(*), coalesce(sum(amount_cents), 0), coalesce(sum(cash_cents), 0), "
-    "coalesce(sum(card_cents), 0), coalesce(sum(change_cents), 0), "
-    "coalesce(sum(cash_cents > 0), 0), coalesce(sum(card_cents > 0), 0) "
+    "coalesce(sum(card_cents), 0), coalesce(sum((change_cents + 9) / 10 * 10), 0), "
+    "coalesce(sum(cash_cents > 0), 0), coalesce(sum(card_cents > 0), 0), "
+    "coalesce(sum(cash_received_cents), 0) "
     f"FROM payments p WHERE business_date = :d AND {_NOT_VOIDED}"
 )
 _PAY_CARD_LINES = text(

@@ -172,7 +172,11 @@ class VerdictPanel(QFrame):
 
     def show_paid(self, payment: Payment) -> None:
         self._paint(GREEN_BG, GREEN)
-        change = f"CAMBIO: {pesos(payment.change)}" if payment.cash_received else "Pago con tarjeta"
+        change = (
+            f"CAMBIO: {pesos(payment.change_given)}"
+            if payment.cash_received
+            else "Pago con tarjeta"
+        )
         self._set(
             f"✔ PAGO REGISTRADO · folio {payment.folio}", payment.reference, "", change, reason=""
         )
@@ -248,7 +252,8 @@ class TenderPanel(QFrame):
         if self.card.text().strip():
             with contextlib.suppress(money.MoneyError):
                 due = self.amount - money.parse(self.card.text())
-        self.cash.setText(f"{max(due, Decimal(0)):.2f}")
+        # No coin under 10 centavos: the exact amount in cash is the due rounded up to one.
+        self.cash.setText(f"{money.round_up_to_coin(max(due, Decimal(0))):.2f}")
         self.cash.setFocus()
 
     def fill_card(self) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kiosk import money
+from kiosk.ports import change_given
 from kiosk.rules import Tender
 
 ZERO = Decimal("0.00")
@@ -81,6 +82,14 @@ def plan(
             else f"Escriba el efectivo recibido (a cobrar en efectivo: {money.fmt(cash_due)})."
         )
         return TenderPlan(False, text, cash_received=received, cash_due=cash_due)
+    if received % money.SMALLEST_COIN:
+        return TenderPlan(
+            False,
+            f"El efectivo se recibe en billetes y monedas: la moneda más chica es de "
+            f"{money.fmt(money.SMALLEST_COIN)}.",
+            cash_received=received,
+            cash_due=cash_due,
+        )
     if cash_due == 0 and received > 0:
         return TenderPlan(
             False, "Todo el importe va con tarjeta: deje el efectivo vacío.", cash_due=cash_due
@@ -101,7 +110,7 @@ def plan(
         return TenderPlan(
             False, "Hay autorización pero ningún importe con tarjeta.", cash_due=cash_due
         )
-    change = received - cash_due if cash_due > 0 else ZERO
+    change = change_given(received - cash_due) if cash_due > 0 else ZERO
     return TenderPlan(
         True,
         "",

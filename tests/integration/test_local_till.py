@@ -1,0 +1,198 @@
+"""The till on a real SQLite file as a first day tries it: scans typed into the cash field,
+input that is not money, change in the coins a drawer has, and a shift that adds up."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import local_db
+from kiosk import cashier, money, reference_cache, shifts
+from kiosk.ports import Refused
+from kiosk.rules import Tender
+from local_db.testing import FixedClock, Seeded, reference_records, seed_terminal
+
+D = Decimal
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = local_db.open_database(tmp_path / "caja.sqlite")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def uow(db):
+    return db.unit_of_work()
+
+
+@pytest.fixture
+def seeded(uow, clock) -> Seeded:
+    return seed_terminal(uow, clock)
+
+
+def rows(path: Path) -> tuple[int, ...]:
+    conn = sqlite3.connect(path)
+    try:
+        return tuple(
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("payments", "outbox", "audit_log")
+        )
+    finally:
+        conn.close()
+
+
+def pay(uow, seeded, clock, received, *, ref=0, confirm=False):
+    return cashier.take_payment(
+        uow,
+        reference=seeded.references[ref].reference,
+        tender=Tender(cash=D("540.00")),
+        cash_received=received,
+        confirm_large_change=confirm,
+        cashier_id=seeded.cashier_id,
+        clock=clock,
+    )
+
+
+# --- item 1: scans never become money ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "received",
+    [
+        D("7501055300075"),  # a medicine's EAN-13 scanned into the cash field
+        D("261201000000000943"),  # a ficha's referencia scanned into it
+        D("1" * 27),  # past Decimal's 28 digits once quantized
+        D("1E+30"),
+        D("NaN"),
+        D("sNaN"),
+        D("Infinity"),
+        D("-540"),
+        D("540.001"),
+    ],
+)
+def test_cash_received_that_is_not_money_is_refused_in_words_and_writes_nothing(
+    db, uow, seeded, clock, received
+):
+    before = rows(db.path)
+    with pytest.raises(Refused) as exc:
+        pay(uow, seeded, clock, received)
+    assert exc.value.code == "IMPORTE_INVALIDO"
+    assert "efectivo recibido" in exc.value.message
+    assert rows(db.path) == before
+
+
+def test_change_that_would_reach_the_largest_bill_is_refused_and_writes_nothing(
+    db, uow, seeded, clock
+):
+    before = rows(db.path)
+    for received in (D("1540.00"), D("75010553"), D("35000.00")):  # change ≥ $1,000
+        with pytest.raises(Refused) as exc:
+            pay(uow, seeded, clock, received, confirm=True)
+        assert exc.value.code == "CAMBIO_EXCESIVO"
+        assert "$1,000.00" in exc.value.message
+    assert rows(db.path) == before
+
+
+def test_change_over_five_hundred_pesos_needs_the_cashiers_confirmation(db, uow, seeded, clock):
+    before = rows(db.path)
+    with pytest.raises(Refused) as exc:
+        pay(uow, seeded, clock, D("1539.90"))
+    assert exc.value.code == "CONFIRMAR_CAMBIO" and "$999.90" in exc.value.message
+    assert rows(db.path) == before
+    payment = pay(uow, seeded, clock, D("1539.90"), confirm=True)
+    assert payment.change_given == D("999.90")
+    # At $500.00 exactly no confirmation is asked.
+    assert pay(uow, seeded, clock, D("1040.00"), ref=1).change_given == D("500.00")
+
+
+def test_a_typed_amount_too_long_to_be_money_is_a_message_not_a_traceback():
+    for text in ("1" * 27, "7501055300075", "261201000000000943"):
+        with pytest.raises(money.MoneyError) as exc:
+            money.parse(text)
+        assert "demasiado grande" in str(exc.value)
+    assert money.parse("999,999,999.99") == money.MAX_AMOUNT
+
+
+# --- item 5: change in coins the drawer has; a day of exact change counts to $0.00 --------
+
+
+def pieces_for(amount: Decimal) -> dict[str, int]:
+    """The drawer's content as bills and coins, largest first; fails if coins cannot make it."""
+    left, pieces = amount, {}
+    for key, value in shifts.DENOMINATIONS.items():
+        if key == "m20":  # the $20 bill was taken already: one form of each face value
+            continue
+        n = int(left // value)
+        if n:
+            pieces[key] = n
+            left -= value * n
+    assert left == 0, f"{amount} cannot be counted in bills and coins ({left} left)"
+    return pieces
+
+
+def test_change_is_rounded_up_to_the_ten_centavo_coin_and_the_rounding_is_the_affiliates(
+    uow, seeded, clock
+):
+    reference_cache.upsert(uow, reference_records(clock().date(), 1, 50, D("6912.04")))
+    record = reference_records(clock().date(), 1, 50, D("6912.04"))[0]
+    p = cashier.take_payment(
+        uow,
+        reference=record.reference,
+        tender=Tender(cash=D("6912.04")),
+        cash_received=D("7000.00"),
+        cashier_id=seeded.cashier_id,
+        clock=clock,
+    )
+    assert p.change == D("87.96")  # owed, exact
+    assert p.change_given == D("88.00")  # handed over: there is no 1-centavo coin
+    assert p.rounding == D("0.04") and p.drawer_cash == D("6912.00")
+    with pytest.raises(Refused) as exc:  # nobody can hand over 4 centavos
+        cashier.take_payment(
+            uow,
+            reference=seeded.references[0].reference,
+            tender=Tender(cash=D("540.00")),
+            cash_received=D("540.04"),
+            cashier_id=seeded.cashier_id,
+            clock=clock,
+        )
+    assert exc.value.code == "EFECTIVO_INVALIDO"
+
+
+def test_a_drawer_counted_exactly_after_a_day_of_exact_change_shows_no_difference(
+    uow, seeded, clock
+):
+    amounts = [D("6912.04"), D("1731.56"), D("540.33"), D("99.99"), D("1080.51"), D("12.07")]
+    records = [
+        reference_records(clock().date(), 1, 100 + i, amount)[0] for i, amount in enumerate(amounts)
+    ]
+    reference_cache.upsert(uow, records)
+    drawer = D("500.00")  # the float
+    for record in records:
+        # The affiliate pays with the next $100 up; the cashier hands back what the screen says.
+        received = (record.amount // 100 + 1) * 100
+        p = cashier.take_payment(
+            uow,
+            reference=record.reference,
+            tender=Tender(cash=record.amount),
+            cash_received=received,
+            confirm_large_change=True,
+            cashier_id=seeded.cashier_id,
+            clock=clock,
+        )
+        pieces_for(p.change_given)  # the change exists in coins
+        drawer += received - p.change_given
+    close = shifts.close_shift(
+        uow, pieces=pieces_for(drawer), closed_by=seeded.cashier_id, clock=clock
+    )
+    assert close.over_short == D("0.00") and close.label == "CUADRA"
+    assert close.counted_cash == close.expected_cash == drawer
