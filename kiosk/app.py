@@ -485,7 +485,9 @@ class Terminal:
         if printer is None:
             return 0
         printed = int(printer.retry_pending())
-        if printed:
+        if printed or not printer.pending():
+            # Nothing is failing any more (another window may have printed what waited):
+            # the state recovers by itself instead of keeping the last error on show.
             self.last_print = None
         return printed
 
