@@ -273,12 +273,29 @@ class Terminal:
         with self.uow.reading() as uow:
             return uow.voids.for_payment(payment_uuid) is not None
 
-    def receipt(self, payment_uuid: str, *, reprint: bool = False, user_id: int = 0) -> Any:
-        """The receipt data of a payment; a reprint is logged first (database thread)."""
+    def receipt(
+        self,
+        payment_uuid: str,
+        *,
+        reprint: bool = False,
+        user_id: int = 0,
+        manager: str = "",
+        manager_pin: str = "",
+    ) -> Any:
+        """The receipt data of a payment; a reprint, approved with a manager's PIN, is logged
+        first (database thread)."""
         from printing.documents import ReceiptData
 
         if reprint:
-            cashier.record_reprint(self.uow, payment_uuid, user_id=user_id, clock=self.clock)
+            cashier.record_reprint(
+                self.uow,
+                payment_uuid,
+                user_id=user_id,
+                manager=manager,
+                manager_pin=manager_pin,
+                hasher=self.hasher,
+                clock=self.clock,
+            )
         info = cashier.receipt_info(self.uow, payment_uuid)
         p = info.payment
         with self.uow.reading() as uow:
@@ -306,6 +323,31 @@ class Terminal:
             reprint_count=info.reprints,
         )
 
+    def void_document(self, payment_uuid: str) -> Any:
+        """The cancelación ticket of a voided payment (database thread)."""
+        from printing.documents import VoidData
+
+        info = voids.void_info(self.uow, payment_uuid)
+        p, record = info.payment, info.record
+        return VoidData(
+            store_name=self.settings.store_name,
+            folio=str(info.void.id),
+            voided_at=info.void.at,
+            terminal=self.settings.terminal_name,
+            cashier=info.cashier,
+            manager=info.authorized_by,
+            original_folio=str(p.folio),
+            reference=p.reference,
+            member_name=record.member_name if record else "",
+            member_number=record.member_number if record else "",
+            amount=p.amount,
+            reason=info.void.reason,
+            cash_refunded=p.drawer_cash,
+            card_reversed=p.card,
+            confirmed_online=info.confirmed,
+            requested_by=info.requested_by,
+        )
+
     def void(
         self, payment_uuid: str, *, manager: str, manager_pin: str, reason: str, requested_by: int
     ) -> Any:
@@ -321,21 +363,6 @@ class Terminal:
         )
         self.nudge()
         return result
-
-    def verify_manager(self, username: str, pin: str) -> User:
-        """A manager's PIN for an approval (a reprint, say): audited, counts to lockout."""
-        uow = self.uow
-        with uow:
-            user = users.verify_pin(
-                uow,
-                username,
-                pin,
-                hasher=self.hasher,
-                clock=self.clock,
-                required_role=MANAGER,
-            )
-            uow.commit()
-        return user
 
     def rejected(self) -> list[OutboxEntry]:
         with self.uow.reading() as uow:

@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk import audit, failpoints, money
 from kiosk.ports import (
+    MANAGER,
     MEXICO_CITY,
     Clock,
     NewOutboxEntry,
@@ -29,6 +30,7 @@ from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
 from kiosk.terminal_state import load_policy, store_id, terminal_id
+from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -278,10 +280,18 @@ def receipt_info(uow: UnitOfWork, payment_uuid: str) -> ReceiptInfo:
 
 
 def record_reprint(
-    uow: UnitOfWork, payment_uuid: str, *, user_id: int, clock: Clock = system_clock
+    uow: UnitOfWork,
+    payment_uuid: str,
+    *,
+    user_id: int,
+    manager: str,
+    manager_pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
 ) -> int:
-    """Log a reprint of a payment's receipt (the receipt says REIMPRESIÓN); returns how many
-    times it has now been reprinted."""
+    """Log a reprint of a payment's receipt (the receipt says REIMPRESIÓN), approved with a
+    manager's PIN wherever it is asked for (a reprint is a second proof of payment); returns
+    how many times it has now been reprinted. A wrong PIN counts towards the lockout."""
     now = clock()
     with uow:
         payment = uow.payments.get(payment_uuid)
@@ -290,13 +300,21 @@ def record_reprint(
         user = uow.users.get(user_id)
         if user is None:
             raise Refused("USUARIO_DESCONOCIDO", "El usuario no está registrado en esta caja.")
+        approver = verify_pin(
+            uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER
+        )
         uow.reprints.add(Reprint(payment_uuid, user_id, now, business_date(now)))
         count = uow.reprints.count_for(payment_uuid)
         audit.record(
             uow,
             audit.REPRINT,
             user.username,
-            {"uuid": payment_uuid, "folio": payment.folio, "numero": count},
+            {
+                "uuid": payment_uuid,
+                "folio": payment.folio,
+                "numero": count,
+                "autorizo": approver.username,
+            },
             now,
         )
         uow.commit()

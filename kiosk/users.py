@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import argon2
 
-from kiosk import audit
+from kiosk import audit, spanish
 from kiosk.ports import CASHIER, MANAGER, ROLES, Clock, Refused, UnitOfWork, User, system_clock
 
 MAX_FAILED_ATTEMPTS = 5
@@ -141,7 +141,7 @@ def _authenticate_in(
             )
         left = MAX_FAILED_ATTEMPTS - failed
         raise Refused(
-            "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. Quedan {left} intentos."
+            "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. {spanish.attempts_left(left)}"
         )
     if user.failed_attempts or user.locked_until is not None:
         uow.users.set_failures(user.id, 0, None)

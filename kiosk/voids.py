@@ -7,20 +7,23 @@ first).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kiosk import audit
 from kiosk.cashier import business_date
 from kiosk.ports import (
+    CONFIRMED,
     MANAGER,
     Clock,
     NewOutboxEntry,
+    Payment,
     Refused,
     UnitOfWork,
     Void,
     system_clock,
 )
+from kiosk.references import ReferenceRecord
 from kiosk.terminal_state import store_id
 from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
 
@@ -104,3 +107,39 @@ def void_payment(
         )
         uow.commit()
     return void
+
+
+@dataclass(frozen=True, slots=True)
+class VoidInfo:
+    """What the cancelación ticket says: the payment, the void, who asked and who authorized,
+    the affiliate (from the cache) and whether central has the void yet."""
+
+    payment: Payment
+    void: Void
+    requested_by: str  # names, as printed
+    authorized_by: str
+    cashier: str
+    record: ReferenceRecord | None
+    confirmed: bool
+
+
+def void_info(uow: UnitOfWork, payment_uuid: str) -> VoidInfo:
+    with uow.reading():
+        payment = uow.payments.get(payment_uuid)
+        void = uow.voids.for_payment(payment_uuid)
+        if payment is None or void is None:
+            raise Refused("SIN_CANCELACION", "Ese pago no tiene cancelación en esta caja.")
+
+        def name(user_id: int) -> str:
+            user = uow.users.get(user_id)
+            return user.name if user else str(user_id)
+
+        return VoidInfo(
+            payment,
+            void,
+            name(void.requested_by),
+            name(void.manager_id),
+            name(payment.cashier_id),
+            uow.references.get(payment.reference),
+            uow.outbox.status_of("void", payment_uuid) == CONFIRMED,
+        )

@@ -13,8 +13,13 @@ from decimal import Decimal
 
 ZERO = Decimal("0.00")
 
-# Payment kinds as the services may name them; anything else prints as given.
+# Payment kinds as central names them (QUINCENAL...) and as the services may (installment...),
+# looked up without regard to case; anything else prints as given.
 KIND_LABELS = {
+    "quincenal": "Pago quincenal",
+    "abono": "Abono a capital",
+    "renovacion": "Renovación",
+    "liquidacion": "Liquidación",
     "installment": "Pago quincenal",
     "prepayment": "Abono a capital",
     "renewal": "Renovación",
@@ -23,7 +28,7 @@ KIND_LABELS = {
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    return KIND_LABELS.get(kind.strip().lower(), kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class VoidData:
     card_reversed: Decimal = ZERO
     confirmed_online: bool = False
     reprint_count: int = 0
+    requested_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

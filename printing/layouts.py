@@ -317,10 +317,10 @@ def render_slip(printer: Any, data: SlipData, width: int = DEFAULT_WIDTH) -> Non
     )
     t.text("Páguela en cualquier farmacia ISSEG, sin comisión.")
     if data.replaces_reference:
-        t.text(
-            f"Esta ficha sustituye a la referencia {grouped(data.replaces_reference)}, "
-            "que ya no puede pagarse."
-        )
+        # The old referencia on a line of its own: wrapped, its digit groups would split.
+        t.text("Esta ficha sustituye a la referencia")
+        t.text(grouped(data.replaces_reference), align="center", bold=True)
+        t.text("que ya no puede pagarse.")
     t.end()
 
 
@@ -335,12 +335,16 @@ def render_void(printer: Any, data: VoidData, width: int = DEFAULT_WIDTH) -> Non
     t.pair("Fecha:", fmt_datetime(data.voided_at))
     t.pair("Caja:", data.terminal)
     t.pair("Cajero:", data.cashier)
+    if data.requested_by:
+        t.pair("Solicitó:", data.requested_by)
     t.pair("Autorizó:", data.manager)
     t.rule()
     t.text("Afiliado:")
     t.text(data.member_name, bold=True)
     t.pair("Número de afiliado:", mask_member_number(data.member_number))
-    t.pair("Referencia:", grouped(data.reference))
+    t.rule()
+    t.text("Referencia cancelada:", align="center")
+    t.barcode(data.reference)
     t.rule()
     t.text("IMPORTE CANCELADO", align="center")
     t.text(money.fmt(data.amount), align="center", bold=True, double=True)
@@ -366,10 +370,12 @@ def render_void(printer: Any, data: VoidData, width: int = DEFAULT_WIDTH) -> Non
     t.end()
 
 
-def _report_lines(t: _Ticket, title: str, lines: tuple[ReportLine, ...]) -> None:
+def _report_lines(
+    t: _Ticket, title: str, lines: tuple[ReportLine, ...], none: str = "Ninguna."
+) -> None:
     t.text(f"{title} ({len(lines)})", bold=True)
     if not lines:
-        t.text("Ninguno.")
+        t.text(none)  # agrees with the title: "Ninguna" cancelación, "Ninguno" pago
         return
     for line in lines:
         when = f" {fmt_datetime(line.when)[-5:]}" if line.when else ""
@@ -442,7 +448,7 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
     t.rule()
     _report_lines(t, "REIMPRESIONES", data.reprints)
     t.rule()
-    _report_lines(t, "PAGOS SIN CONFIRMAR POR CENTRAL", data.unconfirmed)
+    _report_lines(t, "PAGOS SIN CONFIRMAR POR CENTRAL", data.unconfirmed, "Ninguno.")
     t.rule()
     if data.kind == "Z":
         t.feed()

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
@@ -18,6 +19,19 @@ log = logging.getLogger(__name__)
 WindowFactory = Callable[[Terminal, TaskRunner], QMainWindow]
 
 
+def install_spanish(app: QApplication) -> bool:
+    """Qt's own Spanish (standard buttons, file dialogs, context menus) from the translations
+    PySide6 ships. True when they loaded; without them Qt's texts stay in English."""
+    QLocale.setDefault(QLocale(QLocale.Language.Spanish, QLocale.Country.Mexico))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    loaded = False
+    for name in ("qtbase_es", "qt_es"):
+        translator = QTranslator(app)  # parented: it lives as long as the application
+        if translator.load(name, folder):
+            loaded = app.installTranslator(translator) or loaded
+    return loaded
+
+
 def application() -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
@@ -25,6 +39,8 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Caja ISSEG")
     app.setOrganizationName("ISSEG")
+    if not install_spanish(app):
+        log.warning("no se encontraron las traducciones de Qt al español")
     return app
 
 

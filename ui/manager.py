@@ -631,8 +631,9 @@ class ManagerWindow(QMainWindow):
             return
 
         def job() -> Any:
-            who = self.terminal.verify_manager(approver, pin)
-            return self.terminal.receipt(uuid, reprint=True, user_id=who.id)
+            return self.terminal.receipt(
+                uuid, reprint=True, user_id=user.id, manager=approver, manager_pin=pin
+            )
 
         self.runner.db(
             job,

@@ -3,6 +3,7 @@ input that is not money, change in the coins a drawer has, and a shift that adds
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -196,3 +197,62 @@ def test_a_drawer_counted_exactly_after_a_day_of_exact_change_shows_no_differenc
     )
     assert close.over_short == D("0.00") and close.label == "CUADRA"
     assert close.counted_cash == close.expected_cash == drawer
+
+
+# --- item 2: a void prints its cancelación ticket ------------------------------------------
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, clock: FixedClock):
+    from kiosk.app import build
+    from kiosk.settings import Settings
+    from local_db.testing import FAST_HASHER
+
+    settings = Settings().with_values(
+        {
+            "data_dir": str(tmp_path / "datos"),
+            "central_url": "http://127.0.0.1:9",  # never reached: sync is not started
+            "printer_kind": "file",
+            "printer_path": str(tmp_path / "impresora.bin"),
+        }
+    )
+    t = build(settings, clock=clock, hasher=FAST_HASHER, start_sync=False)
+    yield t
+    t.close()
+
+
+def test_a_void_prints_a_cancelacion_with_the_referencia_barcode_words_who_and_why(
+    terminal, clock, tmp_path
+):
+    from local_db.testing import MANAGER_PIN
+    from tests.integration.printing_support import decode_code128, read_job
+
+    s = seed_terminal(terminal.uow, clock)
+    p = pay(terminal.uow, s, clock, D("600.00"))
+    terminal.void(
+        p.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason="Se cobró la ficha equivocada",
+        requested_by=s.cashier_id,
+    )
+    assert terminal.print_document(terminal.void_document(p.uuid)).printed
+    job = read_job((tmp_path / "impresora.bin").read_bytes())
+    text = job.text.replace("\n", " ")
+    assert [decode_code128(data) for _, data in job.barcodes] == [p.reference]
+    assert "CANCELACIÓN DE PAGO" in text
+    assert re.search(rf"Folio del pago: +{p.folio} ", text)
+    assert "QUINIENTOS CUARENTA PESOS 00/100 M.N." in text
+    assert "Autorizó:" in text and "Gerente Prueba" in text
+    assert "Solicitó:" in text and "Cajero Prueba" in text
+    assert "Motivo: Se cobró la ficha equivocada" in text
+    assert "Efectivo devuelto:" in text and "$540.00" in text
+    assert job.cuts == 1
+
+
+def test_a_payment_that_was_not_voided_has_no_cancelacion_to_print(terminal, clock):
+    s = seed_terminal(terminal.uow, clock)
+    p = pay(terminal.uow, s, clock, D("540.00"))
+    with pytest.raises(Refused) as exc:
+        terminal.void_document(p.uuid)
+    assert exc.value.code == "SIN_CANCELACION"

@@ -141,7 +141,13 @@ def test_the_x_report_prints_every_figure_the_day_has(
     t = offline_terminal
     t.record_drop(amount=Decimal("100.00"), user_id=day["manager"].id)
     cashier_service.record_reprint(
-        t.uow, day["payment"].uuid, user_id=day["cashier"].id, clock=clock
+        t.uow,
+        day["payment"].uuid,
+        user_id=day["cashier"].id,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        hasher=t.hasher,
+        clock=clock,
     )
     second = cache_reference(t, 78, "200.00", clock)
     paid = cashier.take_payment(

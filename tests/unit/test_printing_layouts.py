@@ -123,14 +123,41 @@ def test_a_ficha_tells_when_how_much_and_where_it_can_be_paid() -> None:
     assert "3/24, 4/24" in text
 
 
-def test_a_ficha_that_replaces_another_names_the_old_referencia() -> None:
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_ficha_that_replaces_another_names_the_old_referencia_on_one_line(width: int) -> None:
     old = issue(date(2025, 11, 24), 5)
-    text = read_job(render(sample_slip(replaces_reference=old))).text.replace("\n", " ")
-    assert f"sustituye a la referencia {old.grouped()}" in text
+    lines = [
+        line.text.strip()
+        for line in read_job(render(sample_slip(replaces_reference=old), width)).lines
+    ]
+    at = lines.index(old.grouped())  # whole, on a line of its own
+    assert " ".join(lines[:at]).endswith("Esta ficha sustituye a la referencia")
+    assert lines[at + 1] == "que ya no puede pagarse."
+
+
+@pytest.mark.parametrize(
+    "kind,label",
+    [
+        ("QUINCENAL", "Pago quincenal"),
+        ("ABONO", "Abono a capital"),
+        ("RENOVACION", "Renovación"),
+        ("LIQUIDACION", "Liquidación"),
+        ("installment", "Pago quincenal"),
+    ],
+)
+def test_receipts_and_fichas_print_the_kind_in_spanish_with_its_accents(
+    kind: str, label: str
+) -> None:
+    for data in (sample_receipt(kind=kind), sample_slip(kind=kind)):
+        text = read_job(render(data)).text
+        assert f"Tipo de pago:{label:>{48 - len('Tipo de pago:')}}" in text
+        assert kind not in text.replace(label, "")
 
 
 def test_a_void_shows_the_original_folio_reason_and_amount() -> None:
-    text = read_job(render(sample_void())).text.replace("\n", " ")
+    job = read_job(render(sample_void()))
+    assert [decode_code128(data) for _, data in job.barcodes] == [sample_void().reference]
+    text = job.text.replace("\n", " ")
     assert "CANCELACIÓN DE PAGO" in text
     assert "C1-000123" in text and "CAN-0007" in text
     assert "Se cobró a otro afiliado por error" in text
@@ -269,3 +296,10 @@ def test_columns_follow_the_paper_and_the_profile() -> None:
 def test_member_numbers_are_masked_to_their_last_four_digits() -> None:
     assert layouts.mask_member_number("0012341234") == "****1234"
     assert layouts.mask_member_number("123") == "****"
+
+
+def test_empty_report_lists_agree_with_their_titles() -> None:
+    text = read_job(render(sample_report(voids=(), reprints=(), unconfirmed=()))).text
+    assert "CANCELACIONES (0)\nNinguna." in text
+    assert "REIMPRESIONES (0)\nNinguna." in text
+    assert "PAGOS SIN CONFIRMAR POR CENTRAL (0)\nNinguno." in text
