@@ -19,6 +19,7 @@ from kiosk import cashier, reference_cache, reports, shifts, users, voids
 from kiosk.ports import (
     CONFIRMED,
     MANAGER,
+    CashDrop,
     Clock,
     OutboxCounts,
     OutboxEntry,
@@ -386,13 +387,7 @@ class Terminal:
         """X (mid-day) or Z (day close) report as printing's data, with everything the day
         has: each shift with its payments and over/short, the drawer counted by denomination,
         floats and drops, voids, reprints and what central has not confirmed yet."""
-        from printing.documents import (
-            DenominationCount,
-            MethodTotal,
-            ReportData,
-            ReportLine,
-            ShiftSummary,
-        )
+        from printing.documents import MethodTotal, ReportData, ReportLine, ShiftSummary
 
         summaries: list[ShiftSummary] = []
         names: list[str] = []
@@ -451,15 +446,6 @@ class Terminal:
         all_counted = bool(figures.shifts) and all(
             line.counted_cash is not None for line in figures.shifts
         )
-        denominations = tuple(
-            DenominationCount(
-                shifts.DENOMINATIONS[key],
-                pieces[key],
-                "billete" if key.startswith("b") else "moneda",
-            )
-            for key in shifts.DENOMINATIONS
-            if pieces.get(key)
-        )
         return ReportData(
             kind=kind,
             store_name=self.settings.store_name,
@@ -480,7 +466,7 @@ class Terminal:
             cash_taken=figures.cash_received,
             change_given=figures.change_given,
             cash_drops=drops,
-            denominations=denominations,
+            denominations=_denominations(pieces),
             counted_cash=counted if all_counted else None,
             shifts=tuple(summaries),
             voids=tuple(
@@ -492,6 +478,63 @@ class Terminal:
                 ReportLine(str(u.folio), u.reference, u.amount, u.paid_at, "por confirmar")
                 for u in figures.unconfirmed
             ),
+        )
+
+    def shift_document(self, shift_id: int) -> Any:
+        """A shift's report (corte de turno): float, cash taken, change given, drops,
+        expected, counted by denomination and the difference."""
+        from printing.documents import MethodTotal, ReportData
+
+        f = shifts.shift_figures(self.uow, shift_id)
+        s = f.shift
+        return ReportData(
+            kind="TURNO",
+            store_name=self.settings.store_name,
+            terminal=self.settings.terminal_name,
+            business_date=s.business_date,
+            generated_at=self.clock(),
+            cashier=f.cashier,
+            opened_at=s.opened_at,
+            closed_at=s.closed_at,
+            totals_by_method=(
+                MethodTotal("Efectivo", f.cash_payments, f.total - f.card_total),
+                MethodTotal("Tarjeta", f.card_payments, f.card_total),
+            ),
+            payments_count=f.payments,
+            payments_total=f.total,
+            opening_float=s.opening_float,
+            cash_taken=f.cash_received,
+            change_given=f.change_given,
+            cash_drops=f.cash_drops,
+            rounding=f.rounding,
+            drops=tuple(self._drop_line(d) for d in f.drops),
+            denominations=_denominations(f.count.pieces if f.count else {}),
+            counted_cash=f.counted_cash,
+        )
+
+    def _drop_line(self, drop: CashDrop) -> Any:
+        from printing.documents import ReportLine
+
+        who = self.user(drop.user_id)
+        return ReportLine(
+            str(drop.id), "", drop.amount, drop.at, f"Retiró: {who.name}" if who else ""
+        )
+
+    def drop_document(self, drop: CashDrop) -> Any:
+        """The slip that goes into the safe with a cash drop."""
+        from printing.documents import DropData
+
+        shift = shifts.shift_figures(self.uow, drop.shift_id)
+        who = self.user(drop.user_id)
+        return DropData(
+            store_name=self.settings.store_name,
+            folio=str(drop.id),
+            at=drop.at,
+            terminal=self.settings.terminal_name,
+            shift=str(drop.shift_id),
+            cashier=shift.cashier,
+            dropped_by=who.name if who else str(drop.user_id),
+            amount=drop.amount,
         )
 
     # --- printing -----------------------------------------------------------------------
@@ -639,6 +682,19 @@ class Terminal:
                         log.exception("error al cerrar %r", part)
                     break
         self.closers.clear()
+
+
+def _denominations(pieces: Mapping[str, int]) -> Any:
+    """A count by denomination key as the report's lines, largest first."""
+    from printing.documents import DenominationCount
+
+    return tuple(
+        DenominationCount(
+            shifts.DENOMINATIONS[key], pieces[key], "billete" if key.startswith("b") else "moneda"
+        )
+        for key in shifts.DENOMINATIONS
+        if pieces.get(key)
+    )
 
 
 def _open_parts(start_sync: bool) -> Callable[[Terminal], None]:

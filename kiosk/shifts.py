@@ -85,13 +85,80 @@ def _user(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
+@dataclass(frozen=True, slots=True)
+class ShiftFigures:
+    """A shift's cash, as its report prints it and the screen shows it after the count.
+
+    Voided payments are left out (their cash went back to the affiliate). ``counted_cash``
+    and ``over_short`` are None until the shift is closed."""
+
+    shift: Shift
+    cashier: str  # the cashier's name
+    payments: int
+    total: Decimal
+    cash_received: Decimal
+    change_given: Decimal
+    rounding: Decimal  # centavos of change rounded up in the affiliates' favour
+    card_total: Decimal
+    cash_payments: int  # payments with a cash part
+    card_payments: int  # payments with a card part
+    drops: tuple[CashDrop, ...]
+    count: CashCount | None
+
+    @property
+    def cash_drops(self) -> Decimal:
+        return sum((d.amount for d in self.drops), money.ZERO)
+
+    @property
+    def expected_cash(self) -> Decimal:
+        return self.shift.opening_float + self.cash_received - self.change_given - self.cash_drops
+
+    @property
+    def counted_cash(self) -> Decimal | None:
+        return self.shift.counted_cash
+
+    @property
+    def over_short(self) -> Decimal | None:
+        return self.shift.over_short
+
+
+def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
+    live = [p for p in uow.payments.for_shift(shift.id) if uow.voids.for_payment(p.uuid) is None]
+    person = uow.users.get(shift.cashier_id)
+    return ShiftFigures(
+        shift=shift,
+        cashier=person.name if person else str(shift.cashier_id),
+        payments=len(live),
+        total=sum((p.amount for p in live), money.ZERO),
+        cash_received=sum((p.cash_received for p in live), money.ZERO),
+        change_given=sum((p.change_given for p in live), money.ZERO),
+        rounding=sum((p.rounding for p in live), money.ZERO),
+        card_total=sum((p.card for p in live), money.ZERO),
+        cash_payments=sum(1 for p in live if p.cash),
+        card_payments=sum(1 for p in live if p.card),
+        drops=tuple(uow.drops.for_shift(shift.id)),
+        count=uow.counts.get(shift.id),
+    )
+
+
 def _expected_in(uow: UnitOfWork, shift: Shift) -> Decimal:
-    cash = Decimal("0.00")
-    for p in uow.payments.for_shift(shift.id):
-        if uow.voids.for_payment(p.uuid) is None:
-            cash += p.drawer_cash
-    drops = sum((d.amount for d in uow.drops.for_shift(shift.id)), Decimal("0.00"))
-    return shift.opening_float + cash - drops
+    return _figures_in(uow, shift).expected_cash
+
+
+def shift_figures(uow: UnitOfWork, shift_id: int) -> ShiftFigures:
+    """The figures of any shift, open or closed (its report, or the breakdown the cashier
+    sees once the blind count is in)."""
+    with uow.reading():
+        shift = uow.shifts.get(shift_id)
+        if shift is None:
+            raise Refused("TURNO_DESCONOCIDO", "No existe ese turno en esta caja.")
+        return _figures_in(uow, shift)
+
+
+def day_drops(uow: UnitOfWork, day: date) -> list[CashDrop]:
+    """Every cash drop of the business day, shift by shift, oldest first."""
+    with uow.reading():
+        return [d for s in uow.shifts.for_business_date(day) for d in uow.drops.for_shift(s.id)]
 
 
 def open_shift(

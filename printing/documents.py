@@ -146,13 +146,13 @@ class ShiftSummary:
 
 @dataclass(frozen=True, slots=True)
 class ReportData:
-    """X report (mid-shift, no close) or Z report (close of a shift or of the day).
+    """X report (mid-day, no close), Z report (the day close) or TURNO (a shift's close).
 
     ``over_short`` is counted minus expected: positive is sobrante, negative faltante. It is
     computed from what was recorded, never adjusted.
     """
 
-    kind: str  # "X" or "Z"
+    kind: str  # "X", "Z" or "TURNO"
     store_name: str
     terminal: str
     business_date: date
@@ -168,6 +168,8 @@ class ReportData:
     cash_taken: Decimal = ZERO
     change_given: Decimal = ZERO
     cash_drops: Decimal = ZERO
+    rounding: Decimal = ZERO  # change rounded up to the 10-centavo coin, affiliates' favour
+    drops: tuple[ReportLine, ...] = ()
     denominations: tuple[DenominationCount, ...] = ()
     counted_cash: Decimal | None = None
     shifts: tuple[ShiftSummary, ...] = ()
@@ -186,4 +188,18 @@ class ReportData:
         return self.counted_cash - self.expected_cash
 
 
-Document = ReceiptData | SlipData | VoidData | ReportData
+@dataclass(frozen=True, slots=True)
+class DropData:
+    """Retiro de efectivo: the slip that goes into the safe with the cash."""
+
+    store_name: str
+    folio: str
+    at: datetime
+    terminal: str
+    shift: str
+    cashier: str
+    dropped_by: str
+    amount: Decimal
+
+
+Document = ReceiptData | SlipData | VoidData | ReportData | DropData

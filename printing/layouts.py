@@ -20,6 +20,7 @@ from kiosk.references import Reference
 from printing import barcodes
 from printing.documents import (
     Document,
+    DropData,
     ReceiptData,
     ReportData,
     ReportLine,
@@ -380,18 +381,26 @@ def _report_lines(
     for line in lines:
         when = f" {fmt_datetime(line.when)[-5:]}" if line.when else ""
         t.money(f"Folio {line.folio}{when}", line.amount)
-        t.text(f"  Ref. {grouped(line.reference)}")
+        if line.reference:
+            t.text(f"  Ref. {grouped(line.reference)}")
         if line.note:
             t.text(f"  {line.note}")
     t.money("Total:", sum((line.amount for line in lines), Decimal("0.00")))
 
 
+REPORT_TITLES = {
+    "X": "REPORTE X (PARCIAL)",
+    "Z": "REPORTE Z (CORTE DE CAJA)",
+    "TURNO": "CORTE DE TURNO",
+}
+
+
 def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) -> None:
-    if data.kind not in ("X", "Z"):
-        raise ValueError(f"Tipo de reporte desconocido: {data.kind!r} (use X o Z).")
+    if data.kind not in REPORT_TITLES:
+        raise ValueError(f"Tipo de reporte desconocido: {data.kind!r} (use X, Z o TURNO).")
     t = _Ticket(printer, width)
     t.begin()
-    title = "REPORTE X (PARCIAL)" if data.kind == "X" else "REPORTE Z (CORTE DE CAJA)"
+    title = REPORT_TITLES[data.kind]
     t.header(data.store_name, title)
     t.rule()
     t.pair("Día:", fmt_date(data.business_date))
@@ -424,6 +433,8 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
     t.money("Cambio entregado:", -data.change_given)
     t.money("Retiros:", -data.cash_drops)
     t.money("Efectivo esperado:", data.expected_cash, bold=True)
+    if data.rounding:
+        t.money("Redondeo a favor de afiliados:", data.rounding)
     if data.denominations:
         t.rule()
         t.text("CONTEO POR DENOMINACIÓN", bold=True)
@@ -444,13 +455,15 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
             label = "Sin diferencia:"
         t.money(label, abs(difference), bold=True)
     t.rule()
+    _report_lines(t, "RETIROS A CAJA FUERTE", data.drops, "Ninguno.")
+    t.rule()
     _report_lines(t, "CANCELACIONES", data.voids)
     t.rule()
     _report_lines(t, "REIMPRESIONES", data.reprints)
     t.rule()
     _report_lines(t, "PAGOS SIN CONFIRMAR POR CENTRAL", data.unconfirmed, "Ninguno.")
     t.rule()
-    if data.kind == "Z":
+    if data.kind != "X":
         t.feed()
         t.text("Firma del cajero:")
         t.feed(2)
@@ -458,6 +471,31 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
         t.text("Firma del gerente:")
         t.feed(2)
         t.rule("_")
+    t.end()
+
+
+def render_drop(printer: Any, data: DropData, width: int = DEFAULT_WIDTH) -> None:
+    t = _Ticket(printer, width)
+    t.begin()
+    t.header(data.store_name, "RETIRO DE EFECTIVO")
+    t.rule()
+    t.pair("Folio del retiro:", data.folio)
+    t.pair("Fecha:", fmt_datetime(data.at))
+    t.pair("Caja:", data.terminal)
+    t.pair("Turno:", data.shift)
+    t.pair("Cajero:", data.cashier)
+    t.pair("Retiró:", data.dropped_by)
+    t.rule()
+    _amount_block(t, data.amount)
+    t.rule()
+    t.text("Este comprobante va con el efectivo a la caja fuerte.", align="center")
+    t.feed()
+    t.text("Entregó (cajero):")
+    t.feed(2)
+    t.rule("_")
+    t.text("Recibió (gerente):")
+    t.feed(2)
+    t.rule("_")
     t.end()
 
 
@@ -471,6 +509,8 @@ def render(printer: Any, data: Document, width: int = DEFAULT_WIDTH) -> None:
         render_void(printer, data, width)
     elif isinstance(data, ReportData):
         render_report(printer, data, width)
+    elif isinstance(data, DropData):
+        render_drop(printer, data, width)
     else:
         raise TypeError(f"documento desconocido: {type(data).__name__}")
 
@@ -483,4 +523,6 @@ def document_kind(data: Document) -> str:
         return "ficha"
     if isinstance(data, VoidData):
         return "cancelacion"
+    if isinstance(data, DropData):
+        return "retiro"
     return f"reporte_{data.kind.lower()}"

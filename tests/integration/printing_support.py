@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from printing.documents import ReceiptData, ReportData, SlipData, VoidData
+    from printing.documents import DropData, ReceiptData, ReportData, SlipData, VoidData
 
 # Epson "Character code table" numbers (ESC t n) to Python codecs.
 EPSON_CODE_PAGES = {0: "cp437", 2: "cp850", 16: "cp1252", 19: "cp858", 40: "iso8859_15"}
@@ -248,6 +248,23 @@ def sample_void(**changes: object) -> VoidData:
     }
     values.update(changes)
     return VoidData(**values)  # type: ignore[arg-type]
+
+
+def sample_drop(**changes: object) -> DropData:
+    from printing.documents import DropData
+
+    values: dict[str, object] = {
+        "store_name": "Farmacia ISSEG León Centro",
+        "folio": "12",
+        "at": datetime(2025, 11, 21, 13, 0, tzinfo=MX),
+        "terminal": "Caja 1",
+        "shift": "7",
+        "cashier": "María Peña",
+        "dropped_by": "Víctor Ortíz",
+        "amount": Decimal("30000.00"),
+    }
+    values.update(changes)
+    return DropData(**values)  # type: ignore[arg-type]
 
 
 def sample_report(kind: str = "Z", **changes: object) -> ReportData:

@@ -256,3 +256,82 @@ def test_a_payment_that_was_not_voided_has_no_cancelacion_to_print(terminal, clo
     with pytest.raises(Refused) as exc:
         terminal.void_document(p.uuid)
     assert exc.value.code == "SIN_CANCELACION"
+
+
+# --- item 5: the shift report and the drop slip, printed -----------------------------------
+
+
+def printed_text(tmp_path: Path) -> str:
+    from tests.integration.printing_support import read_job
+
+    return read_job((tmp_path / "impresora.bin").read_bytes()).text
+
+
+def test_closing_a_shift_prints_float_cash_change_drops_expected_counted_and_difference(
+    terminal, clock, tmp_path
+):
+    uow = terminal.uow
+    s = seed_terminal(uow, clock)  # float $500.00
+    record = reference_records(clock().date(), 1, 50, D("6912.04"))[0]
+    reference_cache.upsert(uow, [record])
+    cashier.take_payment(
+        uow,
+        reference=record.reference,
+        tender=Tender(cash=record.amount),
+        cash_received=D("7000.00"),
+        cashier_id=s.cashier_id,
+        clock=clock,
+    )  # change 88.00 given, 0.04 of it rounding
+    pay(uow, s, clock, D("600.00"))  # change 60.00
+    drop = terminal.record_drop(amount=D("300.00"), user_id=s.manager_id)
+    assert [d.id for d in shifts.day_drops(uow, clock().date())] == [drop.id]
+    # expected = 500 + 7,600 − 148 − 300 = 7,652.00; the cashier counts 50 centavos short.
+    pieces = pieces_for(D("7651.50"))
+    close = terminal.close_shift(pieces=pieces, closed_by=s.cashier_id)
+    assert close.expected_cash == D("7652.00") and close.over_short == D("-0.50")
+    figures = shifts.shift_figures(uow, close.shift.id)
+    assert (figures.cash_received, figures.change_given, figures.cash_drops) == (
+        D("7600.00"),
+        D("148.00"),
+        D("300.00"),
+    )
+    assert figures.rounding == D("0.04") and figures.over_short == D("-0.50")
+
+    assert terminal.print_document(terminal.shift_document(close.shift.id)).printed
+    text = printed_text(tmp_path)
+    for line in (
+        "CORTE DE TURNO",
+        "Fondo de caja:",
+        "$500.00",
+        "Efectivo recibido:",
+        "$7,600.00",
+        "Cambio entregado:",
+        "-$148.00",
+        "Retiros:",
+        "-$300.00",
+        "Efectivo esperado:",
+        "$7,652.00",
+        "Redondeo a favor de afiliados:",
+        "$0.04",
+        "Efectivo contado:",
+        "$7,651.50",
+        "FALTANTE:",
+        "$0.50",
+        "RETIROS A CAJA FUERTE (1)",
+        "Retiró: Gerente Prueba",
+        "Billete $1,000.00 x 7",
+        "Moneda $0.50 x 1",
+        "Firma del cajero:",
+    ):
+        assert line in text, line
+
+
+def test_a_cash_drop_prints_a_slip_for_the_safe(terminal, clock, tmp_path):
+    s = seed_terminal(terminal.uow, clock)
+    pay(terminal.uow, s, clock, D("600.00"))
+    drop = terminal.record_drop(amount=D("540.00"), user_id=s.manager_id)
+    assert terminal.print_document(terminal.drop_document(drop)).printed
+    text = printed_text(tmp_path)
+    assert "RETIRO DE EFECTIVO" in text and "$540.00" in text
+    assert "QUINIENTOS CUARENTA PESOS 00/100 M.N." in text
+    assert "Gerente Prueba" in text and "Cajero Prueba" in text

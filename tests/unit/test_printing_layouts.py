@@ -20,6 +20,7 @@ from tests.integration.printing_support import (
     EPSON_CODE_PAGES,
     decode_code128,
     read_job,
+    sample_drop,
     sample_receipt,
     sample_report,
     sample_slip,
@@ -186,7 +187,14 @@ def test_an_x_report_with_a_surplus_says_sobrante_and_has_no_signatures() -> Non
 
 
 def test_every_ticket_ends_with_one_cut() -> None:
-    for data in (sample_receipt(), sample_slip(), sample_void(), sample_report()):
+    for data in (
+        sample_receipt(),
+        sample_slip(),
+        sample_void(),
+        sample_report(),
+        sample_report("TURNO"),
+        sample_drop(),
+    ):
         assert read_job(render(data)).cuts == 1
 
 
@@ -260,6 +268,8 @@ def test_no_line_is_ever_wider_than_the_paper(
         sample_slip(member_name=name, store_name=store, amount=amount, quincenas=(name,)),
         sample_void(member_name=name, manager=cashier, amount=amount, reason=name),
         sample_report(cashier=name, manager=cashier, payments_total=amount),
+        sample_report("TURNO", cashier=name, rounding=amount, drops=sample_report().reprints),
+        sample_drop(cashier=name, dropped_by=cashier, store_name=store, amount=amount),
     ]
     for data in documents:
         job = read_job(render(data, width))
@@ -303,3 +313,10 @@ def test_empty_report_lists_agree_with_their_titles() -> None:
     assert "CANCELACIONES (0)\nNinguna." in text
     assert "REIMPRESIONES (0)\nNinguna." in text
     assert "PAGOS SIN CONFIRMAR POR CENTRAL (0)\nNinguno." in text
+
+
+def test_a_drop_slip_says_how_much_in_figures_and_words_and_who_signs() -> None:
+    text = read_job(render(sample_drop())).text.replace("\n", " ")
+    assert "RETIRO DE EFECTIVO" in text and "$30,000.00" in text
+    assert "TREINTA MIL PESOS 00/100 M.N." in text
+    assert "Víctor Ortíz" in text and "Entregó (cajero):" in text and "Recibió (gerente):" in text
