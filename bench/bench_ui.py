@@ -28,7 +28,7 @@ COLD_START = r"""
 import time, sys
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from kiosk.app import build
+from kiosk.bootstrap import build
 from kiosk.settings import Settings
 from ui.app import application
 from ui.tasks import TaskRunner
@@ -60,7 +60,7 @@ runner.shutdown(); terminal.close()
 def prepare_database() -> Path:
     """A till that has run before: its database exists, with a manager."""
     from kiosk import users
-    from kiosk.app import build
+    from kiosk.bootstrap import build
     from kiosk.settings import Settings
 
     data = Path(tempfile.mkdtemp())
@@ -96,7 +96,7 @@ def scan_latency() -> list[float]:
     from PySide6.QtTest import QTest
 
     from kiosk import reference_cache, shifts, users
-    from kiosk.app import build
+    from kiosk.bootstrap import build
     from kiosk.references import ReferenceRecord, issue
     from kiosk.settings import Settings
     from ui.app import application

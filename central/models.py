@@ -158,7 +158,7 @@ class ReferenceRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the delta feed, from the "feed" counter. NULL means "changed, not yet
     # sequenced": payments leave it NULL and the feed numbers such rows after they commit
-    # (see service.assign_pending), so no payment waits on the counter's lock.
+    # (see central.service.feed.assign_pending), so no payment waits on the counter's lock.
     change_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
 
 

@@ -1,15 +1,15 @@
 """POST /v1/payments on PostgreSQL: payments received together are decided and written
 together, in two statements, without a thread.
 
-The Core path (:func:`central.service.record_payment`) sends each statement on its own and
-runs in the thread pool: about nine round trips and two thread hops per payment, and each
-round trip costs both processes more CPU than the SQL in it. Here, on the worker's event loop,
-the payments waiting at that moment (up to :data:`BATCH_MAX`) go as one batch:
+The Core path (:func:`central.service.payments.record_payment`) sends each statement on its
+own and runs in the thread pool: about nine round trips and two thread hops per payment, and
+each round trip costs both processes more CPU than the SQL in it. Here, on the worker's event
+loop, the payments waiting at that moment (up to :data:`BATCH_MAX`) go as one batch:
 
 1. one statement reads their referencias, loans and installments, with each one's stamp (the
    versions of those rows, see migration 0002);
-2. :func:`central.service.judge_payment` applies the same rules and loan arithmetic as the
-   Core path to each;
+2. :func:`central.service.payments.judge_payment` applies the same rules and loan arithmetic
+   as the Core path to each;
 3. one call of ``isseg_apply_payments`` writes them, one subtransaction each: it locks the loan
    and writes only if the stamp is unchanged, so each decision was made on exactly the rows it
    writes over. The batch commits once (group commit), before any answer is sent.
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 
 class _Ref(NamedTuple):
-    """The columns :func:`central.service.judge_payment` reads, as the Core path types them."""
+    """The columns :func:`central.service.payments.judge_payment` reads, as the Core path types them."""
 
     reference: str
     loan_id: str

@@ -1,8 +1,13 @@
-"""The composition root: builds a terminal's services from ``kiosk.settings``.
+"""The terminal service: one method per user action of the cashier, manager and kiosk screens.
 
-This is the one module that names ``local_db``, ``sync`` and ``printing``; the screens get a
-:class:`Terminal` and call its plain, blocking methods from their task runner (never from the
-GUI thread). Every method is a thin pass-through to a ``kiosk`` service or to a part.
+A screen asks for one action through its task runner and paints the typed result (or the
+Spanish message of a ``Refused``); the workflow, the rules and every decision live here and
+in the services it calls, testable without Qt. The parts (database, central, sync engine,
+printer) are the Protocols of ``kiosk.ports``; ``kiosk.bootstrap`` builds them.
+
+Every method blocks: call it from the task runner, never from the GUI thread. Each says which
+of the runner's threads it belongs on: ``db`` (the database thread) or ``io`` (network and
+printer; these actions also read and write SQLite, which serialises its writers).
 """
 
 from __future__ import annotations
@@ -10,28 +15,37 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
-from kiosk import cashier, reference_cache, reports, shifts, users, voids
+from kiosk import cashier, payment_list, reference_cache, reports, shifts, users, voids
 from kiosk.ports import (
     CONFIRMED,
     MANAGER,
     CashDrop,
+    Central,
     Clock,
-    OutboxCounts,
+    KioskSessionView,
     OutboxEntry,
     Payment,
+    Printer,
+    PrintOutcome,
+    ReceiptOutcome,
     Refused,
+    SendOutcome,
     Shift,
+    Sync,
     UnitOfWork,
     User,
+    Void,
     system_clock,
 )
-from kiosk.references import ReferenceRecord
-from kiosk.rules import Policy, Tender, Verdict
+from kiosk.references import InvalidReference
+from kiosk.references import parse as parse_reference
+from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
 from kiosk.settings import Settings
 from kiosk.terminal_state import cached_policy
 
@@ -54,29 +68,80 @@ class TerminalStatus:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """A scan's answer: the verdict to paint and the cash cap the tender is checked against."""
+
+    verdict: Verdict
+    cash_cap: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerView:
+    """Everything the manager's window shows, read with a fixed number of queries."""
+
+    shift: Shift | None
+    status: shifts.ShiftStatus | None
+    rows: tuple[payment_list.PaymentRow, ...]  # today's, by folio, with affiliate and cashier
+    by_hour: tuple[tuple[int, Decimal, Decimal], ...]  # (hour, cash, card), voided left out
+    cashiers: tuple[User, ...]  # who can be given a shift
+    people: tuple[User, ...]  # everyone active
+    rejected: tuple[OutboxEntry, ...]  # what central refused: the manager must look
+    figures: reports.DayFigures
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    report: reports.DayReport
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class VoidOutcome:
+    """A void recorded (and queued for central), its cancelación printed or queued."""
+
+    void: Void
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftClosed:
+    """A shift closed: the count against the expected cash, the whole breakdown (shown once
+    the blind count is in) and its printed report."""
+
+    close: shifts.ShiftClose
+    figures: shifts.ShiftFigures
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class DropOutcome:
+    """A cash drop recorded, and its slip for the safe printed or queued."""
+
+    drop: CashDrop
+    printed: PrintOutcome
+
+
 @dataclass
 class Terminal:
-    """One terminal's services. Blocking methods: call them from a worker thread.
+    """One terminal's services.
 
-    Built lazily (``build(..., defer=True)``): the database, central and sync open on the
-    first call that needs them (or ``start()``), the printer on the first print, so that a
-    window can show before SQLAlchemy, httpx and escpos are even imported.
+    Built lazily (``kiosk.bootstrap.build(..., defer=True)``): the database, central and
+    sync open on the first call that needs them (or ``start()``), so that a window can show
+    before SQLAlchemy, httpx and escpos are even imported.
     """
 
     settings: Settings
     uow_factory: Callable[[], UnitOfWork] | None = None
     clock: Clock = system_clock
     hasher: users.PinHasher = users.DEFAULT_HASHER
-    central: Any = None  # sync.CentralClient (HTTP, thread-safe)
-    sync: Any = None  # sync.SyncEngine: status(), nudge()
-    printer: Any = None  # printing.PrintService, built by print_service()
-    closers: list[Any] = field(default_factory=list)
-    last_print: Any = None  # the print service's last answer, for the status bar
+    central: Central | None = None
+    sync: Sync | None = None
+    printer: Printer | None = None
+    closers: list[Callable[[], object]] = field(default_factory=list)
     opener: Callable[[Terminal], None] | None = None  # opens the database, central, sync
-    printer_factory: Callable[[Any], Any] | None = None  # spool → PrintService
-    spool: Any = None  # printing.spool.Spool: one per process and folder
+    last_print: PrintOutcome | None = None  # the printer's last answer, for the status bar
     _open_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _print_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def uow(self) -> UnitOfWork:
@@ -94,56 +159,32 @@ class Terminal:
         return self.uow_factory is not None
 
     def start(self) -> None:
-        """Open the database, central's client and the sync engine (database thread).
-        Idempotent; a failure is raised and the next call tries again."""
+        """Open the database, central's client and the sync engine (db). Idempotent; a
+        failure is raised and the next call tries again."""
         with self._open_lock:
             if self.uow_factory is not None or self.opener is None:
                 return
             self.opener(self)
             self.opener = None
 
-    def _print_spool(self) -> Any:
-        with self._print_lock:
-            if self.spool is None:
-                from printing.spool import Spool
-
-                self.spool = Spool(self.settings.data_path / "cola-impresion")
-            return self.spool
-
-    def print_service(self) -> Any:
-        """The print service, built on first use (network pool: it imports escpos)."""
-        spool = self._print_spool()
-        with self._print_lock:
-            if self.printer is None and self.printer_factory is not None:
-                self.printer = self.printer_factory(spool)
-            return self.printer
-
-    # --- identity and users -------------------------------------------------------------
-
-    def login(self, username: str, pin: str) -> User:
-        return users.login(self.uow, username, pin, hasher=self.hasher, clock=self.clock)
+    # --- identity and users (db) ----------------------------------------------------------
 
     def boot(self) -> bool:
-        """Open everything (database thread) and say whether the first manager is missing."""
+        """Open everything and say whether the first manager is missing (first run)."""
         self.start()
-        return self.needs_first_manager()
+        return users.needs_first_manager(self.uow)
 
     def needs_first_manager(self) -> bool:
         return users.needs_first_manager(self.uow)
+
+    def login(self, username: str, pin: str) -> User:
+        return users.login(self.uow, username, pin, hasher=self.hasher, clock=self.clock)
 
     def create_first_manager(self, *, username: str, name: str, pin: str) -> User:
         """First run: the one manager who then registers everybody else."""
         return users.create_first_manager(
             self.uow, username=username, name=name, pin=pin, hasher=self.hasher, clock=self.clock
         )
-
-    def user(self, user_id: int) -> User | None:
-        with self.uow.reading() as uow:
-            return uow.users.get(user_id)
-
-    def people(self) -> list[User]:
-        with self.uow.reading() as uow:
-            return [u for u in uow.users.all() if u.active]
 
     def create_user(
         self, *, manager: str, manager_pin: str, username: str, name: str, role: str, pin: str
@@ -161,11 +202,7 @@ class Terminal:
             clock=self.clock,
         )
 
-    def cashiers(self) -> list[User]:
-        """Who can be given a shift: active people who are not managers."""
-        return [u for u in self.people() if u.role != MANAGER]
-
-    # --- shifts -------------------------------------------------------------------------
+    # --- shifts (db) ----------------------------------------------------------------------
 
     def current_shift(self) -> Shift | None:
         return shifts.current_shift(self.uow)
@@ -184,55 +221,77 @@ class Terminal:
     def shift_status(self, *, blind: bool = False) -> shifts.ShiftStatus:
         return shifts.shift_status(self.uow, blind=blind)
 
-    def record_drop(self, *, amount: Decimal, user_id: int) -> Any:
-        drop = shifts.record_drop(self.uow, amount=amount, user_id=user_id, clock=self.clock)
-        return drop
+    def record_drop(self, *, amount: Decimal, manager: str, manager_pin: str) -> DropOutcome:
+        """A cash drop to the safe, approved with a manager's PIN asked again, and its slip
+        printed (io)."""
+        approver = self.verify_manager(manager, manager_pin)
+        drop = shifts.record_drop(self.uow, amount=amount, user_id=approver.id, clock=self.clock)
+        slip = shifts.drop_slip(
+            self.uow,
+            drop,
+            store_name=self.settings.store_name,
+            terminal_name=self.settings.terminal_name,
+        )
+        return DropOutcome(drop, self._printed(self._printer().print_drop_slip(slip)))
 
-    def close_shift(self, *, pieces: Mapping[str, int], closed_by: int) -> shifts.ShiftClose:
+    def close_shift(self, *, pieces: Mapping[str, int], closed_by: int) -> ShiftClosed:
+        """The close (corte) with the drawer counted, then its report printed (io)."""
         result = shifts.close_shift(self.uow, pieces=pieces, closed_by=closed_by, clock=self.clock)
         self.nudge()
-        return result
+        figures = shifts.shift_figures(self.uow, result.shift.id)
+        report = shifts.ShiftReport(
+            self.settings.store_name, self.settings.terminal_name, self.clock(), figures
+        )
+        return ShiftClosed(
+            result, figures, self._printed(self._printer().print_shift_report(report))
+        )
 
-    # --- the scan and the payment ------------------------------------------------------
+    # --- the scan, the payment and its receipt ---------------------------------------------
 
     def policy(self) -> Policy:
         return cached_policy(self.uow)
 
     def online(self) -> bool:
         """Whether central answered last time (memory only: cheap enough for every scan)."""
-        if self.central is None:
-            return False
-        return bool(self.central.link.snapshot().online)
+        return self.central is not None and bool(self.central.link.snapshot().online)
 
     def clock_skew(self) -> timedelta | None:
-        if self.sync is None:
-            return None
-        reading = self.sync.clock_check.last()
-        skew = getattr(reading, "skew", None)
-        return skew if isinstance(skew, timedelta) else None
+        reading = self.sync.clock_check.last() if self.sync is not None else None
+        return reading.skew if reading is not None else None
 
-    def check(self, text: str) -> Verdict:
-        """Rules 1–5 and 8 against the local cache (database thread)."""
+    def scan(self, text: str) -> Scanned:
+        """Rules 1–5 and 8 against the local cache; a referencia the cache lacks is asked
+        of central and checked again (io: a miss goes to central). Central unreachable or
+        not knowing it: the cache's verdict stands."""
+        # People type the digits grouped as the ficha prints them: spaces mean nothing.
+        text = "".join(text.split())
+        policy = self.policy()
+        verdict = self._check(text, policy)
+        if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
+            try:
+                record = reference_cache.fetch_missing(
+                    self.uow, self.central, parse_reference(text)
+                )
+            except InvalidReference:  # pragma: no cover - the first check parsed it
+                record = None
+            except Exception:  # offline, refused, a bad answer: the cache's verdict stands
+                log.info("no se pudo consultar la referencia al instituto", exc_info=True)
+                record = None
+            if record is not None:
+                verdict = self._check(text, policy)
+        return Scanned(verdict, policy.cash_cap)
+
+    def _check(self, text: str, policy: Policy) -> Verdict:
         return cashier.check(
             self.uow,
             text,
             clock=self.clock,
+            policy=policy,
             online=self.online(),
             clock_skew=self.clock_skew(),
         )
 
-    def fetch_reference(self, reference: str) -> ReferenceRecord | None:
-        """A cache miss asked of central (network pool). None when central does not know it;
-        raises when central cannot be reached."""
-        if self.central is None:
-            raise Refused("SIN_CONEXION", "No hay conexión con el instituto.")
-        record: ReferenceRecord | None = self.central.get_reference(reference)
-        return record
-
-    def cache_reference(self, record: ReferenceRecord) -> None:
-        reference_cache.upsert(self.uow, [record])
-
-    def take_payment(
+    def pay(
         self,
         *,
         reference: str,
@@ -240,119 +299,149 @@ class Terminal:
         cashier_id: int,
         cash_received: Decimal,
         card_authorization: str,
+        confirm_large_change: bool = False,
     ) -> Payment:
-        payment = cashier.take_payment(
+        """Every rule again, then the payment in one durable transaction (db)."""
+        return cashier.take_payment(
             self.uow,
             reference=reference,
             tender=tender,
             cashier_id=cashier_id,
             cash_received=cash_received,
             card_authorization=card_authorization,
+            confirm_large_change=confirm_large_change,
             clock=self.clock,
             online=self.online(),
             clock_skew=self.clock_skew(),
         )
-        return payment
 
-    def payments_today(self) -> list[Payment]:
+    def deliver_receipt(self, payment_uuid: str) -> ReceiptOutcome:
+        """The receipt of a payment just taken (io). Receipts tell the truth: the payment is
+        sent first (short timeout), and the receipt says "aplicado en línea" only when
+        central confirmed it; a printer failure leaves it in the reprint queue."""
+        self.send_now(payment_uuid)
+        return self._print_receipt(payment_uuid, open_drawer=True)
+
+    def reprint(
+        self, payment_uuid: str, *, user_id: int, manager: str, manager_pin: str
+    ) -> ReceiptOutcome:
+        """A copy of a receipt, at the till or the manager's desk alike: a manager's PIN
+        approves it, and it is logged before it prints (io)."""
+        cashier.record_reprint(
+            self.uow,
+            payment_uuid,
+            user_id=user_id,
+            manager=manager,
+            manager_pin=manager_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+        return self._print_receipt(payment_uuid)
+
+    def _print_receipt(self, payment_uuid: str, *, open_drawer: bool = False) -> ReceiptOutcome:
+        facts = cashier.receipt_facts(
+            self.uow,
+            payment_uuid,
+            store_name=self.settings.store_name,
+            terminal_name=self.settings.terminal_name,
+        )
+        if open_drawer and facts.payment.cash > 0:
+            # The drawer opens for the change while the receipt prints; a drawer that does
+            # not open is the cashier's to see, never a reason to hold the receipt.
+            reason = self._printer().open_drawer()
+            if reason:
+                log.warning("no se abrió el cajón: %s", reason)
+        printed = self._printed(self._printer().print_receipt(facts))
+        return ReceiptOutcome(facts.payment, facts.confirmed_online, printed)
+
+    def _printer(self) -> Printer:
+        if self.printer is None:
+            raise Refused("SIN_IMPRESORA", "No hay impresora configurada.")
+        return self.printer
+
+    def _printed(self, outcome: PrintOutcome) -> PrintOutcome:
+        self.last_print = outcome
+        return outcome
+
+    def prepare_printer(self) -> None:
+        """Load the printer's driver while the cashier logs in (io)."""
+        if self.printer is not None:
+            self.printer.prepare()
+
+    def print_document(self, document: object) -> PrintOutcome:
+        """A document a screen built (the kiosk's ficha), printed (io)."""
+        return self._printed(self._printer().print_document(document))
+
+    def payments_today(self) -> list[payment_list.PaymentRow]:
+        """Today's payments with affiliate and cashier, to pick one for a reprint (db)."""
+        return payment_list.rows_for_day(self.uow, self.today())
+
+    def export_payments(self, path: Path, search: str = "") -> int:
+        """Today's payments that ``search`` finds, as a CSV for Excel (db: reads, then
+        writes the file); returns how many rows."""
+        rows = payment_list.search(self.payments_today(), search)
+        try:
+            path.write_bytes(payment_list.csv_bytes(rows))
+        except OSError as exc:
+            raise Refused(
+                "NO_SE_GUARDO", f"No se pudo guardar el archivo ({exc.strerror or 'error'})."
+            ) from None
+        return len(rows)
+
+    def retry_prints(self) -> int:
+        """Print what waits in the reprint queue, oldest first (io)."""
+        if self.printer is None:
+            return 0
+        printed = self.printer.retry_pending()
+        if printed or not self.printer.pending_count():
+            # Nothing is failing any more (another window may have printed what waited):
+            # the state recovers by itself instead of keeping the last error on show.
+            self.last_print = None
+        return printed
+
+    def send_now(self, payment_uuid: str) -> SendOutcome:
+        """Send a payment just taken to central at once (short timeout); confirmed when
+        central confirmed it. Offline or slow, it stays queued and the sync engine keeps
+        trying: nothing waits on it."""
+        sync = self.sync
+        if sync is None:
+            return SendOutcome(False)
+        if sync.status().online is False:
+            self.nudge()
+            return SendOutcome(False)
         with self.uow.reading() as uow:
-            return uow.payments.for_business_date(cashier.business_date(self.clock()))
-
-    def payments_by_hour(self) -> list[tuple[int, Decimal, Decimal]]:
-        """(hour, cash, card) for today's payments that were not voided."""
-        rows: dict[int, tuple[Decimal, Decimal]] = {}
+            entry = uow.outbox.latest_for("payment", payment_uuid)
+        if entry is None:
+            return SendOutcome(False)
+        if entry.status == CONFIRMED:
+            return SendOutcome(True)
+        try:
+            sync.sender.send_now(entry.id)
+        except Exception:  # the engine retries; the receipt then says "se enviará"
+            log.info("envío inmediato fallido; queda en la cola", exc_info=True)
+            self.nudge()
+            return SendOutcome(False)
         with self.uow.reading() as uow:
-            today = cashier.business_date(self.clock())
-            for p in uow.payments.for_business_date(today):
-                if uow.voids.for_payment(p.uuid) is not None:
-                    continue
-                cash, card = rows.get(p.paid_at.hour, (Decimal(0), Decimal(0)))
-                rows[p.paid_at.hour] = (cash + p.cash, card + p.card)
-        return [(h, c, k) for h, (c, k) in sorted(rows.items())]
+            return SendOutcome(uow.outbox.status_of("payment", payment_uuid) == CONFIRMED)
 
-    def is_voided(self, payment_uuid: str) -> bool:
-        with self.uow.reading() as uow:
-            return uow.voids.for_payment(payment_uuid) is not None
+    # --- the manager (db unless said) -----------------------------------------------------
 
-    def receipt(
-        self,
-        payment_uuid: str,
-        *,
-        reprint: bool = False,
-        user_id: int = 0,
-        manager: str = "",
-        manager_pin: str = "",
-    ) -> Any:
-        """The receipt data of a payment; a reprint, approved with a manager's PIN, is logged
-        first (database thread)."""
-        from printing.documents import ReceiptData
-
-        if reprint:
-            cashier.record_reprint(
-                self.uow,
-                payment_uuid,
-                user_id=user_id,
-                manager=manager,
-                manager_pin=manager_pin,
-                hasher=self.hasher,
-                clock=self.clock,
+    def verify_manager(self, username: str, pin: str) -> User:
+        """A manager's PIN for an approval: audited, counts to lockout."""
+        uow = self.uow
+        with uow:
+            user = users.verify_pin(
+                uow, username, pin, hasher=self.hasher, clock=self.clock, required_role=MANAGER
             )
-        info = cashier.receipt_info(self.uow, payment_uuid)
-        p = info.payment
-        with self.uow.reading() as uow:
-            record = uow.references.get(p.reference)
-            person = uow.users.get(p.cashier_id)
-        return ReceiptData(
-            store_name=self.settings.store_name,
-            folio=str(p.folio),
-            paid_at=p.paid_at,
-            terminal=self.settings.terminal_name,
-            cashier=person.name if person else str(p.cashier_id),
-            member_name=record.member_name if record else "",
-            member_number=record.member_number if record else "",
-            loan_id=record.loan_id if record else "",
-            kind=record.kind if record else "",
-            concept=record.concept if record else "",
-            reference=p.reference,
-            amount=p.amount,
-            cash_applied=p.cash,
-            cash_received=p.cash_received,
-            change=p.change_given,
-            card_amount=p.card,
-            card_authorization=p.card_authorization,
-            confirmed_online=info.confirmed,
-            reprint_count=info.reprints,
-        )
-
-    def void_document(self, payment_uuid: str) -> Any:
-        """The cancelación ticket of a voided payment (database thread)."""
-        from printing.documents import VoidData
-
-        info = voids.void_info(self.uow, payment_uuid)
-        p, record = info.payment, info.record
-        return VoidData(
-            store_name=self.settings.store_name,
-            folio=str(info.void.id),
-            voided_at=info.void.at,
-            terminal=self.settings.terminal_name,
-            cashier=info.cashier,
-            manager=info.authorized_by,
-            original_folio=str(p.folio),
-            reference=p.reference,
-            member_name=record.member_name if record else "",
-            member_number=record.member_number if record else "",
-            amount=p.amount,
-            reason=info.void.reason,
-            cash_refunded=p.drawer_cash,
-            card_reversed=p.card,
-            confirmed_online=info.confirmed,
-            requested_by=info.requested_by,
-        )
+            uow.commit()
+        return user
 
     def void(
         self, payment_uuid: str, *, manager: str, manager_pin: str, reason: str, requested_by: int
-    ) -> Any:
-        result = voids.void_payment(
+    ) -> VoidOutcome:
+        """A void approved with a manager's PIN, queued for central, and its cancelación
+        printed (io)."""
+        void = voids.void_payment(
             self.uow,
             payment_uuid,
             manager=manager,
@@ -363,228 +452,100 @@ class Terminal:
             clock=self.clock,
         )
         self.nudge()
-        return result
+        facts = voids.void_facts(
+            self.uow,
+            payment_uuid,
+            store_name=self.settings.store_name,
+            terminal_name=self.settings.terminal_name,
+        )
+        return VoidOutcome(void, self._printed(self._printer().print_void(facts)))
 
-    def rejected(self) -> list[OutboxEntry]:
+    def manager_view(self, *, blind: bool) -> ManagerView:
+        """The manager's whole window: a handful of queries, none per payment."""
+        shift = self.current_shift()
+        status = self.shift_status(blind=blind) if shift else None
+        figures = reports.day_figures(self.uow, clock=self.clock)
+        rows = tuple(payment_list.rows_for_day(self.uow, figures.business_date))
         with self.uow.reading() as uow:
-            return uow.outbox.rejected()
-
-    def outbox_counts(self) -> OutboxCounts:
-        with self.uow.reading() as uow:
-            return uow.outbox.counts()
-
-    # --- reports ----------------------------------------------------------------------
+            people = tuple(u for u in uow.users.all() if u.active)
+            rejected = tuple(uow.outbox.rejected())
+        hours: dict[int, tuple[Decimal, Decimal]] = {}
+        for row in rows:
+            p = row.payment
+            if not row.voided:
+                cash, card = hours.get(p.paid_at.hour, (Decimal(0), Decimal(0)))
+                hours[p.paid_at.hour] = (cash + p.cash, card + p.card)
+        return ManagerView(
+            shift=shift,
+            status=status,
+            rows=rows,
+            by_hour=tuple((h, c, k) for h, (c, k) in sorted(hours.items())),
+            cashiers=tuple(u for u in people if u.role != MANAGER),
+            people=people,
+            rejected=rejected,
+            figures=figures,
+        )
 
     def day_figures(self) -> reports.DayFigures:
         return reports.day_figures(self.uow, clock=self.clock)
 
-    def close_day(self, *, closed_by: int) -> reports.DayFigures:
-        figures = reports.close_day(self.uow, closed_by=closed_by, clock=self.clock)
-        self.nudge()
-        return figures
-
-    def report_document(self, figures: reports.DayFigures, *, kind: str, manager: str) -> Any:
-        """X (mid-day) or Z (day close) report as printing's data, with everything the day
-        has: each shift with its payments and over/short, the drawer counted by denomination,
-        floats and drops, voids, reprints and what central has not confirmed yet."""
-        from printing.documents import MethodTotal, ReportData, ReportLine, ShiftSummary
-
-        summaries: list[ShiftSummary] = []
-        names: list[str] = []
-        pieces: dict[str, int] = {}
-        opening_float = drops = counted = Decimal("0.00")
-        opened_at = None
-        with self.uow.reading() as uow:
-            for line in figures.shifts:
-                shift = uow.shifts.get(line.shift_id)
-                person = uow.users.get(line.cashier_id)
-                name = person.name if person else str(line.cashier_id)
-                if name not in names:
-                    names.append(name)
-                taken = [
-                    p
-                    for p in uow.payments.for_shift(line.shift_id)
-                    if uow.voids.for_payment(p.uuid) is None
-                ]
-                summaries.append(
-                    ShiftSummary(
-                        terminal=f"Turno {line.shift_id}",
-                        cashier=name,
-                        payments=len(taken),
-                        total=sum((p.amount for p in taken), Decimal("0.00")),
-                        over_short=line.over_short,
-                    )
-                )
-                opening_float += line.opening_float
-                drops += sum(
-                    (d.amount for d in uow.drops.for_shift(line.shift_id)), Decimal("0.00")
-                )
-                if shift is not None and (opened_at is None or shift.opened_at < opened_at):
-                    opened_at = shift.opened_at
-                count = uow.counts.get(line.shift_id)
-                if count is not None:
-                    counted += count.total
-                    for key, n in count.pieces.items():
-                        pieces[key] = pieces.get(key, 0) + int(n)
-            reprint_lines = []
-            for r in uow.reprints.for_business_date(figures.business_date):
-                paid = uow.payments.get(r.payment_uuid)
-                if paid is None:
-                    continue
-                who = uow.users.get(r.user_id)
-                reprint_lines.append(
-                    ReportLine(
-                        str(paid.folio),
-                        paid.reference,
-                        paid.amount,
-                        r.at,
-                        f"Reimprimió: {who.name}" if who else "",
-                    )
-                )
-        # A counted figure only when every shift of the day was counted: a partial count
-        # against the whole day's expected cash would print a false faltante.
-        all_counted = bool(figures.shifts) and all(
-            line.counted_cash is not None for line in figures.shifts
-        )
-        return ReportData(
+    def print_report(self, kind: str, *, manager: User, manager_pin: str = "") -> ReportOutcome:
+        """X: today's figures, printed. Z: the day close, with the manager's PIN asked again
+        (refused while a shift is open or when already done), then its report printed (io)."""
+        figures = None
+        if kind == "Z":
+            approver = self.verify_manager(manager.username, manager_pin)
+            figures = reports.close_day(self.uow, closed_by=approver.id, clock=self.clock)
+            self.nudge()
+        report = reports.day_report(
+            self.uow,
             kind=kind,
             store_name=self.settings.store_name,
-            terminal=self.settings.terminal_name,
-            business_date=figures.business_date,
-            generated_at=self.clock(),
-            cashier=", ".join(names),
-            manager=manager,
-            opened_at=opened_at,
-            closed_at=figures.closed_at,
-            totals_by_method=(
-                MethodTotal("Efectivo", figures.cash_payments, figures.cash_total),
-                MethodTotal("Tarjeta", figures.card_payments, figures.card_total),
-            ),
-            payments_count=figures.payments,
-            payments_total=figures.total,
-            opening_float=opening_float,
-            cash_taken=figures.cash_received,
-            change_given=figures.change_given,
-            cash_drops=drops,
-            denominations=_denominations(pieces),
-            counted_cash=counted if all_counted else None,
-            shifts=tuple(summaries),
-            voids=tuple(
-                ReportLine(str(v.folio), v.reference, v.amount, v.at, v.reason)
-                for v in figures.voids
-            ),
-            reprints=tuple(reprint_lines),
-            unconfirmed=tuple(
-                ReportLine(str(u.folio), u.reference, u.amount, u.paid_at, "por confirmar")
-                for u in figures.unconfirmed
-            ),
+            terminal_name=self.settings.terminal_name,
+            manager=manager.name,
+            clock=self.clock,
+            figures=figures,
         )
+        return ReportOutcome(report, self._printed(self._printer().print_report(report)))
 
-    def shift_document(self, shift_id: int) -> Any:
-        """A shift's report (corte de turno): float, cash taken, change given, drops,
-        expected, counted by denomination and the difference."""
-        from printing.documents import MethodTotal, ReportData
+    # --- the status bar (db) --------------------------------------------------------------
 
-        f = shifts.shift_figures(self.uow, shift_id)
-        s = f.shift
-        return ReportData(
-            kind="TURNO",
-            store_name=self.settings.store_name,
-            terminal=self.settings.terminal_name,
-            business_date=s.business_date,
-            generated_at=self.clock(),
-            cashier=f.cashier,
-            opened_at=s.opened_at,
-            closed_at=s.closed_at,
-            totals_by_method=(
-                MethodTotal("Efectivo", f.cash_payments, f.total - f.card_total),
-                MethodTotal("Tarjeta", f.card_payments, f.card_total),
-            ),
-            payments_count=f.payments,
-            payments_total=f.total,
-            opening_float=s.opening_float,
-            cash_taken=f.cash_received,
-            change_given=f.change_given,
-            cash_drops=f.cash_drops,
-            rounding=f.rounding,
-            drops=tuple(self._drop_line(d) for d in f.drops),
-            denominations=_denominations(f.count.pieces if f.count else {}),
-            counted_cash=f.counted_cash,
-        )
-
-    def _drop_line(self, drop: CashDrop) -> Any:
-        from printing.documents import ReportLine
-
-        who = self.user(drop.user_id)
-        return ReportLine(
-            str(drop.id), "", drop.amount, drop.at, f"Retiró: {who.name}" if who else ""
-        )
-
-    def drop_document(self, drop: CashDrop) -> Any:
-        """The slip that goes into the safe with a cash drop."""
-        from printing.documents import DropData
-
-        shift = shifts.shift_figures(self.uow, drop.shift_id)
-        who = self.user(drop.user_id)
-        return DropData(
-            store_name=self.settings.store_name,
-            folio=str(drop.id),
-            at=drop.at,
-            terminal=self.settings.terminal_name,
-            shift=str(drop.shift_id),
-            cashier=shift.cashier,
-            dropped_by=who.name if who else str(drop.user_id),
-            amount=drop.amount,
-        )
-
-    # --- printing -----------------------------------------------------------------------
-
-    def print_document(self, document: Any) -> Any:
-        """Render, queue and print (network pool). Never raises for a printer failure: the
-        answer says whether it printed or stayed in the reprint queue."""
-        printer = self.print_service()
-        if printer is None:
-            raise Refused("SIN_IMPRESORA", "No hay impresora configurada.")
-        result = printer.print_document(document)
-        self.last_print = result
-        return result
-
-    def retry_prints(self) -> int:
-        """Print what waits in the reprint queue, oldest first (network pool)."""
-        printer = self.print_service()
-        if printer is None:
-            return 0
-        printed = int(printer.retry_pending())
-        if printed or not printer.pending():
-            # Nothing is failing any more (another window may have printed what waited):
-            # the state recovers by itself instead of keeping the last error on show.
-            self.last_print = None
-        return printed
-
-    # --- sync ---------------------------------------------------------------------------
-
-    def send_now(self, payment_uuid: str) -> bool:
-        """Send a payment just taken to central at once (network pool, short timeout) so its
-        receipt can say "aplicado en línea"; True when central confirmed it. Offline or slow,
-        it stays queued and the sync engine keeps trying: nothing waits on it."""
-        if self.sync is None:
-            return False
-        if self.sync.status().online is False:
-            self.nudge()
-            return False
+    def status(self) -> TerminalStatus:
+        """Everything the status bar shows (reads only; today's work, not the history)."""
+        if self.sync is not None:
+            st = self.sync.status()
+            online, skew, clock_ok = st.online, st.clock_skew, st.clock_ok
+            detail = "Reloj desfasado: no se reciben pagos." if not clock_ok else st.last_error
+        else:
+            online, skew, clock_ok, detail = None, None, True, ""
         with self.uow.reading() as uow:
-            entry = uow.outbox.latest_for("payment", payment_uuid)
-        if entry is None:
-            return False
-        if entry.status == CONFIRMED:
-            return True
-        try:
-            self.sync.sender.send_now(entry.id)
-        except Exception:  # the engine retries; the receipt then says "se enviará"
-            self.nudge()
-            return False
-        with self.uow.reading() as uow:
-            return uow.outbox.status_of("payment", payment_uuid) == CONFIRMED
+            counts = uow.outbox.counts()
+        printer_state, printer_ok, queue = self._printer_state()
+        return TerminalStatus(
+            online=online,
+            pending=counts.pending,
+            oldest_pending_age=counts.oldest_pending_age(self.clock()),
+            rejected=counts.rejected,
+            printer=printer_state,
+            printer_ok=printer_ok,
+            reprint_queue=queue,
+            clock_skew=skew,
+            clock_ok=clock_ok,
+            detail=detail,
+        )
+
+    def _printer_state(self) -> tuple[str, bool | None, int]:
+        """From the last job and the queue; asking the printer itself is left to printing,
+        which does it before every job (a status poll would open the port every second)."""
+        if self.printer is None:
+            return ("sin impresora", False, 0)
+        queue = self.printer.pending_count()
+        last = self.last_print
+        if last is None:
+            return ("en espera" if queue else "lista", None if queue else True, queue)
+        if last.printed:
+            return ("lista", True, queue)
+        return (last.message or "falló la última impresión", False, queue)
 
     def nudge(self) -> None:
         if self.sync is not None:
@@ -593,183 +554,41 @@ class Terminal:
             except Exception:  # a nudge is a hint; the engine retries on its own
                 log.exception("no se pudo avisar al sincronizador")
 
-    def _sync_status(self) -> dict[str, Any]:
-        if self.sync is None:
-            return {}
-        st = self.sync.status()
-        if is_dataclass(st) and not isinstance(st, type):
-            return {f.name: getattr(st, f.name) for f in fields(st)}
-        return dict(st) if isinstance(st, Mapping) else {}
+    # --- kiosk (io) -----------------------------------------------------------------------
 
-    def status(self) -> TerminalStatus:
-        """Everything the status bar shows (database thread: reads only)."""
-        st = self._sync_status()
-        counts = self.outbox_counts()
-        if st.get("clock_ok") is False:
-            detail = "Reloj desfasado: no se reciben pagos."
-        else:
-            detail = str(st.get("last_error") or "")
-        printer_state, printer_ok, queue = self._printer_state()
-        return TerminalStatus(
-            online=st.get("online") if st else None,
-            pending=counts.pending,
-            oldest_pending_age=counts.oldest_pending_age(self.clock()),
-            rejected=counts.rejected,
-            printer=printer_state,
-            printer_ok=printer_ok,
-            reprint_queue=queue,
-            clock_skew=st.get("clock_skew"),
-            clock_ok=st.get("clock_ok") is not False,
-            detail=detail,
-        )
-
-    def _printer_state(self) -> tuple[str, bool | None, int]:
-        """From the last job and the queue; asking the printer itself is left to printing,
-        which does it before every job (a status poll would open the port every second)."""
-        if self.printer is None and self.printer_factory is None:
-            return ("sin impresora", False, 0)
-        if self.printer is not None:
-            queue = len(self.printer.pending())
-        else:  # not built yet: the queue folder alone says what waits (no escpos import)
-            try:
-                queue = len(self._print_spool().pending())
-            except Exception:  # noqa: BLE001 - the status bar must not fail on the spool
-                log.exception("no se pudo leer la cola de impresión")
-                queue = 0
-        last = self.last_print
-        if last is None:
-            return ("en espera" if queue else "lista", None if queue else True, queue)
-        if getattr(last, "printed", False):
-            return ("lista", True, queue)
-        return (str(getattr(last, "error", "") or "falló la última impresión"), False, queue)
-
-    # --- kiosk --------------------------------------------------------------------------
-
-    def member_login(self, member_number: str, nip: str) -> Any:
+    def _central(self) -> Central:
         if self.central is None:
             raise Refused("SIN_CONEXION", "Sin conexión con el instituto.")
-        return self.central.kiosk_login(member_number, nip)
+        return self.central
 
-    def member_loans(self, session: Any) -> Any:
-        return self.central.kiosk_loans(session)
+    def member_login(self, member_number: str, nip: str) -> KioskSessionView:
+        return self._central().kiosk_login(member_number, nip)
+
+    def member_loans(self, session: KioskSessionView) -> dict[str, Any]:
+        return self._central().kiosk_loans(session.token)
 
     def issue_slip(
         self,
-        session: Any,
+        session: KioskSessionView,
         *,
         loan_id: str,
         kind: str,
         quincenas: Sequence[int] = (),
         amount: Decimal | None = None,
-    ) -> Any:
-        return self.central.kiosk_issue_slip(
-            session, loan_id=loan_id, kind=kind, quincenas=list(quincenas), amount=amount
+    ) -> dict[str, Any]:
+        return self._central().kiosk_issue_slip(
+            session.token, loan_id=loan_id, kind=kind, quincenas=list(quincenas), amount=amount
         )
 
     def today(self) -> date:
         return cashier.business_date(self.clock())
 
-    # --- life cycle ---------------------------------------------------------------------
+    # --- life cycle -----------------------------------------------------------------------
 
     def close(self) -> None:
-        for part in reversed(self.closers):
-            for name in ("stop", "close", "dispose"):
-                fn = getattr(part, name, None)
-                if callable(fn):
-                    try:
-                        fn()
-                    except Exception:
-                        log.exception("error al cerrar %r", part)
-                    break
+        for stop in reversed(self.closers):
+            try:
+                stop()
+            except Exception:
+                log.exception("error al cerrar %r", stop)
         self.closers.clear()
-
-
-def _denominations(pieces: Mapping[str, int]) -> Any:
-    """A count by denomination key as the report's lines, largest first."""
-    from printing.documents import DenominationCount
-
-    return tuple(
-        DenominationCount(
-            shifts.DENOMINATIONS[key], pieces[key], "billete" if key.startswith("b") else "moneda"
-        )
-        for key in shifts.DENOMINATIONS
-        if pieces.get(key)
-    )
-
-
-def _open_parts(start_sync: bool) -> Callable[[Terminal], None]:
-    """What ``Terminal.start()`` runs: the database (with its migrations), central's client
-    and the sync engine. Their imports (SQLAlchemy, Alembic, httpx) happen here too."""
-
-    def open_parts(t: Terminal) -> None:
-        import local_db
-        from sync.client import CentralClient
-        from sync.refresher import CacheRefresher
-        from sync.status import SyncEngine
-
-        settings = t.settings
-        db = local_db.open_database(settings.database_file)
-        uow_factory = cast("Callable[[], UnitOfWork]", db.unit_of_work)
-        closers: list[Any] = [db]
-        try:
-            central = CentralClient(
-                settings.central_url,
-                settings.terminal_token,
-                settings.http_timeout_seconds,
-                clock=t.clock,
-            )
-            closers.append(central)
-            # Central serves at most 1000 referencias per page of the feed.
-            refresher = CacheRefresher(uow_factory, central, page_size=1000)
-            engine = SyncEngine(
-                uow_factory,
-                central,
-                t.clock,
-                refresher=refresher,
-                interval=settings.sync_interval_seconds,
-            )
-            closers.append(engine)
-        except BaseException:
-            for part in reversed(closers):
-                part.close()
-            raise
-        t.central, t.sync = central, engine
-        t.closers.extend(closers)
-        t.uow_factory = uow_factory
-        if start_sync:
-            engine.start()
-
-    return open_parts
-
-
-def _print_service(settings: Settings) -> Callable[[Any], Any]:
-    def make(spool: Any) -> Any:
-        from printing.service import PrintService
-
-        return PrintService.from_settings(settings, spool)
-
-    return make
-
-
-def build(
-    settings: Settings,
-    *,
-    clock: Clock = system_clock,
-    hasher: users.PinHasher = users.DEFAULT_HASHER,
-    start_sync: bool = True,
-    defer: bool = False,
-) -> Terminal:
-    """A terminal for ``settings``. With ``defer`` nothing is opened yet (the screens call
-    ``start()`` on their database thread once the window shows); otherwise the database,
-    central's client and the sync engine are open on return. The printer is always built
-    on its first use."""
-    terminal = Terminal(
-        settings=settings,
-        clock=clock,
-        hasher=hasher,
-        opener=_open_parts(start_sync),
-        printer_factory=_print_service(settings),
-    )
-    if not defer:
-        terminal.start()
-    return terminal

@@ -20,12 +20,13 @@ from kiosk.ports import (
     Clock,
     NewOutboxEntry,
     Payment,
+    ReceiptFacts,
     Refused,
     Reprint,
     UnitOfWork,
-    change_given,
     system_clock,
 )
+from kiosk.records import change_given
 from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
@@ -319,3 +320,23 @@ def record_reprint(
         )
         uow.commit()
     return count
+
+
+def receipt_facts(
+    uow: UnitOfWork, payment_uuid: str, *, store_name: str, terminal_name: str
+) -> ReceiptFacts:
+    """What a payment's receipt says, read in one transaction."""
+    with uow.reading():
+        info = receipt_info(uow, payment_uuid)
+        p = info.payment
+        record = uow.references.get(p.reference)
+        person = uow.users.get(p.cashier_id)
+        return ReceiptFacts(
+            store_name=store_name,
+            terminal_name=terminal_name,
+            payment=p,
+            record=record,
+            cashier_name=person.name if person else str(p.cashier_id),
+            confirmed_online=info.confirmed,
+            reprints=info.reprints,
+        )

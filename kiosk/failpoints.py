@@ -19,8 +19,13 @@ POINTS = (
 )
 
 
+# Read once: the crash tests start a fresh process with it set, and a payment passes five
+# points (an environment lookup each was measurable on the payment path).
+ARMED = os.environ.get(ENV)
+
+
 def hit(name: str) -> None:
-    if os.environ.get(ENV) != name:
+    if name != ARMED:
         return
     kill = getattr(signal, "SIGKILL", None)
     if kill is not None:

@@ -1,8 +1,10 @@
-"""What the kiosk services need from storage: records, repositories and the unit of work.
+"""What the kiosk services need from the parts around them: storage, central, the sync
+engine and the printer, as Protocols (the records they carry are in ``kiosk.records``).
 
-The services in ``kiosk`` speak only to these Protocols; ``local_db`` implements them on
-SQLite and the unit tests implement them with fakes. Money is ``Decimal`` pesos here (the
-store keeps integer centavos), times are aware datetimes.
+The services in ``kiosk`` speak only to these Protocols; ``local_db``, ``sync`` and
+``printing`` implement them and ``kiosk.bootstrap`` plugs them in; the unit tests implement
+them with fakes. Money is ``Decimal`` pesos here (the store keeps integer centavos), times are
+aware datetimes.
 
 Use::
 
@@ -16,25 +18,82 @@ Use::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol, Self
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from kiosk import money
+from kiosk.records import (
+    CASHIER,
+    CONFIRMED,
+    MANAGER,
+    MEXICO_CITY,
+    PENDING,
+    REJECTED,
+    ROLES,
+    AuditEntry,
+    CardLine,
+    CashCount,
+    CashDrop,
+    Clock,
+    DayClose,
+    NewOutboxEntry,
+    OutboxCounts,
+    OutboxEntry,
+    Payment,
+    PaymentTotals,
+    PendingLine,
+    PrintOutcome,
+    ReceiptFacts,
+    ReceiptOutcome,
+    Reprint,
+    SendOutcome,
+    Shift,
+    User,
+    Void,
+    system_clock,
+)
 from kiosk.references import ReferenceRecord
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
+if TYPE_CHECKING:  # these import this module; the types are only for the Protocols
+    from kiosk.reports import DayReport
+    from kiosk.shifts import DropSlip, ShiftReport
+    from kiosk.voids import VoidFacts
 
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    """Now, aware, in Mexico City: the default clock of every service."""
-    return datetime.now(MEXICO_CITY)
+# The records are re-exported: ``from kiosk.ports import Refused, Payment`` keeps working.
+__all__ = [
+    "MEXICO_CITY",
+    "Clock",
+    "system_clock",
+    "CASHIER",
+    "MANAGER",
+    "ROLES",
+    "User",
+    "Payment",
+    "PaymentTotals",
+    "CardLine",
+    "PendingLine",
+    "Shift",
+    "CashDrop",
+    "CashCount",
+    "Void",
+    "Reprint",
+    "DayClose",
+    "AuditEntry",
+    "PENDING",
+    "CONFIRMED",
+    "REJECTED",
+    "OutboxEntry",
+    "OutboxCounts",
+    "NewOutboxEntry",
+    "PrintOutcome",
+    "SendOutcome",
+    "ReceiptFacts",
+    "ReceiptOutcome",
+    "Refused",
+    "StorageError",
+]
 
 
 class Refused(Exception):
@@ -58,248 +117,6 @@ class StorageError(Refused):
 
     Raised by storage implementations so services never see driver exceptions.
     """
-
-
-# --- records -------------------------------------------------------------------------
-
-CASHIER = "cajero"
-MANAGER = "gerente"
-ROLES = (CASHIER, MANAGER)
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    username: str
-    name: str
-    role: str
-    pin_hash: str
-    failed_attempts: int = 0
-    locked_until: datetime | None = None
-    active: bool = True
-
-
-def change_given(change_owed: Decimal) -> Decimal:
-    """The change handed over for ``change_owed``: rounded up to the smallest coin, because
-    the drawer has no coin under 10 centavos (SPEC 2.4); the centavos go to the affiliate."""
-    return money.round_up_to_coin(change_owed)
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """A payment this terminal took. ``cash`` is applied cash; ``change`` is what was owed
-    back (cash received minus cash applied, exact to the centavo). The drawer gives
-    ``change_given``; the difference, ``rounding``, is the affiliate's and is reported."""
-
-    uuid: str
-    folio: int
-    reference: str
-    amount: Decimal
-    cash: Decimal
-    card: Decimal
-    card_authorization: str
-    cash_received: Decimal
-    change: Decimal
-    cashier_id: int
-    shift_id: int
-    terminal_id: str
-    paid_at: datetime
-    business_date: date
-
-    @property
-    def change_given(self) -> Decimal:
-        return change_given(self.change)
-
-    @property
-    def rounding(self) -> Decimal:
-        return self.change_given - self.change
-
-    @property
-    def drawer_cash(self) -> Decimal:
-        """What this payment left in the drawer: cash received minus change handed over."""
-        return self.cash_received - self.change_given
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentTotals:
-    """Sums over a day's payments that were not voided (the Z report's top lines)."""
-
-    payments: int = 0
-    amount: Decimal = Decimal("0.00")
-    cash: Decimal = Decimal("0.00")
-    card: Decimal = Decimal("0.00")
-    change: Decimal = Decimal("0.00")  # handed over (``Payment.change_given``)
-    cash_payments: int = 0  # payments with a cash part
-    card_payments: int = 0  # payments with a card part
-    cash_received: Decimal = Decimal("0.00")
-
-    @property
-    def rounding(self) -> Decimal:
-        """Centavos of change rounded up in the affiliates' favour."""
-        return self.change - (self.cash_received - self.cash)
-
-
-@dataclass(frozen=True, slots=True)
-class CardLine:
-    """A card payment, to match against the bank terminal's batch."""
-
-    folio: int
-    reference: str
-    authorization: str
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PendingLine:
-    """A payment central has not confirmed (still queued, or rejected)."""
-
-    folio: int
-    uuid: str
-    reference: str
-    amount: Decimal
-    paid_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Shift:
-    id: int
-    terminal_id: str
-    cashier_id: int
-    opening_float: Decimal
-    opened_at: datetime
-    business_date: date
-    closed_at: datetime | None = None
-    closed_by: int | None = None
-    expected_cash: Decimal | None = None
-    counted_cash: Decimal | None = None
-    over_short: Decimal | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
-
-
-@dataclass(frozen=True, slots=True)
-class CashDrop:
-    shift_id: int
-    amount: Decimal
-    user_id: int
-    at: datetime
-    id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class CashCount:
-    """The drawer counted by denomination: a denomination key → number of pieces.
-
-    Keys are those of ``kiosk.shifts.DENOMINATIONS`` (``b20`` is the bill, ``m20`` the coin).
-    """
-
-    shift_id: int
-    pieces: Mapping[str, int]
-    total: Decimal
-    user_id: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Void:
-    payment_uuid: str
-    reason: str
-    manager_id: int
-    requested_by: int
-    at: datetime
-    business_date: date
-    id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Reprint:
-    payment_uuid: str
-    user_id: int
-    at: datetime
-    business_date: date
-    id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class DayClose:
-    business_date: date
-    closed_at: datetime
-    closed_by: int
-    figures: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One line of the hash-chained audit log. ``hash`` covers ``prev_hash`` and the rest."""
-
-    id: int
-    at: str  # ISO 8601, kept as text so the hash is computed over exactly what is stored
-    actor: str
-    action: str
-    details: Mapping[str, Any]
-    prev_hash: str
-    hash: str
-
-
-# Outbox statuses.
-PENDING = "pendiente"
-CONFIRMED = "confirmado"
-REJECTED = "rechazado"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """A request central must receive, written in the same transaction as what it reports.
-
-    ``kind`` is ``payment``, ``void``, ``shift_close`` or ``day_close``; ``method`` and
-    ``path`` are the HTTP request to send, ``idempotency_key`` its Idempotency-Key header and
-    ``payload`` its JSON body. ``subject`` is the payment uuid (or shift/day id) it is about.
-    """
-
-    id: int
-    kind: str
-    method: str
-    path: str
-    idempotency_key: str
-    subject: str
-    payload: Mapping[str, Any]
-    created_at: datetime
-    status: str = PENDING
-    attempts: int = 0
-    last_error: str = ""
-    next_attempt_at: datetime | None = None
-    response: Mapping[str, Any] | None = None
-    rejection_code: str = ""
-    rejection_message: str = ""
-    settled_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxCounts:
-    pending: int
-    confirmed: int
-    rejected: int
-    oldest_pending_at: datetime | None = None
-
-    def oldest_pending_age(self, now: datetime) -> float | None:
-        """Seconds the oldest pending entry has waited, or None when nothing waits."""
-        if self.oldest_pending_at is None:
-            return None
-        return max(0.0, (now - self.oldest_pending_at).total_seconds())
-
-
-@dataclass(frozen=True, slots=True)
-class NewOutboxEntry:
-    kind: str
-    method: str
-    path: str
-    idempotency_key: str
-    subject: str
-    payload: Mapping[str, Any]
-    created_at: datetime
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 # --- repositories ----------------------------------------------------------------------
@@ -343,6 +160,15 @@ class PaymentRepository(Protocol):
 
     def card_lines(self, day: date) -> list[CardLine]:
         """The day's card payments, voided ones left out, by folio."""
+        ...
+
+    def shift_totals(self, day: date) -> dict[int, tuple[int, Decimal]]:
+        """shift id → (payments, amount) over the day's payments, voided ones left out."""
+        ...
+
+    def members_on(self, day: date) -> dict[str, tuple[str, str]]:
+        """payment uuid → (affiliate name, number) from the cached referencias, for the day's
+        payments whose referencia is still cached."""
         ...
 
     def unconfirmed(self, day: date) -> list[PendingLine]:
@@ -421,6 +247,10 @@ class VoidRepository(Protocol):
     def for_payment(self, payment_uuid: str) -> Void | None: ...
 
     def for_business_date(self, day: date) -> list[Void]: ...
+
+    def voided_on(self, day: date) -> set[str]:
+        """The uuids of the day's payments that were voided (one query for a whole day)."""
+        ...
 
 
 class ReprintRepository(Protocol):
@@ -510,3 +340,140 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+# --- central, the sync engine and the printer --------------------------------------------
+# Implemented by sync.client.CentralClient, sync.status.SyncEngine and
+# printing.terminal.TerminalPrinter; kiosk.bootstrap plugs them in and mypy checks the fit.
+
+
+class LinkView(Protocol):
+    @property
+    def online(self) -> bool | None:
+        """Whether central answered last time (None: not asked yet)."""
+        ...
+
+
+class Link(Protocol):
+    def snapshot(self) -> LinkView: ...
+
+
+class KioskSessionView(Protocol):
+    """An affiliate's short-lived session at the kiosk."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def member_number(self) -> str: ...
+
+    @property
+    def member_name(self) -> str: ...
+
+
+class Central(Protocol):
+    """What the terminal asks central itself (everything else goes through the outbox)."""
+
+    @property
+    def link(self) -> Link: ...
+
+    def get_reference(self, reference: str) -> ReferenceRecord | None:
+        """One referencia as a cache record; None when central does not know it. Raises when
+        central cannot be asked."""
+        ...
+
+    def kiosk_login(self, member_number: str, nip: str) -> KioskSessionView: ...
+
+    # Loans and slips are central's JSON bodies as sent; the kiosk flow reads them.
+    def kiosk_loans(self, session: str) -> dict[str, Any]: ...
+
+    def kiosk_issue_slip(
+        self,
+        session: str,
+        *,
+        loan_id: str,
+        kind: str,
+        quincenas: Sequence[int] = (),
+        amount: Decimal | None = None,
+    ) -> dict[str, Any]: ...
+
+
+class SyncView(Protocol):
+    """What the sync engine says about itself (for the status bar)."""
+
+    @property
+    def online(self) -> bool | None: ...
+
+    @property
+    def clock_skew(self) -> timedelta | None: ...
+
+    @property
+    def clock_ok(self) -> bool: ...
+
+    @property
+    def last_error(self) -> str: ...
+
+
+class ClockReadingView(Protocol):
+    @property
+    def skew(self) -> timedelta:
+        """Local minus central: positive when this terminal runs ahead."""
+        ...
+
+
+class ClockCheckView(Protocol):
+    def last(self) -> ClockReadingView | None: ...
+
+
+class Sender(Protocol):
+    def send_now(self, entry_id: int) -> object:
+        """One short attempt at an outbox entry; its outcome is read back from the outbox."""
+        ...
+
+
+class Sync(Protocol):
+    @property
+    def sender(self) -> Sender: ...
+
+    @property
+    def clock_check(self) -> ClockCheckView: ...
+
+    def status(self) -> SyncView: ...
+
+    def nudge(self) -> None:
+        """A hint that something waits to be sent: the engine looks now instead of later."""
+        ...
+
+
+class Printer(Protocol):
+    """The receipt printer with its durable reprint queue. Never raises for a printer
+    failure: the outcome says whether it printed or stayed in the queue."""
+
+    def prepare(self) -> None:
+        """Load the driver ahead of the first job (the first receipt does not wait on it)."""
+        ...
+
+    def print_receipt(self, receipt: ReceiptFacts) -> PrintOutcome: ...
+
+    def print_report(self, report: DayReport) -> PrintOutcome: ...
+
+    def print_void(self, void: VoidFacts) -> PrintOutcome: ...
+
+    def print_shift_report(self, report: ShiftReport) -> PrintOutcome: ...
+
+    def print_drop_slip(self, slip: DropSlip) -> PrintOutcome: ...
+
+    def open_drawer(self) -> str | None:
+        """Pulse the cash drawer when one is wired (never queued); None when it opened or
+        there is none, else the Spanish reason."""
+        ...
+
+    def print_document(self, document: object) -> PrintOutcome:
+        """A document the screens built themselves (the kiosk's ficha)."""
+        ...
+
+    def retry_pending(self) -> int:
+        """Print what waits in the queue, oldest first; how many printed."""
+        ...
+
+    def pending_count(self) -> int: ...

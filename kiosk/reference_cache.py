@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kiosk.ports import UnitOfWork
+from kiosk.ports import Central, UnitOfWork
 from kiosk.references import ReferenceRecord
 
 CURSOR_KEY = "references_cursor"
@@ -27,6 +27,19 @@ def upsert(uow: UnitOfWork, records: Iterable[ReferenceRecord], cursor: str | No
 def lookup(uow: UnitOfWork, reference: str) -> ReferenceRecord | None:
     with uow.reading():
         return uow.references.get(reference)
+
+
+def fetch_missing(uow: UnitOfWork, central: Central, reference: str) -> ReferenceRecord | None:
+    """Ask central for one referencia the cache does not have and keep it (the scan's miss).
+
+    Returns the cached record (with this terminal's own payment mark), or None when central
+    does not know it. Raises what the client raises when central cannot be asked.
+    """
+    record = central.get_reference(reference)
+    if record is None:
+        return None
+    upsert(uow, [record])
+    return lookup(uow, reference)
 
 
 def cursor(uow: UnitOfWork) -> str | None:

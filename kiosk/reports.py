@@ -2,11 +2,14 @@
 
 X: the figures mid-day, nothing closed. Z: the same figures frozen by the day close, which
 needs every shift closed and stops this terminal taking payments for that business day.
+Every figure of a report is read in one read transaction, with a fixed number of queries
+per day (none per payment), so a year of history costs what a week does.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +28,7 @@ from kiosk.ports import (
     UnitOfWork,
     system_clock,
 )
-from kiosk.shifts import DAY_CLOSING, closing_body
+from kiosk.shifts import DAY_CLOSING, DENOMINATIONS, DropLine, closing_body, drop_lines
 from kiosk.terminal_state import store_id, terminal_id
 
 ZERO = Decimal("0.00")
@@ -135,6 +138,142 @@ def _figures_in(uow: UnitOfWork, day: date) -> DayFigures:
         rejected_by_central=uow.outbox.counts().rejected,
         closed_at=close.closed_at if close else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftTotal:
+    shift_id: int
+    cashier: str
+    payments: int  # not voided
+    total: Decimal
+    over_short: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReprintLine:
+    folio: int
+    reference: str
+    amount: Decimal
+    at: datetime
+    who: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """An X (mid-day) or Z (day close) report: the figures and everything the day has (each
+    shift with its payments and over/short, the drawer counted by denomination, floats and
+    drops, reprints). Printing lays it out."""
+
+    kind: str  # "X" or "Z"
+    store_name: str
+    terminal_name: str
+    manager: str
+    generated_at: datetime
+    figures: DayFigures
+    cashiers: tuple[str, ...]
+    opened_at: datetime | None
+    opening_float: Decimal
+    drops: Decimal
+    drop_lines: tuple[DropLine, ...]  # the day's drops, listed
+    pieces: Mapping[str, int]  # denomination key (kiosk.shifts.DENOMINATIONS) → pieces
+    counted_cash: Decimal | None  # None unless every shift of the day was counted
+    shifts: tuple[ShiftTotal, ...]
+    reprints: tuple[ReprintLine, ...]
+
+
+def _report_in(
+    uow: UnitOfWork,
+    figures: DayFigures,
+    *,
+    kind: str,
+    store_name: str,
+    terminal_name: str,
+    manager: str,
+    now: datetime,
+) -> DayReport:
+    names: dict[int, str] = {}
+
+    def name_of(user_id: int) -> str:
+        if user_id not in names:
+            person = uow.users.get(user_id)
+            names[user_id] = person.name if person else str(user_id)
+        return names[user_id]
+
+    taken = uow.payments.shift_totals(figures.business_date)
+    totals: list[ShiftTotal] = []
+    pieces: dict[str, int] = {}
+    opening_float = drops = counted = ZERO
+    day_drops: list[DropLine] = []
+    opened_at: datetime | None = None
+    for shift in uow.shifts.for_business_date(figures.business_date):
+        count_, total = taken.get(shift.id, (0, ZERO))
+        totals.append(
+            ShiftTotal(shift.id, name_of(shift.cashier_id), count_, total, shift.over_short)
+        )
+        opening_float += shift.opening_float
+        shift_drops = drop_lines(uow, shift.id)
+        day_drops.extend(shift_drops)
+        drops += sum((d.amount for d in shift_drops), ZERO)
+        if opened_at is None or shift.opened_at < opened_at:
+            opened_at = shift.opened_at
+        count = uow.counts.get(shift.id)
+        if count is not None:
+            counted += count.total
+            for key, n in count.pieces.items():
+                pieces[key] = pieces.get(key, 0) + int(n)
+    reprints = []
+    for r in uow.reprints.for_business_date(figures.business_date):
+        paid = uow.payments.get(r.payment_uuid)
+        if paid is not None:
+            reprints.append(
+                ReprintLine(paid.folio, paid.reference, paid.amount, r.at, name_of(r.user_id))
+            )
+    # A counted figure only when every shift of the day was counted: a partial count
+    # against the whole day's expected cash would print a false faltante.
+    all_counted = bool(figures.shifts) and all(s.counted_cash is not None for s in figures.shifts)
+    return DayReport(
+        kind=kind,
+        store_name=store_name,
+        terminal_name=terminal_name,
+        manager=manager,
+        generated_at=now,
+        figures=figures,
+        cashiers=tuple(dict.fromkeys(t.cashier for t in totals)),
+        opened_at=opened_at,
+        opening_float=opening_float,
+        drops=drops,
+        drop_lines=tuple(day_drops),
+        pieces={k: pieces[k] for k in DENOMINATIONS if pieces.get(k)},
+        counted_cash=counted if all_counted else None,
+        shifts=tuple(totals),
+        reprints=tuple(reprints),
+    )
+
+
+def day_report(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    store_name: str,
+    terminal_name: str,
+    manager: str,
+    clock: Clock = system_clock,
+    figures: DayFigures | None = None,
+) -> DayReport:
+    """The X report (``figures`` None: today's, read now) or the Z report of the day close
+    that returned ``figures``; everything read in one read transaction."""
+    now = clock()
+    with uow.reading():
+        figures = figures or _figures_in(uow, business_date(now))
+        return _report_in(
+            uow,
+            figures,
+            kind=kind,
+            store_name=store_name,
+            terminal_name=terminal_name,
+            manager=manager,
+            now=now,
+        )
 
 
 def day_figures(

@@ -161,6 +161,7 @@ class Verdict:
 
 
 ACEPTADA = "ACEPTADA"
+NO_ENCONTRADA = "NO_ENCONTRADA"  # not in the cache: worth asking central
 
 
 def _refuse(code: str, message: str, record: ReferenceRecord | None = None) -> Verdict:
@@ -191,11 +192,11 @@ def check_reference(
     if record is None:
         if online:
             return _refuse(
-                "NO_ENCONTRADA",
+                NO_ENCONTRADA,
                 "La referencia no existe en el sistema del instituto. Verifique la ficha.",
             )
         return _refuse(
-            "NO_ENCONTRADA",
+            NO_ENCONTRADA,
             "Sin conexión con el instituto y la referencia no está en la caja: "
             "no se puede validar ahora. Intente cuando vuelva la conexión.",
         )

@@ -31,6 +31,7 @@ from kiosk.ports import (
     system_clock,
 )
 from kiosk.terminal_state import store_id, terminal_id
+from kiosk.users import display_name
 
 # Key → face value. The 20-peso bill and coin are both in circulation: keyed apart.
 DENOMINATIONS: dict[str, Decimal] = {
@@ -86,6 +87,24 @@ def _user(uow: UnitOfWork, user_id: int) -> User:
 
 
 @dataclass(frozen=True, slots=True)
+class DropLine:
+    """A cash drop with the name of who took it to the safe, as reports and slips print it."""
+
+    id: int
+    shift_id: int
+    amount: Decimal
+    at: datetime
+    who: str
+
+
+def drop_lines(uow: UnitOfWork, shift_id: int) -> tuple[DropLine, ...]:
+    return tuple(
+        DropLine(d.id, d.shift_id, d.amount, d.at, display_name(uow, d.user_id))
+        for d in uow.drops.for_shift(shift_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ShiftFigures:
     """A shift's cash, as its report prints it and the screen shows it after the count.
 
@@ -102,7 +121,7 @@ class ShiftFigures:
     card_total: Decimal
     cash_payments: int  # payments with a cash part
     card_payments: int  # payments with a card part
-    drops: tuple[CashDrop, ...]
+    drops: tuple[DropLine, ...]
     count: CashCount | None
 
     @property
@@ -124,10 +143,9 @@ class ShiftFigures:
 
 def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
     live = [p for p in uow.payments.for_shift(shift.id) if uow.voids.for_payment(p.uuid) is None]
-    person = uow.users.get(shift.cashier_id)
     return ShiftFigures(
         shift=shift,
-        cashier=person.name if person else str(shift.cashier_id),
+        cashier=display_name(uow, shift.cashier_id),
         payments=len(live),
         total=sum((p.amount for p in live), money.ZERO),
         cash_received=sum((p.cash_received for p in live), money.ZERO),
@@ -136,7 +154,7 @@ def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
         card_total=sum((p.card for p in live), money.ZERO),
         cash_payments=sum(1 for p in live if p.cash),
         card_payments=sum(1 for p in live if p.card),
-        drops=tuple(uow.drops.for_shift(shift.id)),
+        drops=drop_lines(uow, shift.id),
         count=uow.counts.get(shift.id),
     )
 
@@ -155,10 +173,36 @@ def shift_figures(uow: UnitOfWork, shift_id: int) -> ShiftFigures:
         return _figures_in(uow, shift)
 
 
-def day_drops(uow: UnitOfWork, day: date) -> list[CashDrop]:
+def day_drops(uow: UnitOfWork, day: date) -> list[DropLine]:
     """Every cash drop of the business day, shift by shift, oldest first."""
     with uow.reading():
-        return [d for s in uow.shifts.for_business_date(day) for d in uow.drops.for_shift(s.id)]
+        return [d for s in uow.shifts.for_business_date(day) for d in drop_lines(uow, s.id)]
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """The corte de turno as printed: a shift's figures and where it was printed."""
+
+    store_name: str
+    terminal_name: str
+    generated_at: datetime
+    figures: ShiftFigures
+
+
+@dataclass(frozen=True, slots=True)
+class DropSlip:
+    """The slip that goes into the safe with a cash drop."""
+
+    store_name: str
+    terminal_name: str
+    drop: DropLine
+    cashier: str  # the shift's cashier, who hands the cash over
+
+
+def drop_slip(uow: UnitOfWork, drop: CashDrop, *, store_name: str, terminal_name: str) -> DropSlip:
+    figures = shift_figures(uow, drop.shift_id)
+    (line,) = (d for d in figures.drops if d.id == drop.id)
+    return DropSlip(store_name, terminal_name, line, figures.cashier)
 
 
 def open_shift(

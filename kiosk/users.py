@@ -67,6 +67,12 @@ def _check_new_user(uow: UnitOfWork, username: str, name: str, role: str, pin: s
         raise Refused("USUARIO_EXISTE", f"Ya existe el usuario «{username}».")
 
 
+def display_name(uow: UnitOfWork, user_id: int) -> str:
+    """A user's name as documents print it (the id, should the user be gone)."""
+    person = uow.users.get(user_id)
+    return person.name if person else str(user_id)
+
+
 def needs_first_manager(uow: UnitOfWork) -> bool:
     """True on first run: there is no user yet, so the first screen creates a manager."""
     with uow.reading():

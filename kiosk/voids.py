@@ -25,7 +25,7 @@ from kiosk.ports import (
 )
 from kiosk.references import ReferenceRecord
 from kiosk.terminal_state import store_id
-from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 MIN_REASON = 5
 
@@ -110,10 +110,12 @@ def void_payment(
 
 
 @dataclass(frozen=True, slots=True)
-class VoidInfo:
+class VoidFacts:
     """What the cancelación ticket says: the payment, the void, who asked and who authorized,
     the affiliate (from the cache) and whether central has the void yet."""
 
+    store_name: str
+    terminal_name: str
     payment: Payment
     void: Void
     requested_by: str  # names, as printed
@@ -123,23 +125,22 @@ class VoidInfo:
     confirmed: bool
 
 
-def void_info(uow: UnitOfWork, payment_uuid: str) -> VoidInfo:
+def void_facts(
+    uow: UnitOfWork, payment_uuid: str, *, store_name: str, terminal_name: str
+) -> VoidFacts:
     with uow.reading():
         payment = uow.payments.get(payment_uuid)
         void = uow.voids.for_payment(payment_uuid)
         if payment is None or void is None:
             raise Refused("SIN_CANCELACION", "Ese pago no tiene cancelación en esta caja.")
-
-        def name(user_id: int) -> str:
-            user = uow.users.get(user_id)
-            return user.name if user else str(user_id)
-
-        return VoidInfo(
+        return VoidFacts(
+            store_name,
+            terminal_name,
             payment,
             void,
-            name(void.requested_by),
-            name(void.manager_id),
-            name(payment.cashier_id),
+            display_name(uow, void.requested_by),
+            display_name(uow, void.manager_id),
+            display_name(uow, payment.cashier_id),
             uow.references.get(payment.reference),
             uow.outbox.status_of("void", payment_uuid) == CONFIRMED,
         )

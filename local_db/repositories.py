@@ -7,12 +7,11 @@ as text), dates as ISO text. Records come back with Decimal pesos and Mexico Cit
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import text
 
 from kiosk.money import to_centavos
 from kiosk.ports import (
@@ -73,15 +72,21 @@ def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:  # pragma: no cover - every INSERT here sets it
+        raise RuntimeError("la inserción no devolvió su id")
+    return cursor.lastrowid
+
+
 class _Repo:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def _rows(self, sql: Any, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
-        return self._uow.execute(sql, params).all()
+    def _rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        return self._uow.run(sql, params).fetchall()
 
-    def _first(self, sql: Any, params: Mapping[str, Any] | None = None) -> Any:
-        return self._uow.execute(sql, params).first()
+    def _first(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._uow.run(sql, params).fetchone()
 
 
 # --- referencia cache ------------------------------------------------------------------
@@ -106,7 +111,7 @@ _REF_UPSERT = (
 
 class SqlReferences(_Repo):
     def get(self, reference: str) -> ReferenceRecord | None:
-        row = self._uow.fetchone_raw(_REF_GET, {"r": reference})
+        row = self._first(_REF_GET, {"r": reference})
         if row is None:
             return None
         return ReferenceRecord(
@@ -144,14 +149,14 @@ class SqlReferences(_Repo):
         return len(rows)
 
     def mark_paid(self, reference: str, payment_uuid: str) -> None:
-        self._uow.execute(
-            text("UPDATE reference_cache SET local_payment_uuid = :u WHERE reference = :r"),
+        self._uow.run(
+            ("UPDATE reference_cache SET local_payment_uuid = :u WHERE reference = :r"),
             {"u": payment_uuid, "r": reference},
         )
 
     def clear_paid(self, reference: str, payment_uuid: str) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "UPDATE reference_cache SET local_payment_uuid = NULL "
                 "WHERE reference = :r AND local_payment_uuid = :u"
             ),
@@ -159,17 +164,17 @@ class SqlReferences(_Repo):
         )
 
     def count(self) -> int:
-        return int(self._first(text("SELECT count(*) FROM reference_cache"))[0])
+        return int(self._first("SELECT count(*) FROM reference_cache")[0])
 
 
 class SqlMeta(_Repo):
     def get(self, key: str) -> str | None:
-        row = self._first(text("SELECT value FROM meta WHERE key = :k"), {"k": key})
+        row = self._first(("SELECT value FROM meta WHERE key = :k"), {"k": key})
         return None if row is None else str(row[0])
 
     def set(self, key: str, value: str) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "INSERT INTO meta (key, value) VALUES (:k, :v) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
             ),
@@ -184,7 +189,7 @@ _PAY_COLS = (
     "cash_received_cents, change_cents, cashier_id, shift_id, terminal_id, paid_at, "
     "business_date"
 )
-_PAY_INSERT = text(
+_PAY_INSERT = (
     f"INSERT INTO payments ({_PAY_COLS}) VALUES (:uuid, :folio, :reference, :amount, :cash, "
     ":card, :auth, :received, :change, :cashier, :shift, :terminal, :paid_at, :day)"
 )
@@ -211,10 +216,10 @@ def _payment(row: Any) -> Payment:
 
 class SqlPayments(_Repo):
     def next_folio(self) -> int:
-        return int(self._first(text("SELECT coalesce(max(folio), 0) + 1 FROM payments"))[0])
+        return int(self._first("SELECT coalesce(max(folio), 0) + 1 FROM payments")[0])
 
     def add(self, p: Payment) -> None:
-        self._uow.execute(
+        self._uow.run(
             _PAY_INSERT,
             {
                 "uuid": p.uuid,
@@ -235,19 +240,19 @@ class SqlPayments(_Repo):
         )
 
     def get(self, uuid: str) -> Payment | None:
-        row = self._first(text(f"SELECT {_PAY_COLS} FROM payments WHERE uuid = :u"), {"u": uuid})
+        row = self._first((f"SELECT {_PAY_COLS} FROM payments WHERE uuid = :u"), {"u": uuid})
         return None if row is None else _payment(row)
 
     def for_business_date(self, day: date) -> list[Payment]:
         rows = self._rows(
-            text(f"SELECT {_PAY_COLS} FROM payments WHERE business_date = :d ORDER BY folio"),
+            (f"SELECT {_PAY_COLS} FROM payments WHERE business_date = :d ORDER BY folio"),
             {"d": day.isoformat()},
         )
         return [_payment(r) for r in rows]
 
     def for_shift(self, shift_id: int) -> list[Payment]:
         rows = self._rows(
-            text(f"SELECT {_PAY_COLS} FROM payments WHERE shift_id = :s ORDER BY folio"),
+            (f"SELECT {_PAY_COLS} FROM payments WHERE shift_id = :s ORDER BY folio"),
             {"s": shift_id},
         )
         return [_payment(r) for r in rows]
@@ -269,28 +274,46 @@ class SqlPayments(_Repo):
         rows = self._rows(_PAY_CARD_LINES, {"d": day.isoformat()})
         return [CardLine(r[0], r[1], r[2], pesos(r[3])) for r in rows]
 
+    def shift_totals(self, day: date) -> dict[int, tuple[int, Decimal]]:
+        rows = self._rows(_PAY_SHIFT_TOTALS, {"d": day.isoformat()})
+        return {r[0]: (r[1], pesos(r[2])) for r in rows}
+
+    def members_on(self, day: date) -> dict[str, tuple[str, str]]:
+        rows = self._rows(_PAY_MEMBERS, {"d": day.isoformat()})
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def unconfirmed(self, day: date) -> list[PendingLine]:
         rows = self._rows(_PAY_UNCONFIRMED, {"d": day.isoformat()})
         return [PendingLine(r[0], r[1], r[2], pesos(r[3]), dt(r[4])) for r in rows]
 
 
 _NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.payment_uuid = p.uuid)"
-# Change handed over is the change owed rounded up to 10 centavos (kiosk.ports.change_given).
-_PAY_TOTALS = text(
+# Change handed over is the change owed rounded up to 10 centavos (kiosk.records.change_given).
+_PAY_TOTALS = (
     "SELECT count(*), coalesce(sum(amount_cents), 0), coalesce(sum(cash_cents), 0), "
     "coalesce(sum(card_cents), 0), coalesce(sum((change_cents + 9) / 10 * 10), 0), "
     "coalesce(sum(cash_cents > 0), 0), coalesce(sum(card_cents > 0), 0), "
     "coalesce(sum(cash_received_cents), 0) "
     f"FROM payments p WHERE business_date = :d AND {_NOT_VOIDED}"
 )
-_PAY_CARD_LINES = text(
+_PAY_CARD_LINES = (
     "SELECT folio, reference, card_authorization, card_cents FROM payments p "
     f"WHERE business_date = :d AND card_cents > 0 AND {_NOT_VOIDED} ORDER BY folio"
 )
-_PAY_UNCONFIRMED = text(
+# From the day's payments (index on business_date) to each one's outbox entry (index on kind,
+# subject): the cost follows the day, not the outbox's whole history.
+_PAY_UNCONFIRMED = (
     "SELECT p.folio, p.uuid, p.reference, p.amount_cents, p.paid_at FROM payments p "
-    "JOIN outbox o ON o.kind = 'payment' AND o.subject = p.uuid "
-    f"WHERE p.business_date = :d AND o.status != '{CONFIRMED}' ORDER BY p.folio"
+    "WHERE p.business_date = :d AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'payment' AND o.subject = p.uuid "
+    f"AND o.status != '{CONFIRMED}') ORDER BY p.folio"
+)
+_PAY_MEMBERS = (
+    "SELECT p.uuid, r.member_name, r.member_number FROM payments p "
+    "JOIN reference_cache r ON r.reference = p.reference WHERE p.business_date = :d"
+)
+_PAY_SHIFT_TOTALS = (
+    "SELECT shift_id, count(*), coalesce(sum(amount_cents), 0) FROM payments p "
+    f"WHERE business_date = :d AND {_NOT_VOIDED} GROUP BY shift_id"
 )
 
 
@@ -324,6 +347,12 @@ def _outbox(row: Any) -> OutboxEntry:
     )
 
 
+_OUT_COUNTS = (
+    "SELECT status, count(*), min(created_at) FROM outbox "
+    f"WHERE status IN ('{PENDING}', '{REJECTED}') GROUP BY status"
+)
+
+
 class SqlOutbox(_Repo):
     """The queue of requests for central, written with what they report.
 
@@ -340,13 +369,13 @@ class SqlOutbox(_Repo):
       stays, listed by ``rejected()`` and counted for the manager's alert; never dropped.
     * ``record_attempt(id, error, next_attempt_at)`` on a network error or 5xx: counts the
       try, keeps the error text, and schedules the retry (the sender picks the backoff).
-    * ``counts()`` – pending / confirmed / rejected and the oldest pending ``created_at``
+    * ``counts()`` – pending / rejected and the oldest pending ``created_at``
       (``OutboxCounts.oldest_pending_age(now)`` gives seconds) for the status bar.
     """
 
     def add(self, e: NewOutboxEntry) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO outbox (kind, method, path, idempotency_key, subject, payload, "
                 "created_at) VALUES (:kind, :method, :path, :key, :subject, :payload, :at)"
             ),
@@ -360,10 +389,10 @@ class SqlOutbox(_Repo):
                 "at": ts(e.created_at),
             },
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def get(self, entry_id: int) -> OutboxEntry | None:
-        row = self._first(text(f"SELECT {_OUT_COLS} FROM outbox WHERE id = :i"), {"i": entry_id})
+        row = self._first((f"SELECT {_OUT_COLS} FROM outbox WHERE id = :i"), {"i": entry_id})
         return None if row is None else _outbox(row)
 
     def pending(self, limit: int = 50, now: datetime | None = None) -> list[OutboxEntry]:
@@ -374,13 +403,13 @@ class SqlOutbox(_Repo):
             f"p.kind = 'payment' AND p.subject = o.subject AND p.status = '{PENDING}')) "
             "ORDER BY id LIMIT :limit"
         )
-        rows = self._rows(text(sql), {"now": None if now is None else ts(now), "limit": limit})
+        rows = self._rows((sql), {"now": None if now is None else ts(now), "limit": limit})
         return [_outbox(r) for r in rows]
 
     def _settle(self, entry_id: int, status: str, at: datetime | None, **values: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in values)
-        self._uow.execute(
-            text(f"UPDATE outbox SET status = :status, settled_at = :at, {sets} WHERE id = :id"),
+        self._uow.run(
+            (f"UPDATE outbox SET status = :status, settled_at = :at, {sets} WHERE id = :id"),
             {"status": status, "at": ts(at or datetime.now(UTC)), "id": entry_id, **values},
         )
 
@@ -395,8 +424,8 @@ class SqlOutbox(_Repo):
         self._settle(entry_id, REJECTED, at, rejection_code=code, rejection_message=message)
 
     def record_attempt(self, entry_id: int, error: str, next_attempt_at: datetime) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "UPDATE outbox SET attempts = attempts + 1, last_error = :e, "
                 "next_attempt_at = :n WHERE id = :id"
             ),
@@ -404,43 +433,38 @@ class SqlOutbox(_Repo):
         )
 
     def counts(self) -> OutboxCounts:
-        by_status = dict(self._rows(text("SELECT status, count(*) FROM outbox GROUP BY status")))
-        oldest = self._first(
-            text(f"SELECT min(created_at) FROM outbox WHERE status = '{PENDING}'")
-        )[0]
+        # What waits, never the settled history: the index on (status, id) makes this cost
+        # what is queued, however many entries central confirmed over the years.
+        rows = self._rows(_OUT_COUNTS)
+        by_status = {r[0]: (r[1], r[2]) for r in rows}
+        pending, oldest = by_status.get(PENDING, (0, None))
         return OutboxCounts(
-            pending=by_status.get(PENDING, 0),
-            confirmed=by_status.get(CONFIRMED, 0),
-            rejected=by_status.get(REJECTED, 0),
+            pending=pending,
+            rejected=by_status.get(REJECTED, (0, None))[0],
             oldest_pending_at=opt_dt(oldest),
         )
 
     def rejected(self) -> list[OutboxEntry]:
-        rows = self._rows(
-            text(f"SELECT {_OUT_COLS} FROM outbox WHERE status = '{REJECTED}' ORDER BY id")
-        )
+        rows = self._rows(f"SELECT {_OUT_COLS} FROM outbox WHERE status = '{REJECTED}' ORDER BY id")
         return [_outbox(r) for r in rows]
 
     def status_of(self, kind: str, subject: str) -> str | None:
         row = self._first(
-            text(
-                "SELECT status FROM outbox WHERE kind = :k AND subject = :s "
-                "ORDER BY id DESC LIMIT 1"
-            ),
+            ("SELECT status FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
             {"k": kind, "s": subject},
         )
         return None if row is None else str(row[0])
 
     def latest_for(self, kind: str, subject: str) -> OutboxEntry | None:
         row = self._first(
-            text("SELECT id FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
+            ("SELECT id FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
             {"k": kind, "s": subject},
         )
         return None if row is None else self.get(int(row[0]))
 
     def unconfirmed_subjects(self, kind: str) -> set[str]:
         rows = self._rows(
-            text(f"SELECT subject FROM outbox WHERE kind = :k AND status != '{CONFIRMED}'"),
+            (f"SELECT subject FROM outbox WHERE kind = :k AND status != '{CONFIRMED}'"),
             {"k": kind},
         )
         return {r[0] for r in rows}
@@ -472,8 +496,8 @@ def _shift(row: Any) -> Shift:
 
 class SqlShifts(_Repo):
     def add(self, s: Shift) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO shifts (terminal_id, cashier_id, opening_float_cents, opened_at, "
                 "business_date) VALUES (:t, :c, :f, :at, :d)"
             ),
@@ -485,14 +509,14 @@ class SqlShifts(_Repo):
                 "d": s.business_date.isoformat(),
             },
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def get(self, shift_id: int) -> Shift | None:
-        row = self._first(text(f"SELECT {_SHIFT_COLS} FROM shifts WHERE id = :i"), {"i": shift_id})
+        row = self._first((f"SELECT {_SHIFT_COLS} FROM shifts WHERE id = :i"), {"i": shift_id})
         return None if row is None else _shift(row)
 
     def open_shift(self) -> Shift | None:
-        row = self._first(text(f"SELECT {_SHIFT_COLS} FROM shifts WHERE closed_at IS NULL"))
+        row = self._first(f"SELECT {_SHIFT_COLS} FROM shifts WHERE closed_at IS NULL")
         return None if row is None else _shift(row)
 
     def close(
@@ -505,8 +529,8 @@ class SqlShifts(_Repo):
         counted_cash: Decimal,
         over_short: Decimal,
     ) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "UPDATE shifts SET closed_at = :at, closed_by = :by, expected_cents = :e, "
                 "counted_cents = :c, over_short_cents = :o WHERE id = :i AND closed_at IS NULL"
             ),
@@ -522,7 +546,7 @@ class SqlShifts(_Repo):
 
     def for_business_date(self, day: date) -> list[Shift]:
         rows = self._rows(
-            text(f"SELECT {_SHIFT_COLS} FROM shifts WHERE business_date = :d ORDER BY id"),
+            (f"SELECT {_SHIFT_COLS} FROM shifts WHERE business_date = :d ORDER BY id"),
             {"d": day.isoformat()},
         )
         return [_shift(r) for r in rows]
@@ -530,18 +554,18 @@ class SqlShifts(_Repo):
 
 class SqlDrops(_Repo):
     def add(self, d: CashDrop) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO cash_drops (shift_id, amount_cents, user_id, at) "
                 "VALUES (:s, :a, :u, :at)"
             ),
             {"s": d.shift_id, "a": cents(d.amount), "u": d.user_id, "at": ts(d.at)},
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def for_shift(self, shift_id: int) -> list[CashDrop]:
         rows = self._rows(
-            text(
+            (
                 "SELECT shift_id, amount_cents, user_id, at, id FROM cash_drops "
                 "WHERE shift_id = :s ORDER BY id"
             ),
@@ -552,8 +576,8 @@ class SqlDrops(_Repo):
 
 class SqlCounts(_Repo):
     def add(self, c: CashCount) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "INSERT INTO cash_counts (shift_id, pieces, total_cents, user_id, at) "
                 "VALUES (:s, :p, :t, :u, :at)"
             ),
@@ -568,7 +592,7 @@ class SqlCounts(_Repo):
 
     def get(self, shift_id: int) -> CashCount | None:
         r = self._first(
-            text(
+            (
                 "SELECT shift_id, pieces, total_cents, user_id, at FROM cash_counts "
                 "WHERE shift_id = :s"
             ),
@@ -588,8 +612,8 @@ def _void(r: Any) -> Void:
 
 class SqlVoids(_Repo):
     def add(self, v: Void) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO voids (payment_uuid, reason, manager_id, requested_by, at, "
                 "business_date) VALUES (:p, :r, :m, :q, :at, :d)"
             ),
@@ -602,43 +626,53 @@ class SqlVoids(_Repo):
                 "d": v.business_date.isoformat(),
             },
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def for_payment(self, payment_uuid: str) -> Void | None:
         r = self._first(
-            text(f"SELECT {_VOID_COLS} FROM voids WHERE payment_uuid = :p"), {"p": payment_uuid}
+            (f"SELECT {_VOID_COLS} FROM voids WHERE payment_uuid = :p"), {"p": payment_uuid}
         )
         return None if r is None else _void(r)
 
     def for_business_date(self, day: date) -> list[Void]:
         rows = self._rows(
-            text(f"SELECT {_VOID_COLS} FROM voids WHERE business_date = :d ORDER BY id"),
+            (f"SELECT {_VOID_COLS} FROM voids WHERE business_date = :d ORDER BY id"),
             {"d": day.isoformat()},
         )
         return [_void(r) for r in rows]
 
+    def voided_on(self, day: date) -> set[str]:
+        rows = self._rows(
+            (
+                "SELECT v.payment_uuid FROM voids v JOIN payments p ON p.uuid = v.payment_uuid "
+                "WHERE p.business_date = :d"
+            ),
+            {"d": day.isoformat()},
+        )
+        return {r[0] for r in rows}
+
 
 class SqlReprints(_Repo):
     def add(self, r: Reprint) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO reprints (payment_uuid, user_id, at, business_date) "
                 "VALUES (:p, :u, :at, :d)"
             ),
             {"p": r.payment_uuid, "u": r.user_id, "at": ts(r.at), "d": r.business_date.isoformat()},
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def count_for(self, payment_uuid: str) -> int:
         return int(
             self._first(
-                text("SELECT count(*) FROM reprints WHERE payment_uuid = :p"), {"p": payment_uuid}
+                ("SELECT count(*) FROM reprints WHERE payment_uuid = :p"), {"p": payment_uuid}
             )[0]
         )
 
     def for_business_date(self, day: date) -> list[Reprint]:
         rows = self._rows(
-            text(
+            (
                 "SELECT payment_uuid, user_id, at, business_date, id FROM reprints "
                 "WHERE business_date = :d ORDER BY id"
             ),
@@ -650,7 +684,7 @@ class SqlReprints(_Repo):
 class SqlDayCloses(_Repo):
     def get(self, day: date) -> DayClose | None:
         r = self._first(
-            text(
+            (
                 "SELECT business_date, closed_at, closed_by, figures FROM day_closes "
                 "WHERE business_date = :d"
             ),
@@ -661,8 +695,8 @@ class SqlDayCloses(_Repo):
         return DayClose(date.fromisoformat(r[0]), dt(r[1]), r[2], json.loads(r[3]))
 
     def add(self, c: DayClose) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 "INSERT INTO day_closes (business_date, closed_at, closed_by, figures) "
                 "VALUES (:d, :at, :by, :f)"
             ),
@@ -686,33 +720,31 @@ def _user(r: Any) -> User:
 
 class SqlUsers(_Repo):
     def add(self, u: User) -> int:
-        result = self._uow.execute(
-            text(
+        result = self._uow.run(
+            (
                 "INSERT INTO users (username, name, role, pin_hash, active) "
                 "VALUES (:u, :n, :r, :h, :a)"
             ),
             {"u": u.username, "n": u.name, "r": u.role, "h": u.pin_hash, "a": int(u.active)},
         )
-        return int(result.lastrowid)
+        return _row_id(result)
 
     def get(self, user_id: int) -> User | None:
-        r = self._first(text(f"SELECT {_USER_COLS} FROM users WHERE id = :i"), {"i": user_id})
+        r = self._first((f"SELECT {_USER_COLS} FROM users WHERE id = :i"), {"i": user_id})
         return None if r is None else _user(r)
 
     def by_username(self, username: str) -> User | None:
-        r = self._first(
-            text(f"SELECT {_USER_COLS} FROM users WHERE username = :u"), {"u": username}
-        )
+        r = self._first((f"SELECT {_USER_COLS} FROM users WHERE username = :u"), {"u": username})
         return None if r is None else _user(r)
 
     def count(self) -> int:
-        return int(self._first(text("SELECT count(*) FROM users"))[0])
+        return int(self._first("SELECT count(*) FROM users")[0])
 
     def set_failures(
         self, user_id: int, failed_attempts: int, locked_until: datetime | None
     ) -> None:
-        self._uow.execute(
-            text("UPDATE users SET failed_attempts = :f, locked_until = :l WHERE id = :i"),
+        self._uow.run(
+            ("UPDATE users SET failed_attempts = :f, locked_until = :l WHERE id = :i"),
             {
                 "f": failed_attempts,
                 "l": None if locked_until is None else ts(locked_until),
@@ -721,12 +753,12 @@ class SqlUsers(_Repo):
         )
 
     def set_pin(self, user_id: int, pin_hash: str) -> None:
-        self._uow.execute(
-            text("UPDATE users SET pin_hash = :h WHERE id = :i"), {"h": pin_hash, "i": user_id}
+        self._uow.run(
+            ("UPDATE users SET pin_hash = :h WHERE id = :i"), {"h": pin_hash, "i": user_id}
         )
 
     def all(self) -> list[User]:
-        return [_user(r) for r in self._rows(text(f"SELECT {_USER_COLS} FROM users ORDER BY id"))]
+        return [_user(r) for r in self._rows(f"SELECT {_USER_COLS} FROM users ORDER BY id")]
 
 
 _AUDIT_COLS = "id, at, actor, action, details, prev_hash, hash"
@@ -738,12 +770,12 @@ def _audit(r: Any) -> AuditEntry:
 
 class SqlAudit(_Repo):
     def last(self) -> AuditEntry | None:
-        r = self._first(text(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT 1"))
+        r = self._first(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT 1")
         return None if r is None else _audit(r)
 
     def add(self, e: AuditEntry) -> None:
-        self._uow.execute(
-            text(
+        self._uow.run(
+            (
                 f"INSERT INTO audit_log ({_AUDIT_COLS}) VALUES (:i, :at, :actor, :action, "
                 ":details, :prev, :hash)"
             ),
@@ -759,6 +791,4 @@ class SqlAudit(_Repo):
         )
 
     def all(self) -> list[AuditEntry]:
-        return [
-            _audit(r) for r in self._rows(text(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id"))
-        ]
+        return [_audit(r) for r in self._rows(f"SELECT {_AUDIT_COLS} FROM audit_log ORDER BY id")]

@@ -353,9 +353,6 @@ class CentralClient:
             idempotency_key=idempotency_key,
         )
 
-    def post_closing(self, payload: Mapping[str, Any], idempotency_key: str) -> Response:
-        return self.request("POST", "/v1/closings", json=payload, idempotency_key=idempotency_key)
-
     def get_reference(self, reference: str) -> ReferenceRecord | None:
         """One referencia as a cache record (None: central does not know it)."""
         item = self.reference(reference)

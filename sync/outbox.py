@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -414,10 +414,3 @@ def _raiser(exc: SyncError) -> Callable[[], Response]:
         raise exc
 
     return call
-
-
-def next_attempt_in(entry: OutboxEntry, now: datetime) -> float:
-    """Seconds until an entry is due again (0 when due now)."""
-    if entry.next_attempt_at is None:
-        return 0.0
-    return max(0.0, (entry.next_attempt_at - now).total_seconds())

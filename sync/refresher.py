@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Callable, Mapping
@@ -19,7 +18,6 @@ from typing import Any
 
 from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, UnitOfWork
-from kiosk.references import ReferenceRecord
 from kiosk.rules import Policy
 from sync.client import CentralClient, record_from_json
 
@@ -128,20 +126,6 @@ class CacheRefresher:
         finally:
             out.put(None)
 
-    def lookup_on_miss(self, reference: str) -> ReferenceRecord | None:
-        """Ask central for one referencia the cache does not have and keep it.
-
-        Returns the cached record (with this terminal's own payment mark), or None when
-        central does not know it. Raises ``Offline`` when central cannot be asked: the
-        cashier's verdict is then "offline and not cached".
-        """
-        item = self.client.reference(reference)
-        if item is None:
-            return None
-        uow = self.uow_factory()
-        reference_cache.upsert(uow, [record_from_json(item)])
-        return reference_cache.lookup(uow, reference)
-
 
 class PolicyCache:
     """Central's policy, kept in the local database (audited when it changes)."""
@@ -162,11 +146,6 @@ class PolicyCache:
     def current(self) -> Policy:
         """The cached policy (defaults of SPEC 2.1 before central was ever reached)."""
         return terminal_state.cached_policy(self.uow_factory())
-
-    def raw_cached(self) -> dict[str, Any] | None:
-        with self.uow_factory().reading() as uow:
-            raw = uow.meta.get(terminal_state.POLICY_KEY)
-        return json.loads(raw) if raw else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
-from kiosk.app import Terminal, build
+from kiosk.app import Terminal
+from kiosk.bootstrap import build
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

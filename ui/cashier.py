@@ -32,11 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import money
-from kiosk.app import Terminal
-from kiosk.ports import Payment, Shift, User
+from kiosk import money, payment_list
+from kiosk.app import Scanned, ShiftClosed, Terminal, TerminalStatus
+from kiosk.payment_list import PaymentRow
+from kiosk.ports import Payment, ReceiptOutcome, Shift, User
 from kiosk.rules import Policy, Verdict
-from kiosk.shifts import ShiftClose, ShiftStatus
+from kiosk.shifts import ShiftStatus
+from kiosk.tender import TenderPlan, plan
+from ui.approval import Confirm, confirm
 from ui.common import (
     AMBER_BG,
     BLUE,
@@ -59,7 +62,6 @@ from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
 from ui.tasks import TaskRunner
-from ui.tender import TenderPlan, plan
 
 
 class IdleWatch(QObject):
@@ -357,20 +359,20 @@ class OpenShiftPanel(QWidget):
 
 
 class PaymentPicker(QDialog):
-    """Choose one of today's payments (for a reprint)."""
+    """Choose one of today's payments (for a reprint): the affiliate shown, searchable by
+    referencia, name, folio or amount."""
 
-    def __init__(self, payments: Sequence[Payment], parent: QWidget | None = None) -> None:
+    def __init__(self, rows: Sequence[PaymentRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reimprimir un comprobante")
+        self.rows = sorted(rows, key=lambda r: r.payment.folio, reverse=True)
         layout = QVBoxLayout(self)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("buscar por referencia, afiliado, folio o importe")
+        self.search.setMaxLength(40)
+        layout.addWidget(self.search)
         self.list = QListWidget()
-        for p in sorted(payments, key=lambda p: p.folio, reverse=True):
-            item = QListWidgetItem(
-                f"Folio {p.folio}  ·  {p.paid_at:%H:%M}  ·  {p.reference}  ·  {pesos(p.amount)}"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, p.uuid)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
+        self.list.setWordWrap(True)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -378,22 +380,41 @@ class PaymentPicker(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.list.itemActivated.connect(lambda _item: self.accept())
+        self.search.textChanged.connect(self._fill)
+        self.search.returnPressed.connect(self.accept)
         layout.addWidget(buttons)
-        self.resize(640, 400)
+        self._fill()
+        fit_fields(self)
+        self.resize(720, 440)
 
-    def chosen(self) -> str | None:
+    def _fill(self) -> None:
+        self.list.clear()
+        for r in payment_list.search(self.rows, self.search.text()):
+            p = r.payment
+            item = QListWidgetItem(
+                f"Folio {p.folio}  ·  {p.paid_at:%H:%M}  ·  {r.member_name or 'sin nombre'}  ·  "
+                f"{pesos(p.amount)}\n{p.reference}" + ("  ·  CANCELADO" if r.voided else "")
+            )
+            item.setData(Qt.ItemDataRole.UserRole, p.folio)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+
+    def chosen(self) -> PaymentRow | None:
         item = self.list.currentItem()
-        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+        if item is None:
+            return None
+        folio = int(item.data(Qt.ItemDataRole.UserRole))
+        return next(r for r in self.rows if r.payment.folio == folio)
 
 
 class CashierWindow(QMainWindow):
     verdict_shown = Signal(object)  # Verdict
     payment_taken = Signal(object)  # Payment
-    receipt_printed = Signal(object)  # what the print service answered
-    receipt_failed = Signal(str)
+    receipt_printed = Signal(object)  # ReceiptOutcome: printed
+    receipt_failed = Signal(str)  # the payment stands; the receipt waits in the queue
     locked = Signal()
     booted = Signal(bool)  # database open; True when it has no user yet (first run)
-    shift_closed = Signal(object)  # ShiftClose
+    shift_closed = Signal(object)  # ShiftClosed
 
     def __init__(
         self,
@@ -413,7 +434,7 @@ class CashierWindow(QMainWindow):
         self.shift: Shift | None = None
         self.verdict: Verdict | None = None
         self.last_payment: Payment | None = None
-        self.policy = Policy()
+        self.confirmation: Confirm | None = None  # the open confirmation, if any
         self.setWindowTitle(
             f"Caja ISSEG · {terminal.settings.store_name} · {terminal.settings.terminal_name}"
         )
@@ -456,7 +477,7 @@ class CashierWindow(QMainWindow):
     def _boot(self) -> None:
         t = self.terminal
         self.runner.db(t.boot, self._booted, self._boot_failed)
-        self.runner.io(t.print_service, None, lambda _exc: None)
+        self.runner.io(t.prepare_printer, None, lambda _exc: None)
 
     def _booted(self, first_run: bool) -> None:
         if first_run:
@@ -589,10 +610,6 @@ class CashierWindow(QMainWindow):
         self.user = user
         self.idle.timer.start()
         self.runner.db(self.terminal.current_shift, self._got_shift)
-        self.runner.db(self.terminal.policy, self._got_policy)
-
-    def _got_policy(self, policy: Policy) -> None:
-        self.policy = policy
 
     def _got_shift(self, shift: Shift | None) -> None:
         if shift is None:
@@ -645,7 +662,7 @@ class CashierWindow(QMainWindow):
         self.idle.timer.start()
         self.reset_for_next()
 
-    def _shift_closed(self, result: ShiftClose) -> None:
+    def _shift_closed(self, result: ShiftClosed) -> None:
         self.shift = None
         self.last_payment = None
         self._show_person()
@@ -688,8 +705,7 @@ class CashierWindow(QMainWindow):
             self.scan.setFocus()
 
     def on_scan(self) -> None:
-        # People type the digits grouped as the ficha prints them: spaces mean nothing.
-        text = "".join(self.scan.text().split())
+        text = self.scan.text()
         self.scan.clear()
         self.tender.stop()
         self.notice.clear()
@@ -697,46 +713,17 @@ class CashierWindow(QMainWindow):
         if not text.strip():
             return
         self.verdict_panel.show_busy("Verificando…")
-        self.runner.db(
-            lambda: self.terminal.check(text), lambda v: self._checked(v, text), self._check_failed
-        )
-
-    def _checked(self, verdict: Verdict, text: str, asked_central: bool = False) -> None:
-        if (
-            verdict.code == "NO_ENCONTRADA"
-            and verdict.record is None
-            and not asked_central
-            and self.terminal.central is not None
-        ):
-            self.verdict_panel.show_busy("Consultando al instituto…")
-            self.runner.io(
-                lambda: self.terminal.fetch_reference(text.strip()),
-                lambda rec: self._fetched(rec, text, verdict),
-                lambda _exc: self._show_verdict(verdict),
-            )
-            return
-        self._show_verdict(verdict)
-
-    def _fetched(self, record: Any, text: str, first: Verdict) -> None:
-        if record is None:
-            self._show_verdict(first)
-            return
-
-        def cache_and_check() -> Verdict:
-            self.terminal.cache_reference(record)
-            return self.terminal.check(text)
-
-        self.runner.db(cache_and_check, lambda v: self._checked(v, text, True), self._check_failed)
+        self.runner.io(lambda: self.terminal.scan(text), self._show_scanned, self._check_failed)
 
     def _check_failed(self, exc: BaseException) -> None:
         self.verdict_panel.show_error(message_of(exc))
         self.scan.setFocus()
 
-    def _show_verdict(self, verdict: Verdict) -> None:
-        self.verdict = verdict
+    def _show_scanned(self, scanned: Scanned) -> None:
+        verdict = self.verdict = scanned.verdict
         self.verdict_panel.show_verdict(verdict)
         if verdict.ok and verdict.record is not None:
-            self.tender.start(verdict.record.amount, self.policy.cash_cap)
+            self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
             self.scan.setFocus()
         self.verdict_shown.emit(verdict)
@@ -752,7 +739,7 @@ class CashierWindow(QMainWindow):
         self.verdict_panel.show_busy("Registrando el pago…")
         reference = verdict.record.reference
         self.runner.db(
-            lambda: self.terminal.take_payment(
+            lambda: self.terminal.pay(
                 reference=reference,
                 tender=tender,
                 cashier_id=user.id,
@@ -772,13 +759,9 @@ class CashierWindow(QMainWindow):
         self.scan.setFocus()
         self.status.refresh()
         self.payment_taken.emit(payment)
-        # Send before printing so the receipt tells the truth ("aplicado en línea" or "se
-        # enviará"); the send has a short timeout and runs off the GUI thread.
         uuid = payment.uuid
         self.runner.io(
-            lambda: self.terminal.send_now(uuid),
-            lambda _confirmed: self._print_receipt(uuid, reprint=False),
-            lambda _exc: self._print_receipt(uuid, reprint=False),
+            lambda: self.terminal.deliver_receipt(uuid), self._show_receipt, self._print_failed
         )
 
     def _pay_failed(self, exc: BaseException) -> None:
@@ -787,61 +770,73 @@ class CashierWindow(QMainWindow):
         self.verdict_panel.show_error(message_of(exc))
         self.scan.setFocus()
 
-    def _print_receipt(self, payment_uuid: str, *, reprint: bool) -> None:
+    def _reprint(self, payment_uuid: str, folio: int) -> None:
+        """A reprint is a second proof of payment: a manager approves it at the till."""
         user_id = self.user.id if self.user else 0
-        self.runner.db(
-            lambda: self.terminal.receipt(payment_uuid, reprint=reprint, user_id=user_id),
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc), self._printed, self._print_failed
-            ),
-            self._print_failed,
+
+        def approved(manager: str, pin: str) -> None:
+            self.notice.setText(f"Reimprimiendo folio {folio}…")
+            self.runner.io(
+                lambda: self.terminal.reprint(
+                    payment_uuid, user_id=user_id, manager=manager, manager_pin=pin
+                ),
+                self._show_receipt,
+                self._print_failed,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Reimprimir comprobante",
+            f"Reimprimir el comprobante del folio {folio} (saldrá marcado REIMPRESIÓN). "
+            "Un gerente lo autoriza con su NIP.",
+            approved,
+            action="Reimprimir",
+            pin=True,
         )
 
-    def _printed(self, result: Any) -> None:
-        ok = getattr(result, "ok", getattr(result, "printed", True))
-        if ok is False:
-            self._print_failed(
-                RuntimeError(str(getattr(result, "message", "") or "la impresora no respondió"))
-            )
+    def _show_receipt(self, outcome: ReceiptOutcome) -> None:
+        if not outcome.printed.printed:
+            self._paint_print_failure(outcome.printed.message)
             return
         self.notice.setStyleSheet(f"font-size: 18px; color: {GREEN};")
         self.notice.setText("Comprobante impreso. Listo para la siguiente ficha.")
         self.status.refresh()
-        self.receipt_printed.emit(result)
+        self.receipt_printed.emit(outcome)
 
     def _print_failed(self, exc: BaseException) -> None:
+        self._paint_print_failure(message_of(exc))
+
+    def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
         self.notice.setText(
-            f"El pago quedó registrado, pero el comprobante no se imprimió ({message_of(exc)}). "
+            f"El pago quedó registrado, pero el comprobante no se imprimió ({reason}). "
             "Quedó en la cola de reimpresión."
         )
         self.status.refresh()
-        self.receipt_failed.emit(message_of(exc))
+        self.receipt_failed.emit(reason)
 
     def on_reprint_last(self) -> None:
         if self.last_payment is None or self.user is None:
             self.notice.setText("Aún no hay un comprobante en este turno para reimprimir.")
             return
-        self.notice.setText(f"Reimprimiendo folio {self.last_payment.folio}…")
-        self._print_receipt(self.last_payment.uuid, reprint=True)
+        self._reprint(self.last_payment.uuid, self.last_payment.folio)
 
     def on_reprint_other(self) -> None:
         if self.user is None:
             return
         self.runner.db(self.terminal.payments_today, self._pick_reprint)
 
-    def _pick_reprint(self, payments: list[Payment]) -> None:
-        if not payments:
+    def _pick_reprint(self, rows: list[PaymentRow]) -> None:
+        if not rows:
             self.notice.setText("Hoy no hay pagos en esta caja.")
             return
-        picker = PaymentPicker(payments, self)
+        picker = PaymentPicker(rows, self)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
-            uuid = picker.chosen()
-            if uuid:
-                self.notice.setText("Reimprimiendo…")
-                self._print_receipt(uuid, reprint=True)
+            row = picker.chosen()
+            if row is not None:
+                self._reprint(row.payment.uuid, row.payment.folio)
 
         picker.accepted.connect(chosen)
         picker.open()
@@ -863,8 +858,8 @@ class CashierWindow(QMainWindow):
                 else f"Se imprimieron {printed} comprobantes pendientes."
             )
 
-    def _status_updated(self, status: Any) -> None:
-        waiting = int(getattr(status, "reprint_queue", 0))
+    def _status_updated(self, status: TerminalStatus) -> None:
+        waiting = status.reprint_queue
         self.retry_prints.setEnabled(waiting > 0)
         self.retry_prints.setText(
             f"Imprimir pendientes: {waiting} (F7)" if waiting else "Imprimir pendientes (F7)"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QWidget,
 )
 
@@ -122,13 +120,3 @@ def message_of(exc: BaseException) -> str:
     if isinstance(exc, (OSError, TimeoutError)) or "timed out" in text.lower():
         return "No se pudo comunicar con el instituto o la impresora. Intente de nuevo."
     return text or "Ocurrió un error inesperado."
-
-
-def inform(parent: QWidget, text: str, *, error: bool = False) -> None:
-    """A non-blocking message box (``open()``, never ``exec()``: tests must not hang)."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information)
-    box.setWindowTitle("Caja ISSEG")
-    box.setText(text)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()

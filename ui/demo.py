@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import money, terminal_state, users
-from kiosk.app import Terminal, build
+from kiosk.app import Terminal
+from kiosk.bootstrap import build
 from kiosk.ports import Clock, system_clock
 from kiosk.references import Reference
 from kiosk.rules import Policy
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException:
         central.stop()
         raise
-    terminal.closers.append(central)
+    terminal.closers.append(central.stop)
     terminal_state.set_identity(
         terminal.uow,
         terminal_id=str(enrollment["terminal_id"]),

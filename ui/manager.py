@@ -3,12 +3,11 @@ picture of the day. Every action goes through the task runner."""
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,9 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import money
-from kiosk.app import Terminal
-from kiosk.ports import Payment, User
+from kiosk import money, payment_list
+from kiosk.app import ManagerView, ReportOutcome, ShiftClosed, Terminal, VoidOutcome
+from kiosk.payment_list import PaymentRow
+from kiosk.ports import User
+from kiosk.spanish import counted
+from ui.approval import Confirm, confirm
 from ui.common import (
     BLUE,
     GREEN,
@@ -101,11 +103,11 @@ class DayChart(QWidget):
 
 class ManagerWindow(QMainWindow):
     refreshed = Signal()
-    shift_closed = Signal(object)  # ShiftClose
+    shift_closed = Signal(object)  # ShiftClosed
     voided = Signal(object)
     failed = Signal(str)
     booted = Signal(bool)  # database open; True on first run
-    report_printed = Signal(object, object)  # ReportData, what the print service answered
+    report_printed = Signal(object, object)  # DayReport, PrintOutcome
     user_created = Signal(object)  # User
 
     def __init__(
@@ -121,7 +123,8 @@ class ManagerWindow(QMainWindow):
         super().__init__()
         self.terminal, self.runner = terminal, runner
         self.user: User | None = None
-        self.payments: list[Payment] = []
+        self.rows: list[PaymentRow] = []
+        self.confirmation: Confirm | None = None
         self.setWindowTitle(f"Gerente · {terminal.settings.store_name}")
         self.pages = QStackedWidget()
         self.login = LoginPanel(
@@ -213,17 +216,19 @@ class ManagerWindow(QMainWindow):
         layout = QVBoxLayout(tab)
         row = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("buscar por referencia, folio o importe")
+        self.search.setPlaceholderText("buscar por referencia, afiliado, folio o importe")
         self.export_button = QPushButton("Exportar CSV…")
         row.addWidget(self.search, 1)
         row.addWidget(self.export_button)
         layout.addLayout(row)
-        self.table = QTableWidget(0, 8)
+        self.table = QTableWidget(0, 10)
         self.table.setHorizontalHeaderLabels(
             [
                 "Folio",
                 "Hora",
                 "Referencia",
+                "Afiliado",
+                "Cajero",
                 "Importe",
                 "Efectivo",
                 "Tarjeta",
@@ -261,7 +266,6 @@ class ManagerWindow(QMainWindow):
         self.export_button.clicked.connect(self._ask_export)
         self.void_button.clicked.connect(self.void_selected)
         self.reprint_button.clicked.connect(self.reprint_selected)
-        self.voided_uuids: set[str] = set()
         return tab
 
     def _reports_tab(self) -> QWidget:
@@ -390,30 +394,11 @@ class ManagerWindow(QMainWindow):
         self.refresh()
 
     def refresh(self) -> None:
-        t = self.terminal
-
         blind = self.count.blind
+        self.runner.db(lambda: self.terminal.manager_view(blind=blind), self._show, self._fail)
 
-        def gather() -> dict[str, Any]:
-            shift = t.current_shift()
-            status = t.shift_status(blind=blind) if shift else None
-            payments = t.payments_today()
-            return {
-                "shift": shift,
-                "status": status,
-                "payments": payments,
-                "voided": {p.uuid for p in payments if t.is_voided(p.uuid)},
-                "cashiers": t.cashiers(),
-                "people": t.people(),
-                "hours": t.payments_by_hour(),
-                "rejected": t.rejected(),
-                "figures": t.day_figures(),
-            }
-
-        self.runner.db(gather, self._show, self._fail)
-
-    def _show(self, data: dict[str, Any]) -> None:
-        shift, status = data["shift"], data["status"]
+    def _show(self, view: ManagerView) -> None:
+        shift, status = view.shift, view.status
         if shift is None:
             self.shift_info.setText("No hay turno abierto.")
         else:
@@ -431,22 +416,21 @@ class ManagerWindow(QMainWindow):
         if self.count.result is None or shift is not None:
             self.count.start(self.user, status)
         self.open_cashier.clear()
-        for person in data["cashiers"]:
+        for person in view.cashiers:
             self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
         self.users_list.setText(
-            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in data["people"])
+            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in view.people)
         )
-        self.payments = data["payments"]
-        self.voided_uuids = data["voided"]
+        self.rows = list(view.rows)
         self._fill_table()
-        self.chart.set_rows(data["hours"])
-        rejected = data["rejected"]
+        self.chart.set_rows(list(view.by_hour))
+        rejected = view.rejected
         self.alerts.setRowCount(len(rejected))
         for i, e in enumerate(rejected):
             for j, text in enumerate((e.kind, e.subject, e.rejection_code, e.rejection_message)):
                 self.alerts.setItem(i, j, QTableWidgetItem(text))
         self.tabs.setTabText(3, f"Alertas ({len(rejected)})" if rejected else "Alertas")
-        f = data["figures"]
+        f = view.figures
         self.figures.setText(
             f"Fecha {f.business_date:%d/%m/%Y} · "
             f"{'1 pago' if f.payments == 1 else f'{f.payments} pagos'} por {pesos(f.total)}\n"
@@ -498,96 +482,80 @@ class ManagerWindow(QMainWindow):
         user = self.user
         if user is None:
             return
-        self.runner.db(
-            lambda: self.terminal.record_drop(amount=amount, user_id=user.id),
-            lambda _d: self._ok(f"Retiro de {pesos(amount)} registrado."),
-            self._fail,
-        )
-        self.drop_amount.clear()
 
-    def _closed(self, result: Any) -> None:
+        def approved(manager: str, pin: str) -> None:
+            self.drop_amount.clear()
+            self.runner.io(
+                lambda: self.terminal.record_drop(amount=amount, manager=manager, manager_pin=pin),
+                lambda d: self._ok(
+                    f"Retiro de {pesos(amount)} registrado. Comprobante: {d.printed.message}"
+                ),
+                self._fail,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Retiro a caja fuerte",
+            f"¿Retirar {pesos(amount)} del cajón a la caja fuerte? Confirme con su NIP.",
+            approved,
+            action=f"Retirar {pesos(amount)}",
+            pin=True,
+            manager=user.username,
+        )
+
+    def _closed(self, result: ShiftClosed) -> None:
         self._ok(result_summary(result))
         self.shift_closed.emit(result)
 
     # --- payments ------------------------------------------------------------------------
 
-    def visible_payments(self) -> list[Payment]:
-        needle = self.search.text().strip().replace(" ", "").lower()
-        if not needle:
-            return list(self.payments)
-        return [
-            p
-            for p in self.payments
-            if needle in p.reference or needle == str(p.folio) or needle in str(p.amount)
-        ]
+    def visible_rows(self) -> list[PaymentRow]:
+        return payment_list.search(self.rows, self.search.text())
 
     def _fill_table(self) -> None:
-        rows = self.visible_payments()
+        rows = self.visible_rows()
         self.table.setRowCount(len(rows))
-        for i, p in enumerate(rows):
-            state = "CANCELADO" if p.uuid in self.voided_uuids else "cobrado"
+        for i, row in enumerate(rows):
+            p = row.payment
             values = [
                 str(p.folio),
                 f"{p.paid_at:%H:%M}",
                 p.reference,
+                row.member_name,
+                row.cashier,
                 pesos(p.amount),
                 pesos(p.cash),
                 pesos(p.card),
                 p.card_authorization,
-                state,
+                row.state,
             ]
             for j, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, p.uuid)
                 self.table.setItem(i, j, item)
+        self.table.resizeColumnToContents(2)  # the whole referencia, never cut
 
     def selected_uuid(self) -> str | None:
         items = self.table.selectedItems()
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
-    def export_csv(self, path: Path) -> int:
-        """The payments shown (after the search) as CSV; returns how many rows."""
-        rows = self.visible_payments()
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(
-                [
-                    "folio",
-                    "fecha_hora",
-                    "referencia",
-                    "importe",
-                    "efectivo",
-                    "tarjeta",
-                    "autorizacion",
-                    "cambio",
-                    "estado",
-                    "uuid",
-                ]
-            )
-            for p in rows:
-                w.writerow(
-                    [
-                        p.folio,
-                        p.paid_at.isoformat(),
-                        p.reference,
-                        p.amount,
-                        p.cash,
-                        p.card,
-                        p.card_authorization,
-                        p.change,
-                        "CANCELADO" if p.uuid in self.voided_uuids else "COBRADO",
-                        p.uuid,
-                    ]
-                )
-        return len(rows)
-
     def _ask_export(self) -> None:
-        dialog = QFileDialog(self, "Exportar pagos de hoy", "pagos.csv", "CSV (*.csv)")
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        start = str(Path(folder) / f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
+        dialog = QFileDialog(self, "Exportar pagos de hoy", start, "CSV (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.fileSelected.connect(
-            lambda name: self._ok(f"Exportados {self.export_csv(Path(name))} pagos a {name}.")
-        )
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
         dialog.open()
+        self.export_dialog = dialog
+
+    def export_to(self, path: Path) -> None:
+        text = self.search.text()
+        self.runner.db(
+            lambda: self.terminal.export_payments(path, text),
+            lambda n: self._ok(f"{counted(n, 'pago exportado', 'pagos exportados')} a {path}."),
+            self._fail,
+        )
 
     def void_selected(self) -> None:
         uuid = self.selected_uuid()
@@ -605,7 +573,7 @@ class ManagerWindow(QMainWindow):
             self.payments_error.setText("La cancelación requiere el NIP del gerente.")
             return
         self.payments_error.setText("")
-        self.runner.db(
+        self.runner.io(
             lambda: self.terminal.void(
                 uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
             ),
@@ -613,10 +581,10 @@ class ManagerWindow(QMainWindow):
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
 
-    def _voided(self, void: Any) -> None:
+    def _voided(self, outcome: VoidOutcome) -> None:
         self.void_reason.clear()
-        self._ok("Pago cancelado; se enviará al instituto.")
-        self.voided.emit(void)
+        self._ok(f"Pago cancelado; se enviará al instituto. Cancelación: {outcome.printed.message}")
+        self.voided.emit(outcome.void)
 
     def reprint_selected(self) -> None:
         uuid = self.selected_uuid()
@@ -629,19 +597,9 @@ class ManagerWindow(QMainWindow):
         if not pin:
             self.payments_error.setText("La reimpresión requiere el NIP del gerente.")
             return
-
-        def job() -> Any:
-            return self.terminal.receipt(
-                uuid, reprint=True, user_id=user.id, manager=approver, manager_pin=pin
-            )
-
-        self.runner.db(
-            job,
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc),
-                lambda r: self._ok(getattr(r, "message", "Reimpreso.")),
-                self._fail,
-            ),
+        self.runner.io(
+            lambda: self.terminal.reprint(uuid, user_id=user.id, manager=approver, manager_pin=pin),
+            lambda r: self._ok(r.printed.message),
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
 
@@ -651,28 +609,30 @@ class ManagerWindow(QMainWindow):
         user = self.user
         if user is None:
             return
+        if kind == "X":
+            self._print_report(user, "X", "")
+            return
+        self.confirmation = confirm(
+            self,
+            "Cierre del día (Z)",
+            "¿Cerrar el día? Después de este cierre la caja ya no recibe pagos hoy. "
+            "Confirme con su NIP.",
+            lambda _m, pin: self._print_report(user, "Z", pin),
+            action="Cerrar el día",
+            pin=True,
+            manager=user.username,
+        )
 
-        def job() -> Any:
-            figures = (
-                self.terminal.close_day(closed_by=user.id)
-                if kind == "Z"
-                else self.terminal.day_figures()
-            )
-            return self.terminal.report_document(figures, kind=kind, manager=user.name)
-
-        def printed(doc: Any, result: Any) -> None:
-            self._ok(f"Reporte {kind}: {getattr(result, 'message', 'impreso')}")
-            self.report_printed.emit(doc, result)
-
-        self.runner.db(
-            job,
-            lambda doc: self.runner.io(
-                lambda: self.terminal.print_document(doc),
-                lambda r: printed(doc, r),
-                self._fail,
-            ),
+    def _print_report(self, user: User, kind: str, pin: str) -> None:
+        self.runner.io(
+            lambda: self.terminal.print_report(kind, manager=user, manager_pin=pin),
+            self._report_printed,
             self._fail,
         )
+
+    def _report_printed(self, outcome: ReportOutcome) -> None:
+        self._ok(f"Reporte {outcome.report.kind}: {outcome.printed.message}")
+        self.report_printed.emit(outcome.report, outcome.printed)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self.status.stop()

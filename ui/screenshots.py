@@ -23,7 +23,8 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from kiosk import terminal_state, users  # noqa: E402
-from kiosk.app import Terminal, build  # noqa: E402
+from kiosk.app import Terminal  # noqa: E402
+from kiosk.bootstrap import build  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from ui.app import application  # noqa: E402
 from ui.tasks import TaskRunner  # noqa: E402
@@ -137,7 +138,7 @@ def cashier_shots(central: Any, data: Path, out: Path, clock: Any) -> Terminal:
     wait(lambda: w.pages.currentWidget() is w.work)
     wait(lambda: t.online())
     ref = central.demo["references"][0]["reference"]
-    wait(lambda: t.check(ref).record is not None)
+    wait(lambda: t.scan(ref).verdict.record is not None)
     shoot(w, out, "caja-3-lista-para-escanear")
     w.scan.setText(ref)
     w.on_scan()

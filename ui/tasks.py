@@ -1,8 +1,15 @@
 """The one task runner of the screens (Anki's taskman, in small).
 
-* ``db``: a single worker thread for everything that touches the local database, so writes
-  never contend with each other and SQLite sees one writer.
-* ``io``: a small pool for HTTP to central and for printing, which may each take seconds.
+* ``db``: a single worker thread for the screens' actions that only touch the local database
+  (a payment, a shift, a void, a report's figures), run one at a time and in order.
+* ``io``: a small pool for the actions that go to central or to the printer, which may each
+  take seconds (a scan that asks central on a miss, a receipt sent then printed, a reprint).
+
+Who writes to SQLite: the ``db`` thread; the ``io`` pool (a scan caches a referencia central
+just sent, a receipt's send records central's answer in the outbox, a reprint is logged);
+and the sync engine's own thread (outbox outcomes, the referencia feed, the policy). SQLite
+serialises them: every write is a ``BEGIN IMMEDIATE`` transaction with a busy timeout, so
+writers wait their turn instead of failing, and none holds the lock across a network call.
 
 Results come back to the GUI thread only through Qt: a worker puts the finished task on a
 thread-safe queue and a QTimer on the GUI thread (its ``timeout`` signal, every few ms while

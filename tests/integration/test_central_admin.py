@@ -14,6 +14,7 @@ from central import admin
 from central import service as svc
 from central.db import Database
 from central.embedded import EmbeddedCentral
+from central.models import Member
 from kiosk import loans as loanlib
 
 pytest_plugins = ["tests.integration.central_support"]
@@ -73,7 +74,7 @@ def test_csv_imports_skip_bad_rows_by_line_and_keep_the_good_ones(
             p6 = svc.load_loan(s, "P-6")
             assert p6 is not None and p6[1].prepayments == Decimal("500.00")
             assert svc.load_loan(s, "P-5") is None
-        assert svc.count(db, svc.Member) == 2
+        assert svc.count(db, Member) == 2
     finally:
         db.dispose()
 

@@ -14,7 +14,7 @@ import local_db
 from kiosk import cashier, money, reference_cache, shifts
 from kiosk.ports import Refused
 from kiosk.rules import Tender
-from local_db.testing import FixedClock, Seeded, reference_records, seed_terminal
+from local_db.testing import MANAGER_PIN, FixedClock, Seeded, reference_records, seed_terminal
 
 D = Decimal
 
@@ -204,7 +204,7 @@ def test_a_drawer_counted_exactly_after_a_day_of_exact_change_shows_no_differenc
 
 @pytest.fixture
 def terminal(tmp_path: Path, clock: FixedClock):
-    from kiosk.app import build
+    from kiosk.bootstrap import build
     from kiosk.settings import Settings
     from local_db.testing import FAST_HASHER
 
@@ -224,19 +224,18 @@ def terminal(tmp_path: Path, clock: FixedClock):
 def test_a_void_prints_a_cancelacion_with_the_referencia_barcode_words_who_and_why(
     terminal, clock, tmp_path
 ):
-    from local_db.testing import MANAGER_PIN
     from tests.integration.printing_support import decode_code128, read_job
 
     s = seed_terminal(terminal.uow, clock)
     p = pay(terminal.uow, s, clock, D("600.00"))
-    terminal.void(
+    outcome = terminal.void(
         p.uuid,
         manager="gerente",
         manager_pin=MANAGER_PIN,
         reason="Se cobró la ficha equivocada",
         requested_by=s.cashier_id,
     )
-    assert terminal.print_document(terminal.void_document(p.uuid)).printed
+    assert outcome.printed.printed and outcome.void.payment_uuid == p.uuid
     job = read_job((tmp_path / "impresora.bin").read_bytes())
     text = job.text.replace("\n", " ")
     assert [decode_code128(data) for _, data in job.barcodes] == [p.reference]
@@ -251,10 +250,12 @@ def test_a_void_prints_a_cancelacion_with_the_referencia_barcode_words_who_and_w
 
 
 def test_a_payment_that_was_not_voided_has_no_cancelacion_to_print(terminal, clock):
+    from kiosk import voids
+
     s = seed_terminal(terminal.uow, clock)
     p = pay(terminal.uow, s, clock, D("540.00"))
     with pytest.raises(Refused) as exc:
-        terminal.void_document(p.uuid)
+        voids.void_facts(terminal.uow, p.uuid, store_name="F", terminal_name="C")
     assert exc.value.code == "SIN_CANCELACION"
 
 
@@ -283,13 +284,15 @@ def test_closing_a_shift_prints_float_cash_change_drops_expected_counted_and_dif
         clock=clock,
     )  # change 88.00 given, 0.04 of it rounding
     pay(uow, s, clock, D("600.00"))  # change 60.00
-    drop = terminal.record_drop(amount=D("300.00"), user_id=s.manager_id)
-    assert [d.id for d in shifts.day_drops(uow, clock().date())] == [drop.id]
+    dropped = terminal.record_drop(amount=D("300.00"), manager="gerente", manager_pin=MANAGER_PIN)
+    assert dropped.printed.printed
+    assert [d.id for d in shifts.day_drops(uow, clock().date())] == [dropped.drop.id]
     # expected = 500 + 7,600 − 148 − 300 = 7,652.00; the cashier counts 50 centavos short.
     pieces = pieces_for(D("7651.50"))
-    close = terminal.close_shift(pieces=pieces, closed_by=s.cashier_id)
+    closed = terminal.close_shift(pieces=pieces, closed_by=s.cashier_id)
+    close = closed.close
     assert close.expected_cash == D("7652.00") and close.over_short == D("-0.50")
-    figures = shifts.shift_figures(uow, close.shift.id)
+    figures = closed.figures
     assert (figures.cash_received, figures.change_given, figures.cash_drops) == (
         D("7600.00"),
         D("148.00"),
@@ -297,7 +300,7 @@ def test_closing_a_shift_prints_float_cash_change_drops_expected_counted_and_dif
     )
     assert figures.rounding == D("0.04") and figures.over_short == D("-0.50")
 
-    assert terminal.print_document(terminal.shift_document(close.shift.id)).printed
+    assert closed.printed.printed
     text = printed_text(tmp_path)
     for line in (
         "CORTE DE TURNO",
@@ -329,8 +332,8 @@ def test_closing_a_shift_prints_float_cash_change_drops_expected_counted_and_dif
 def test_a_cash_drop_prints_a_slip_for_the_safe(terminal, clock, tmp_path):
     s = seed_terminal(terminal.uow, clock)
     pay(terminal.uow, s, clock, D("600.00"))
-    drop = terminal.record_drop(amount=D("540.00"), user_id=s.manager_id)
-    assert terminal.print_document(terminal.drop_document(drop)).printed
+    dropped = terminal.record_drop(amount=D("540.00"), manager="gerente", manager_pin=MANAGER_PIN)
+    assert dropped.printed.printed
     text = printed_text(tmp_path)
     assert "RETIRO DE EFECTIVO" in text and "$540.00" in text
     assert "QUINIENTOS CUARENTA PESOS 00/100 M.N." in text

@@ -222,7 +222,7 @@ def test_a_cash_drawer_opens_with_esc_p_only_when_the_settings_say_one_is_wired(
 
 
 def test_the_printer_state_recovers_by_itself_once_nothing_waits(tmp_path: Path) -> None:
-    from kiosk.app import build
+    from kiosk.bootstrap import build
 
     port = free_port_then_closed()
     settings = Settings().with_values(

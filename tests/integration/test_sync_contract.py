@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from central import schemas
 from kiosk import reports, shifts, terminal_state
@@ -66,7 +65,7 @@ def rig(tmp_path: Path, clock):
 def _queued(caja):
     """Every outbox entry, oldest first (``pending()`` holds a void back behind its payment)."""
     with caja.uow().reading() as uow:
-        ids = uow.execute(text("SELECT id FROM outbox ORDER BY id")).scalars().all()
+        ids = [r[0] for r in uow.run("SELECT id FROM outbox ORDER BY id")]
         return [uow.outbox.get(i) for i in ids]
 
 

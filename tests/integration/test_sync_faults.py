@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from central.models import Closing
 from kiosk import shifts
@@ -84,7 +83,7 @@ def quick_sender(caja, client, seed: int = 11, per_request: int = 1) -> OutboxSe
 
 def outbox_statuses(caja) -> dict[str, int]:
     with caja.uow().reading() as uow:
-        rows = uow.execute(text("SELECT status, count(*) FROM outbox GROUP BY status")).all()
+        rows = uow.run("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -198,9 +197,7 @@ def test_answers_lost_after_central_committed_are_settled_by_replays(
             assert proxy.forwarded == 40  # each payment twice: lost, then replayed
     assert_exactly_once(central.db_url, taken)
     with caja.uow().reading() as uow:
-        bodies = [
-            uow.outbox.get(i).response for i in uow.execute(text("SELECT id FROM outbox")).scalars()
-        ]
+        bodies = [uow.outbox.get(i).response for (i,) in uow.run("SELECT id FROM outbox")]
     assert sorted(b["payment_uuid"] for b in bodies) == sorted(p.uuid for p in taken)
 
 

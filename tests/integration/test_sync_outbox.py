@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from central.models import Closing, Reconciliation
 from kiosk import cashier, reference_cache, shifts
@@ -64,7 +63,7 @@ def entry_of(caja: Terminal, kind: str, subject: str):
 
 
 def _all_entries(uow):
-    ids = uow.execute(text("SELECT id FROM outbox ORDER BY id")).scalars().all()
+    ids = [r[0] for r in uow.run("SELECT id FROM outbox ORDER BY id")]
     return [uow.outbox.get(i) for i in ids]
 
 
@@ -82,7 +81,7 @@ def test_a_ficha_issued_at_the_kiosk_and_paid_at_the_caja_reaches_central_at_onc
             session, loan_id=loan["loan_id"], kind="QUINCENAL", quincenas=[first]
         )
     with caja.client(central.base_url) as client:
-        record = CacheRefresher(caja.uow, client).lookup_on_miss(slip["reference"])
+        record = reference_cache.fetch_missing(caja.uow(), client, slip["reference"])
         assert record is not None and record.amount == Decimal(slip["amount"])
         payment = caja.pay(slip["reference"], record.amount)
         entry = entry_of(caja, "payment", payment.uuid)
@@ -99,7 +98,7 @@ def test_a_retry_after_a_lost_answer_is_confirmed_by_central_replaying_it(centra
         "127.0.0.1", int(central.base_url.rsplit(":", 1)[1]), weights={LOST: 1.0}
     ) as proxy:
         client = CentralClient(proxy.base_url, caja.token, timeout=1.0, clock=clock)
-        CacheRefresher(caja.uow, CentralClient(central.base_url, caja.token)).lookup_on_miss(ref)
+        reference_cache.fetch_missing(caja.uow(), CentralClient(central.base_url, caja.token), ref)
         payment = caja.pay(ref, Decimal("100.00"))
         sender = sender_for(caja, client)
         entry = entry_of(caja, "payment", payment.uuid)
@@ -127,7 +126,7 @@ def test_a_referencia_paid_first_at_another_store_is_rejected_and_kept_for_the_m
         other = make_terminal(tmp_path / "leon.sqlite", clock, terminal_entry(central, "F002"))
         try:
             with CentralClient(central.base_url, other.token, clock=clock) as oc:
-                CacheRefresher(other.uow, oc).lookup_on_miss(ref)
+                reference_cache.fetch_missing(other.uow(), oc, ref)
                 theirs = other.pay(ref, Decimal("100.00"))
                 assert sender_for(other, oc).drain().confirmed == 1
         finally:
@@ -155,7 +154,7 @@ def test_a_backlog_goes_in_batches_and_a_refused_payment_in_one_is_kept_apart(
         other = make_terminal(tmp_path / "leon.sqlite", clock, terminal_entry(central, "F002"))
         try:
             with CentralClient(central.base_url, other.token, clock=clock) as oc:
-                CacheRefresher(other.uow, oc).lookup_on_miss(refs[3])
+                reference_cache.fetch_missing(other.uow(), oc, refs[3])
                 theirs = other.pay(refs[3], Decimal("100.00"))
                 assert sender_for(other, oc).drain().confirmed == 1
         finally:

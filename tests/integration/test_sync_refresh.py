@@ -82,7 +82,7 @@ def test_a_referencia_paid_elsewhere_turns_pagada_in_the_cache_and_is_refused_he
         other = make_terminal(tmp_path / "leon.sqlite", clock, terminal_entry(central, "F002"))
         try:
             with CentralClient(central.base_url, other.token, clock=clock) as oc:
-                CacheRefresher(other.uow, oc).lookup_on_miss(ref)
+                reference_cache.fetch_missing(other.uow(), oc, ref)
                 other.pay(ref, Decimal("100.00"))
                 OutboxSender(other.uow, oc, clock).drain()
         finally:
@@ -96,8 +96,8 @@ def test_a_cache_miss_is_fetched_on_demand_and_kept(caja, central, clock):
     [ref] = seed_references(central.db_url, 1, clock(), amount=Decimal("731.25"))
     assert reference_cache.lookup(caja.uow(), ref) is None
     with caja.client(central.base_url) as client:
-        record = CacheRefresher(caja.uow, client).lookup_on_miss(ref)
-        unknown = CacheRefresher(caja.uow, client).lookup_on_miss(NEVER_ISSUED)
+        record = reference_cache.fetch_missing(caja.uow(), client, ref)
+        unknown = reference_cache.fetch_missing(caja.uow(), client, NEVER_ISSUED)
     assert record is not None and record.amount == Decimal("731.25")
     assert reference_cache.lookup(caja.uow(), ref) == record
     assert unknown is None
@@ -111,7 +111,7 @@ def test_a_cache_miss_while_offline_raises_offline_and_the_cashier_is_told_why(c
         CentralClient("http://127.0.0.1:9", caja.token, timeout=0.5, clock=clock) as client,
         pytest.raises(Offline),
     ):
-        CacheRefresher(caja.uow, client).lookup_on_miss(ref)
+        reference_cache.fetch_missing(caja.uow(), client, ref)
     verdict = cashier.check(caja.uow(), ref, clock=clock, online=False)
     assert verdict.code == "NO_ENCONTRADA" and "Sin conexión" in verdict.message
 

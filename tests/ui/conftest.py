@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import reference_cache, terminal_state, users
-from kiosk.app import Terminal, build
+from kiosk.app import Terminal
+from kiosk.bootstrap import build
 from kiosk.ports import User
 from kiosk.references import ReferenceRecord, issue
 from kiosk.settings import Settings
@@ -223,3 +224,17 @@ def kiosk_terminal(
     t = enrolled(settings, clock, enrollment)
     yield t
     t.close()
+
+
+def confirm_open_dialog(qtbot: Any, window: Any, pin: str | None = None, manager: str = "") -> None:
+    """Answer the confirmation a window has open (``ui.approval.Confirm``): the PIN (and the
+    manager) typed when it asks for them, then its confirm button."""
+    from ui.approval import Confirm
+
+    qtbot.waitUntil(lambda: bool(window.findChildren(Confirm)), timeout=5000)
+    (dialog,) = [d for d in window.findChildren(Confirm) if d.isVisible()]
+    if manager:
+        dialog.manager.setText(manager)
+    if pin is not None:
+        dialog.pin.setText(pin)
+    dialog.ok.click()

@@ -92,7 +92,7 @@ def test_a_payment_from_scan_to_printed_receipt(
         qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
     payment = working.last_payment
     assert payment is not None and payment.change == Decimal("60.00")
-    assert [p.uuid for p in offline_terminal.payments_today()] == [payment.uuid]
+    assert [r.payment.uuid for r in offline_terminal.payments_today()] == [payment.uuid]
     printed = (tmp_path / "impresora.bin").read_bytes()
     assert barcodes_in(printed) == [record.reference]
     assert Reference(record.reference).grouped().encode() in printed

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from kiosk.app import build
+from kiosk.bootstrap import build
 from tests.ui import test_cashier as base
 from tests.ui.conftest import CHEAP, make_settings
 from tests.ui.test_cashier import login

@@ -10,7 +10,8 @@ import pytest
 
 from kiosk import cashier, shifts
 from kiosk.rules import Tender
-from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference
+from printing.terminal import report_document
+from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference, confirm_open_dialog
 from ui.manager import ManagerWindow
 
 
@@ -60,12 +61,18 @@ def test_a_blind_close_with_a_short_count_shows_the_faltante_only_after_the_coun
     assert window.count.total.text() == "Contado: $1,020.00"
     assert "1,040" not in visible_texts(window)
     assert "Esperado" not in visible_texts(window)
+    window.count.close_button.click()
+    assert offline_terminal.current_shift() is not None  # not before it is confirmed
     with qtbot.waitSignal(window.shift_closed, timeout=5000) as closed:
-        window.count.close_button.click()
-    result = closed.args[0]
+        confirm_open_dialog(qtbot, window)
+    result = closed.args[0].close
     assert (result.counted_cash, result.over_short) == (Decimal("1020.00"), Decimal("-20.00"))
     assert offline_terminal.current_shift() is None
-    assert window.count.expected_label.text() == "Esperado: $1,040.00"
+    # The breakdown the shift report prints, shown once the blind count is in.
+    assert window.count.expected_label.text().startswith(
+        "Fondo $500.00 + efectivo recibido $600.00 − cambio $60.00 − retiros $0.00 "
+        "= esperado $1,040.00\nReporte del turno: Impreso."
+    )
     assert window.count.difference.text() == "FALTANTE: $20.00"
     qtbot.waitUntil(lambda: "FALTANTE: $20.00" in window.message.text(), timeout=5000)
     # Shown as recorded, never adjusted.
@@ -110,8 +117,9 @@ def test_the_opening_shift_list_offers_cashiers_but_not_managers(
     # While a shift is open, only the cash-drop form shows; once closed, only the opening one.
     qtbot.waitUntil(lambda: window.drop_box.isVisible(), timeout=5000)
     assert not window.open_box.isVisible()
+    window.count.close_button.click()
     with qtbot.waitSignal(window.shift_closed, timeout=5000):
-        window.count.close_button.click()
+        confirm_open_dialog(qtbot, window)
     qtbot.waitUntil(lambda: window.open_button.isEnabled(), timeout=5000)
     assert window.open_box.isVisible() and not window.drop_box.isVisible()
     offered = [window.open_cashier.itemText(i) for i in range(window.open_cashier.count())]
@@ -139,7 +147,7 @@ def test_the_x_report_prints_every_figure_the_day_has(
     from kiosk import cashier as cashier_service
 
     t = offline_terminal
-    t.record_drop(amount=Decimal("100.00"), user_id=day["manager"].id)
+    t.record_drop(amount=Decimal("100.00"), manager="gerente", manager_pin=MANAGER_PIN)
     cashier_service.record_reprint(
         t.uow,
         day["payment"].uuid,
@@ -169,8 +177,9 @@ def test_the_x_report_prints_every_figure_the_day_has(
     t.close_shift(pieces={"b500": 1, "b200": 2}, closed_by=day["manager"].id)
     with qtbot.waitSignal(window.report_printed, timeout=10000) as printed:
         window.x_button.click()
-    doc, result = printed.args
+    report, result = printed.args
     assert result.printed
+    doc = report_document(report)  # what the printer laid out
     assert doc.kind == "X" and doc.manager == "Gerente Demo" and doc.cashier == "Ana Cajera"
     assert [(s.cashier, s.payments, s.total, s.over_short) for s in doc.shifts] == [
         ("Ana Cajera", 1, Decimal("540.00"), Decimal("-40.00"))
@@ -213,7 +222,7 @@ def test_a_void_without_the_managers_pin_is_refused(
     window.approver_pin.setText("0000")
     window.void_button.click()
     qtbot.waitUntil(lambda: "incorrectos" in window.payments_error.text(), timeout=5000)
-    assert not offline_terminal.is_voided(day["payment"].uuid)
+    assert not any(r.voided for r in offline_terminal.manager_view(blind=False).rows)
 
 
 def test_a_void_with_the_managers_pin_cancels_the_payment(
@@ -224,22 +233,41 @@ def test_a_void_with_the_managers_pin_cancels_the_payment(
     window.approver_pin.setText(MANAGER_PIN)
     with qtbot.waitSignal(window.voided, timeout=5000):
         window.void_button.click()
-    assert offline_terminal.is_voided(day["payment"].uuid)
-    qtbot.waitUntil(lambda: window.table.item(0, 7).text() == "CANCELADO", timeout=5000)
+    assert [r.voided for r in offline_terminal.manager_view(blind=False).rows] == [True]
+    qtbot.waitUntil(lambda: window.table.item(0, 9).text() == "CANCELADO", timeout=5000)
+    qtbot.waitUntil(lambda: "Cancelación: Impreso." in window.message.text(), timeout=5000)
 
 
 def test_todays_payments_can_be_searched_and_exported_to_csv(
     qtbot: Any, window: ManagerWindow, day: Any, tmp_path: Any
 ) -> None:
-    window.search.setText("no-existe")
-    assert window.table.rowCount() == 0
-    window.search.setText(day["payment"].reference[-6:])
-    assert window.table.rowCount() == 1
+    ref = day["payment"].reference
+    assert window.table.item(0, 2).text() == ref  # the whole referencia
+    assert window.table.item(0, 3).text() == "María López Pérez"
+    assert window.table.item(0, 4).text() == "Ana Cajera"
+    for text, found in (
+        ("no-existe", 0),
+        (ref[-6:], 1),
+        ("maria lop", 1),
+        ("540.00", 1),
+        ("$540.00", 1),
+        ("540", 1),
+        ("541", 0),
+    ):
+        window.search.setText(text)
+        assert window.table.rowCount() == found, text
+    window.search.setText(ref[-6:])  # exports what the search finds
     path = tmp_path / "pagos.csv"
-    assert window.export_csv(path) == 1
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    assert rows[0]["referencia"] == day["payment"].reference
-    assert rows[0]["importe"] == "540.00" and rows[0]["cambio"] == "60.00"
+    with qtbot.waitSignal(window.refreshed, timeout=5000):
+        window.export_to(path)
+    assert "1 pago exportado" in window.message.text()
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0]["Referencia"] == f'="{ref}"' and rows[0]["Afiliado"] == "María López Pérez"
+    assert rows[0]["Importe"] == "540.00" and rows[0]["Cambio entregado"] == "60.00"
+    paid = day["payment"].paid_at
+    assert rows[0]["Fecha"] == f"{paid.day:02d}/{paid.month:02d}/{paid.year}"  # DD/MM/AAAA
 
 
 def test_the_picture_of_the_day_has_the_payment_in_its_hour(

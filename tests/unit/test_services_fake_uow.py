@@ -131,6 +131,13 @@ class Payments(_R):
             if p.card
         ]
 
+    def shift_totals(self, day: date) -> dict[int, tuple[int, Decimal]]:
+        out: dict[int, tuple[int, Decimal]] = {}
+        for p in self._live(day):
+            n, total = out.get(p.shift_id, (0, Decimal("0.00")))
+            out[p.shift_id] = (n + 1, total + p.amount)
+        return out
+
     def unconfirmed(self, day: date) -> list[PendingLine]:
         pending = self.uow.outbox.unconfirmed_subjects("payment")
         return [
@@ -185,7 +192,7 @@ class Outbox(_R):
 
     def counts(self) -> OutboxCounts:
         st = [e.status for e in self.s.outbox]
-        return OutboxCounts(st.count(PENDING), st.count(CONFIRMED), st.count("rechazado"))
+        return OutboxCounts(st.count(PENDING), st.count("rechazado"))
 
     def status_of(self, kind: str, subject: str) -> str | None:
         found = [e.status for e in self.s.outbox if e.kind == kind and e.subject == subject]
@@ -267,6 +274,10 @@ class Voids(_R):
 
     def for_business_date(self, day: date) -> list[Void]:
         return [v for v in self.s.voids if v.business_date == day]
+
+    def voided_on(self, day: date) -> set[str]:
+        paid = {p.uuid for p in self.s.payments.values() if p.business_date == day}
+        return {v.payment_uuid for v in self.s.voids if v.payment_uuid in paid}
 
 
 class Drops(_R):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kiosk import money
-from kiosk.ports import change_given
+from kiosk.records import change_given
 from kiosk.rules import Tender
 
 ZERO = Decimal("0.00")

@@ -1,0 +1,234 @@
+"""The self-service kiosk: member sessions (NIP, lockout, idle expiry), loans and fichas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from central import security
+from central.db import Database
+from central.models import KioskSession, LoanRow, Member, ReferenceRow, Terminal
+from central.service.common import ApiError, SessionPrincipal, TerminalPrincipal, iso, retrying
+from central.service.feed import reference_item
+from central.service.loans import load_loan
+from central.service.slips import issue_slip, slip_warning
+from kiosk import loans as loanlib
+from kiosk import references as refs
+from kiosk.rules import Policy
+
+MAX_NIP_FAILURES = 5
+NIP_LOCKOUT = timedelta(minutes=15)
+SESSION_MAX_AGE = timedelta(minutes=30)
+
+
+def login(
+    db: Database,
+    who: TerminalPrincipal,
+    number: str,
+    nip: str,
+    now: datetime,
+    policy: Policy,
+    idle: timedelta,
+) -> dict[str, Any]:
+    with db.read() as s:
+        member = s.get(Member, number)
+        nip_hash = member.nip_hash if member else None
+        locked_until = member.locked_until if member else None
+    wrong = ApiError(401, "CREDENCIALES_INCORRECTAS", "Número de afiliado o NIP incorrecto.")
+    if nip_hash is None:
+        security.verify_nip(_DUMMY_HASH, nip)  # same time as a real check
+        raise wrong
+    if locked_until is not None and locked_until > now:
+        raise ApiError(
+            423,
+            "AFILIADO_BLOQUEADO",
+            "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
+            f"{policy.local(locked_until):%H:%M}.",
+        )
+    if not security.verify_nip(nip_hash, nip):
+        with db.write() as s:
+            m = s.get(Member, number, with_for_update=True)
+            assert m is not None
+            m.failed_attempts += 1
+            left = MAX_NIP_FAILURES - m.failed_attempts
+            if left <= 0:
+                m.failed_attempts = 0
+                m.locked_until = now + NIP_LOCKOUT
+        if left <= 0:
+            raise ApiError(
+                423,
+                "AFILIADO_BLOQUEADO",
+                "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado "
+                f"{int(NIP_LOCKOUT.total_seconds() // 60)} minutos.",
+            )
+        raise ApiError(
+            401,
+            "CREDENCIALES_INCORRECTAS",
+            f"Número de afiliado o NIP incorrecto. Le quedan {left} intentos.",
+            attempts_left=left,
+        )
+    token = security.new_token()
+    with db.write() as s:
+        m = s.get(Member, number)
+        assert m is not None
+        m.failed_attempts = 0
+        m.locked_until = None
+        s.add(
+            KioskSession(
+                token_hash=security.token_hash(token),
+                member_number=number,
+                terminal_id=who.terminal_id,
+                created_at=now,
+                last_seen_at=now,
+                ended_at=None,
+            )
+        )
+        name = m.name
+    return {
+        "session_token": token,
+        "expires_at": iso(now + idle, policy),
+        "idle_timeout_seconds": int(idle.total_seconds()),
+        "member": {"number": number, "name": name},
+    }
+
+
+_DUMMY_HASH = security.hash_nip("0000")
+
+
+def touch_session(
+    db: Database, who: SessionPrincipal, now: datetime, idle: timedelta
+) -> tuple[str, datetime]:
+    """The session's member; extends its idle deadline, or ends it when it expired."""
+    expired = False
+    with db.write() as s:
+        ks = s.get(KioskSession, who.token_hash, with_for_update=True)
+        if ks is None or ks.ended_at is not None:
+            raise ApiError(401, "SESION_TERMINADA", "La sesión terminó. Vuelva a identificarse.")
+        terminal = s.get(Terminal, ks.terminal_id)
+        if terminal is None or terminal.revoked_at is not None:
+            raise ApiError(401, "TOKEN_REVOCADO", "El kiosko de esta sesión fue dado de baja.")
+        if now - ks.last_seen_at > idle or now - ks.created_at > SESSION_MAX_AGE:
+            ks.ended_at = now
+            expired = True
+        else:
+            ks.last_seen_at = max(ks.last_seen_at, now)
+        member = ks.member_number
+    if expired:
+        raise ApiError(401, "SESION_EXPIRADA", "La sesión expiró por inactividad.")
+    return member, now + idle
+
+
+def logout(db: Database, who: SessionPrincipal, now: datetime) -> None:
+    with db.write() as s:
+        ks = s.get(KioskSession, who.token_hash)
+        if ks is not None and ks.ended_at is None:
+            ks.ended_at = now
+
+
+def _money_dict(item: loanlib.LoanInstallment) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "due_date": item.due_date.isoformat(),
+        "amount": str(item.amount),
+        "principal": str(item.principal),
+        "state": item.state,
+    }
+
+
+def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, Any]:
+    with db.read() as s:
+        member = s.get(Member, member_number)
+        assert member is not None
+        loan_ids = (
+            s.execute(
+                select(LoanRow.loan_id)
+                .where(LoanRow.member_number == member_number)
+                .order_by(LoanRow.loan_id)
+            )
+            .scalars()
+            .all()
+        )
+        out = []
+        for loan_id in loan_ids:
+            loaded = load_loan(s, loan_id)
+            assert loaded is not None
+            row, loan = loaded
+            opts = loanlib.payment_options(loan)
+            current = s.execute(
+                select(ReferenceRow)
+                .where(ReferenceRow.loan_id == loan_id, ReferenceRow.status == refs.VIGENTE)
+                .order_by(ReferenceRow.issued_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            out.append(
+                {
+                    "loan_id": loan_id,
+                    "kind": row.kind,
+                    "status": row.status,
+                    "principal": str(row.principal),
+                    "annual_rate": str(row.annual_rate),
+                    "installment": str(row.installment),
+                    "prepayments": str(row.prepayments),
+                    "outstanding_balance": str(opts.outstanding_balance),
+                    "installments": [_money_dict(i) for i in loan.installments],
+                    "options": {
+                        "settled": opts.settled,
+                        "pending": [_money_dict(i) for i in opts.pending],
+                        "min_prepayment": str(opts.min_prepayment),
+                        "max_prepayment": str(opts.max_prepayment),
+                        "renewal_amount": str(opts.renewal_amount),
+                        "payoff_amount": str(opts.payoff_amount),
+                        "can_prepay": opts.can_prepay,
+                        "can_pay_off": opts.can_pay_off,
+                        "can_renew": opts.can_renew,
+                    },
+                    "current_reference": (
+                        reference_item(current, member.name, policy) if current else None
+                    ),
+                }
+            )
+        return {"member": {"number": member.number, "name": member.name}, "loans": out}
+
+
+def kiosk_slip(
+    db: Database,
+    member_number: str,
+    *,
+    loan_id: str,
+    kind: str,
+    quincenas: Sequence[int] | None,
+    amount: Decimal | None,
+    now: datetime,
+    policy: Policy,
+) -> dict[str, Any]:
+    def attempt() -> dict[str, Any]:
+        with db.write() as s:
+            row, replaced = issue_slip(
+                s,
+                member_number=member_number,
+                loan_id=loan_id,
+                kind=kind,
+                now=now,
+                policy=policy,
+                quincenas=quincenas,
+                amount=amount,
+            )
+            member = s.get(Member, member_number)
+            assert member is not None
+            item = reference_item(row, member.name, policy)
+        payable, warning = slip_warning(now, policy)
+        item["replaced"] = replaced
+        item["replaced_message"] = (
+            f"Esta ficha sustituye a la referencia {replaced}, que ya no podrá pagarse."
+            if replaced
+            else None
+        )
+        item["payable_today"] = payable
+        item["warning"] = warning
+        return item
+
+    return retrying(attempt)

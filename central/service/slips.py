@@ -1,0 +1,146 @@
+"""Fichas: issuing one for a loan, and whether it can still be paid today."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.models import ReferenceRow
+from central.service.common import ApiError, next_seq
+from central.service.loans import load_loan
+from kiosk import loans as loanlib
+from kiosk import references as refs
+from kiosk.rules import Policy
+
+SLIP_KINDS = ("QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION")
+
+_CONCEPTS = {
+    "QUINCENAL": "Pago quincenal",
+    "ABONO": "Abono a capital",
+    "RENOVACION": "Pago para renovación",
+    "LIQUIDACION": "Liquidación",
+}
+
+
+def _quincenas_text(numbers: Sequence[int]) -> str:
+    ordered = sorted(numbers)
+    if len(ordered) == 1:
+        return f"quincena {ordered[0]}"
+    return "quincenas " + ", ".join(str(n) for n in ordered[:-1]) + f" y {ordered[-1]}"
+
+
+def issue_slip(
+    s: Session,
+    *,
+    member_number: str,
+    loan_id: str,
+    kind: str,
+    now: datetime,
+    policy: Policy,
+    quincenas: Sequence[int] | None = None,
+    amount: Decimal | None = None,
+) -> tuple[ReferenceRow, str | None]:
+    """Issue a ficha dated today; the loan's previous VIGENTE ficha becomes SUSTITUIDA.
+
+    Returns the new referencia's row and the replaced referencia (or None).
+    """
+    if kind not in SLIP_KINDS:
+        raise ApiError(422, "TIPO_DE_PAGO_INVALIDO", "Tipo de pago desconocido.")
+    loaded = load_loan(s, loan_id, lock=True)
+    if loaded is None or loaded[0].member_number != member_number:
+        raise ApiError(404, "PRESTAMO_NO_ENCONTRADO", "No se encontró ese préstamo del afiliado.")
+    _, loan = loaded
+    chosen: list[int] = []
+    try:
+        if kind == "QUINCENAL":
+            chosen = sorted(quincenas or [])
+            total = loanlib.installment_payment(loan, chosen)
+            concept = f"{_CONCEPTS[kind]}, {_quincenas_text(chosen)}, préstamo {loan_id}"
+        elif kind == "ABONO":
+            if amount is None:
+                raise ApiError(422, "FALTA_IMPORTE", "Escriba el importe del abono a capital.")
+            total = loanlib.prepayment(loan, amount)
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+        elif kind == "RENOVACION":
+            total = loanlib.renewal_amount(loan)
+            if total == 0:
+                raise ApiError(
+                    422,
+                    "RENOVACION_SIN_PAGO",
+                    "Su préstamo ya está pagado al 50%: puede renovarlo sin hacer un pago.",
+                )
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+        else:
+            total = loanlib.payoff_amount(loan)
+            if total == 0:
+                raise ApiError(
+                    422,
+                    "SIN_SALDO_POR_LIQUIDAR",
+                    "No queda saldo por liquidar: las quincenas restantes ya están en nómina.",
+                )
+            concept = f"{_CONCEPTS[kind]}, préstamo {loan_id}"
+    except loanlib.LoanError as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    today = policy.local(now).date()
+    serial = next_seq(s)
+    old_rows = (
+        s.execute(
+            select(ReferenceRow)
+            .where(ReferenceRow.loan_id == loan_id, ReferenceRow.status == refs.VIGENTE)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    reference = str(refs.issue(today, serial))
+    replaced: str | None = None
+    for old in old_rows:
+        old.status = refs.SUSTITUIDA
+        old.replaced_by = reference
+        old.version += 1
+        old.change_seq = next_seq(s)
+        replaced = old.reference
+    s.flush()
+    row = ReferenceRow(
+        reference=reference,
+        loan_id=loan_id,
+        member_number=member_number,
+        kind=kind,
+        concept=concept,
+        amount=total,
+        quincenas=chosen,
+        issued_on=today,
+        issued_at=now,
+        status=refs.VIGENTE,
+        replaced_by=None,
+        version=1,
+        change_seq=next_seq(s),
+    )
+    s.add(row)
+    s.flush()
+    return row, replaced
+
+
+def slip_warning(now: datetime, policy: Policy) -> tuple[bool, str | None]:
+    """Whether a ficha issued now can still be paid today, and a warning when it cannot."""
+    if not policy.is_business_day(policy.local(now).date()):
+        return False, (
+            "Hoy no es día hábil: esta ficha no podrá pagarse, porque solo vale el día en "
+            "que se genera."
+        )
+    left = policy.closes_in(now)
+    if left is None:
+        return False, (
+            f"Fuera de horario de cobro ({policy.window_start:%H:%M} a "
+            f"{policy.window_end:%H:%M}): esta ficha solo vale hoy y ya no podrá pagarse."
+        )
+    if left < timedelta(minutes=30):
+        minutes = int(left.total_seconds() // 60)
+        return True, (
+            f"Faltan {minutes} minutos para el cierre de cobro de hoy: esta ficha solo vale hoy."
+        )
+    return True, None
