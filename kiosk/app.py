@@ -202,10 +202,60 @@ class Terminal:
             clock=self.clock,
         )
 
+    def user_list(self) -> list[users.UserState]:
+        """Everyone with role and state, for the manager's list."""
+        return users.list_users(self.uow, clock=self.clock)
+
+    def deactivate_user(self, username: str, *, manager: str, manager_pin: str) -> None:
+        users.deactivate(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
+    def reset_pin(self, username: str, new_pin: str, *, manager: str, manager_pin: str) -> None:
+        users.reset_pin(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            new_pin=new_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
+    def unlock_user(self, username: str, *, manager: str, manager_pin: str) -> None:
+        users.unlock(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
     # --- shifts (db) ----------------------------------------------------------------------
 
     def current_shift(self) -> Shift | None:
         return shifts.current_shift(self.uow)
+
+    def shift_for(self, cashier_id: int) -> Shift | None:
+        """The cashier's own open shift (None: there is none to work in); refused when the
+        open shift is somebody else's."""
+        return shifts.shift_for(self.uow, cashier_id)
+
+    def hand_over_shift(self, *, to_cashier_id: int, manager: str, manager_pin: str) -> Shift:
+        return shifts.hand_over(
+            self.uow,
+            to_cashier_id=to_cashier_id,
+            manager=manager,
+            manager_pin=manager_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
 
     def open_shift(
         self, *, cashier_id: int, opening_float: Decimal, opened_by: int | None = None

@@ -23,6 +23,7 @@ from kiosk.ports import (
     ReceiptFacts,
     Refused,
     Reprint,
+    Shift,
     UnitOfWork,
     system_clock,
 )
@@ -31,7 +32,7 @@ from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
 from kiosk.terminal_state import load_policy, store_id, terminal_id
-from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -57,6 +58,15 @@ def payment_payload(p: Payment, *, store_id: str, cashier: str) -> dict[str, Any
         "paid_at": p.paid_at.isoformat(),
         "cashier": cashier,
     }
+
+
+def not_your_shift(uow: UnitOfWork, shift: Shift) -> Refused:
+    """A shift belongs to its cashier (SPEC 2.4): nobody else takes payments in it."""
+    return Refused(
+        "TURNO_DE_OTRO",
+        f"El turno abierto es de {display_name(uow, shift.cashier_id)}: solo esa persona cobra "
+        "en él. Debe cerrarlo, o un gerente se lo entrega a usted.",
+    )
 
 
 def check(
@@ -197,6 +207,8 @@ def take_payment(
         cashier = uow.users.get(cashier_id)
         if cashier is None:
             raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
+        if shift.cashier_id != cashier_id:
+            raise not_your_shift(uow, shift)
         record = uow.references.get(ref)
         pol = policy or load_policy(uow)
         verdict = check_payment(

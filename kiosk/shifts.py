@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from kiosk import audit, money
-from kiosk.cashier import business_date
+from kiosk.cashier import business_date, not_your_shift
 from kiosk.ports import (
     MANAGER,
     CashCount,
@@ -31,7 +31,7 @@ from kiosk.ports import (
     system_clock,
 )
 from kiosk.terminal_state import store_id, terminal_id
-from kiosk.users import display_name
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 # Key → face value. The 20-peso bill and coin are both in circulation: keyed apart.
 DENOMINATIONS: dict[str, Decimal] = {
@@ -246,6 +246,52 @@ def open_shift(
 def current_shift(uow: UnitOfWork) -> Shift | None:
     with uow.reading():
         return uow.shifts.open_shift()
+
+
+def shift_for(uow: UnitOfWork, cashier_id: int) -> Shift | None:
+    """The open shift, if it is ``cashier_id``'s; None when there is none (they may open one).
+    Refused when it belongs to somebody else."""
+    with uow.reading():
+        shift = uow.shifts.open_shift()
+        if shift is not None and shift.cashier_id != cashier_id:
+            raise not_your_shift(uow, shift)
+        return shift
+
+
+def hand_over(
+    uow: UnitOfWork,
+    *,
+    to_cashier_id: int,
+    manager: str,
+    manager_pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> Shift:
+    """A manager hands the open shift, float and drawer included, to another cashier; the
+    log says from whom to whom. The payments already taken keep their own cashier."""
+    now = clock()
+    with uow:
+        shift = uow.shifts.open_shift()
+        if shift is None:
+            raise Refused("SIN_TURNO", "No hay turno abierto.")
+        approver = verify_pin(
+            uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER
+        )
+        new = _user(uow, to_cashier_id)
+        if not new.active:
+            raise Refused("USUARIO_INACTIVO", f"{new.name} está dado de baja.")
+        if new.id == shift.cashier_id:
+            raise Refused("MISMO_CAJERO", f"El turno ya es de {new.name}.")
+        uow.shifts.set_cashier(shift.id, new.id)
+        audit.record(
+            uow,
+            audit.SHIFT_HANDOVER,
+            approver.username,
+            {"turno": shift.id, "de": _user(uow, shift.cashier_id).username, "a": new.username},
+            now,
+        )
+        uow.commit()
+    return replace(shift, cashier_id=new.id)
 
 
 def record_drop(

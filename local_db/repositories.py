@@ -519,6 +519,12 @@ class SqlShifts(_Repo):
         row = self._first(f"SELECT {_SHIFT_COLS} FROM shifts WHERE closed_at IS NULL")
         return None if row is None else _shift(row)
 
+    def set_cashier(self, shift_id: int, cashier_id: int) -> None:
+        self._uow.run(
+            "UPDATE shifts SET cashier_id = :c WHERE id = :i AND closed_at IS NULL",
+            {"c": cashier_id, "i": shift_id},
+        )
+
     def close(
         self,
         shift_id: int,
@@ -756,6 +762,9 @@ class SqlUsers(_Repo):
         self._uow.run(
             ("UPDATE users SET pin_hash = :h WHERE id = :i"), {"h": pin_hash, "i": user_id}
         )
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        self._uow.run("UPDATE users SET active = :a WHERE id = :i", {"a": active, "i": user_id})
 
     def all(self) -> list[User]:
         return [_user(r) for r in self._rows(f"SELECT {_USER_COLS} FROM users ORDER BY id")]

@@ -173,6 +173,7 @@ class ReportData:
     denominations: tuple[DenominationCount, ...] = ()
     counted_cash: Decimal | None = None
     shifts: tuple[ShiftSummary, ...] = ()
+    card_payments: tuple[ReportLine, ...] = ()  # with their authorizations, for the bank
     voids: tuple[ReportLine, ...] = ()
     reprints: tuple[ReportLine, ...] = ()
     unconfirmed: tuple[ReportLine, ...] = ()

@@ -454,6 +454,10 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
         else:
             label = "Sin diferencia:"
         t.money(label, abs(difference), bold=True)
+    if data.kind != "TURNO":
+        t.rule()
+        # To match against the bank terminal's batch, authorization by authorization.
+        _report_lines(t, "PAGOS CON TARJETA", data.card_payments, "Ninguno.")
     t.rule()
     _report_lines(t, "RETIROS A CAJA FUERTE", data.drops, "Ninguno.")
     t.rule()

@@ -92,6 +92,10 @@ def report_document(r: DayReport) -> ReportData:
             ShiftSummary(f"Turno {s.shift_id}", s.cashier, s.payments, s.total, s.over_short)
             for s in r.shifts
         ),
+        card_payments=tuple(
+            ReportLine(str(c.folio), c.reference, c.amount, note=f"Autorización: {c.authorization}")
+            for c in f.card_lines
+        ),
         voids=tuple(
             ReportLine(str(v.folio), v.reference, v.amount, v.at, v.reason) for v in f.voids
         ),

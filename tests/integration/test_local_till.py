@@ -338,3 +338,169 @@ def test_a_cash_drop_prints_a_slip_for_the_safe(terminal, clock, tmp_path):
     assert "RETIRO DE EFECTIVO" in text and "$540.00" in text
     assert "QUINIENTOS CUARENTA PESOS 00/100 M.N." in text
     assert "Gerente Prueba" in text and "Cajero Prueba" in text
+
+
+# --- item 4: a shift belongs to its cashier ----------------------------------------------
+
+
+def another_cashier(uow, clock):
+    from kiosk import users
+    from local_db.testing import FAST_HASHER
+
+    return users.create_user(
+        uow,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        username="beto",
+        name="Beto Ruiz",
+        pin="4321",
+        hasher=FAST_HASHER,
+        clock=clock,
+    )
+
+
+def test_nobody_but_its_cashier_takes_payments_in_a_shift(db, uow, seeded, clock):
+    beto = another_cashier(uow, clock)
+    before = rows(db.path)
+    with pytest.raises(Refused) as exc:
+        cashier.take_payment(
+            uow,
+            reference=seeded.references[0].reference,
+            tender=Tender(cash=D("540.00")),
+            cashier_id=beto.id,
+            clock=clock,
+        )
+    assert exc.value.code == "TURNO_DE_OTRO" and "Cajero Prueba" in exc.value.message
+    assert rows(db.path) == before
+    with pytest.raises(Refused):
+        shifts.shift_for(uow, beto.id)
+    assert shifts.shift_for(uow, seeded.cashier_id).cashier_id == seeded.cashier_id
+
+
+def test_a_manager_hands_the_shift_over_with_the_pin_and_the_log_says_so(uow, seeded, clock):
+    from kiosk import audit
+    from local_db.testing import FAST_HASHER
+
+    beto = another_cashier(uow, clock)
+    first = pay(uow, seeded, clock, D("540.00"))
+    with pytest.raises(Refused):
+        shifts.hand_over(
+            uow, to_cashier_id=beto.id, manager="gerente", manager_pin="0000", hasher=FAST_HASHER
+        )
+    shift = shifts.hand_over(
+        uow,
+        to_cashier_id=beto.id,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        hasher=FAST_HASHER,
+        clock=clock,
+    )
+    assert shift.cashier_id == beto.id
+    second = cashier.take_payment(
+        uow,
+        reference=seeded.references[1].reference,
+        tender=Tender(cash=D("540.00")),
+        cashier_id=beto.id,
+        clock=clock,
+    )
+    assert second.shift_id == first.shift_id == shift.id
+    with pytest.raises(Refused) as exc:  # the first cashier no longer takes payments in it
+        pay(uow, seeded, clock, D("540.00"), ref=2)
+    assert exc.value.code == "TURNO_DE_OTRO"
+    with uow.reading():
+        (line,) = [e for e in uow.audit.all() if e.action == audit.SHIFT_HANDOVER]
+    assert line.actor == "gerente"
+    assert dict(line.details) == {"turno": shift.id, "de": "cajero", "a": "beto"}
+
+
+# --- item 8: users, each change with the manager's PIN and audited -----------------------
+
+
+def test_users_are_listed_with_role_and_state_and_managed_with_the_pin(uow, seeded, clock):
+    from kiosk import audit, users
+    from local_db.testing import FAST_HASHER
+
+    def act(fn, pin=MANAGER_PIN, **kw):
+        return fn(uow, manager="gerente", manager_pin=pin, hasher=FAST_HASHER, clock=clock, **kw)
+
+    for _ in range(5):
+        with pytest.raises(Refused):
+            users.login(uow, "cajero", "0000", hasher=FAST_HASHER, clock=clock)
+    states = {s.user.username: (s.role_label, s.state) for s in users.list_users(uow, clock=clock)}
+    assert states["gerente"] == ("Gerente", "activo")
+    assert states["cajero"][0] == "Cajero" and states["cajero"][1].startswith("bloqueado hasta")
+    with pytest.raises(Refused):
+        act(users.unlock, pin="0000", username="cajero")
+    act(users.unlock, username="cajero")
+    assert users.login(uow, "cajero", "1357", hasher=FAST_HASHER, clock=clock).username == "cajero"
+    act(users.reset_pin, username="cajero", new_pin="8642")
+    assert users.login(uow, "cajero", "8642", hasher=FAST_HASHER, clock=clock)
+    with pytest.raises(Refused) as exc:
+        act(users.deactivate, username="gerente")
+    assert exc.value.code == "NO_A_SI_MISMO"
+    act(users.deactivate, username="cajero")
+    with pytest.raises(Refused):
+        users.login(uow, "cajero", "8642", hasher=FAST_HASHER, clock=clock)
+    assert {s.user.username: s.state for s in users.list_users(uow, clock=clock)}["cajero"] == (
+        "dado de baja"
+    )
+    with uow.reading():
+        actions = [e.action for e in uow.audit.all() if e.actor == "gerente"]
+    for action in (audit.USER_UNLOCKED, audit.PIN_RESET, audit.USER_DEACTIVATED):
+        assert action in actions
+
+
+# --- items 3 and 9 at the service: the PIN again for drops and the Z; the drawer opens ------
+
+
+def test_a_drop_and_the_z_need_the_managers_pin_again(terminal, clock):
+    s = seed_terminal(terminal.uow, clock)
+    pay(terminal.uow, s, clock, D("600.00"))
+    manager = terminal.login("gerente", MANAGER_PIN)
+    with pytest.raises(Refused):
+        terminal.record_drop(amount=D("100.00"), manager="gerente", manager_pin="0000")
+    assert shifts.day_drops(terminal.uow, clock().date()) == []
+    terminal.close_shift(pieces=pieces_for(D("1040.00")), closed_by=s.cashier_id)
+    with pytest.raises(Refused):
+        terminal.print_report("Z", manager=manager, manager_pin="0000")
+    assert terminal.day_figures().closed_at is None
+    assert terminal.print_report("Z", manager=manager, manager_pin=MANAGER_PIN).printed.printed
+    assert terminal.day_figures().closed_at is not None
+
+
+def test_a_cash_payment_opens_the_drawer_before_its_receipt_when_one_is_wired(tmp_path, clock):
+    from kiosk.bootstrap import build
+    from kiosk.settings import Settings
+    from local_db.testing import FAST_HASHER
+    from tests.integration.printing_support import TcpPrinter, read_job
+
+    printer = TcpPrinter()
+    settings = Settings().with_values(
+        {
+            "data_dir": str(tmp_path / "datos"),
+            "central_url": "http://127.0.0.1:9",
+            "printer_kind": "network",
+            "printer_port": printer.port,
+            "cash_drawer": True,
+        }
+    )
+    t = build(settings, clock=clock, hasher=FAST_HASHER, start_sync=False)
+    try:
+        s = seed_terminal(t.uow, clock)
+        cash = pay(t.uow, s, clock, D("600.00"))
+        assert t.deliver_receipt(cash.uuid).printed.printed
+        card = cashier.take_payment(
+            t.uow,
+            reference=s.references[1].reference,
+            tender=Tender(card=D("540.00")),
+            card_authorization="A1",
+            cashier_id=s.cashier_id,
+            clock=clock,
+        )
+        assert t.deliver_receipt(card.uuid).printed.printed
+        jobs = printer.wait_for_jobs(3)
+        assert [len(read_job(j).drawer_pulses) for j in jobs] == [1, 0, 0]
+        assert [read_job(j).cuts for j in jobs] == [0, 1, 1]  # pulse, cash receipt, card receipt
+    finally:
+        t.close()
+        printer.close()

@@ -320,3 +320,13 @@ def test_a_drop_slip_says_how_much_in_figures_and_words_and_who_signs() -> None:
     assert "RETIRO DE EFECTIVO" in text and "$30,000.00" in text
     assert "TREINTA MIL PESOS 00/100 M.N." in text
     assert "Víctor Ortíz" in text and "Entregó (cajero):" in text and "Recibió (gerente):" in text
+
+
+def test_the_z_lists_card_payments_with_their_authorizations_for_the_bank_batch() -> None:
+    from printing.documents import ReportLine
+
+    ref = sample_report().voids[0].reference
+    line = ReportLine("C1-000102", ref, Decimal("2500.00"), note="Autorización: 0A12BC")
+    text = read_job(render(sample_report(card_payments=(line,)))).text
+    assert "PAGOS CON TARJETA (1)" in text
+    assert "Folio C1-000102" in text and "$2,500.00" in text and "Autorización: 0A12BC" in text
