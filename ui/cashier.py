@@ -6,13 +6,13 @@ always lands in it. Everything slow (database, central, printer) goes through th
 
 from __future__ import annotations
 
-import contextlib
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -37,8 +37,9 @@ from kiosk.app import Scanned, ShiftClosed, Terminal, TerminalStatus
 from kiosk.payment_list import PaymentRow
 from kiosk.ports import Payment, ReceiptOutcome, Shift, User
 from kiosk.rules import Policy, Verdict
+from kiosk.scanner import KeyLog
 from kiosk.shifts import ShiftStatus
-from kiosk.tender import TenderPlan, plan
+from kiosk.tender import TenderPlan, exact_cash, plan, rest_on_card
 from ui.approval import Confirm, confirm
 from ui.common import (
     AMBER_BG,
@@ -147,7 +148,7 @@ class VerdictPanel(QFrame):
         self._paint("#ffffff", BLUE)
         self._set(text)
 
-    def show_verdict(self, verdict: Verdict) -> None:
+    def show_verdict(self, verdict: Verdict, scanned: str = "") -> None:
         record = verdict.record
         if verdict.ok and record is not None:
             self._paint(GREEN_BG, GREEN)
@@ -169,7 +170,9 @@ class VerdictPanel(QFrame):
         detail = ""
         if record is not None:
             detail = f"{record.member_name}  ·  {pesos(record.amount)}".strip(" ·")
-        self._set(f"✘ NO SE PUEDE COBRAR ({verdict.code})", detail, reason=verdict.message)
+        # What was read stays in view: the cashier compares it with the ficha.
+        read = f"Leído: {scanned.strip()[:40]}" if scanned.strip() else ""
+        self._set("✘ NO SE PUEDE COBRAR", detail, read, reason=verdict.message)
         self.reason.setStyleSheet(f"font-size: 26px; font-weight: bold; color: {RED};")
 
     def show_paid(self, payment: Payment) -> None:
@@ -190,9 +193,13 @@ class VerdictPanel(QFrame):
 
 
 class TenderPanel(QFrame):
-    """Cash received, card amount and authorization; change shown large as it is typed."""
+    """Cash received, card amount and authorization; change shown large as it is typed.
+
+    A scanner's burst of digits and Enter in the cash or card field is a scan, never an
+    amount: it is handed on as ``scanned``."""
 
     confirmed = Signal(object)  # TenderPlan
+    scanned = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,6 +215,7 @@ class TenderPanel(QFrame):
         self.auth.setMaxLength(24)
         self.exact = QPushButton("Efectivo exacto (F2)")
         self.all_card = QPushButton("Todo con tarjeta (F3)")
+        self.rest_card = QPushButton("Resto con tarjeta (F4)")
         grid.addWidget(QLabel("Efectivo recibido"), 0, 0)
         grid.addWidget(self.cash, 0, 1)
         grid.addWidget(self.exact, 0, 2)
@@ -216,6 +224,7 @@ class TenderPanel(QFrame):
         grid.addWidget(self.all_card, 1, 2)
         grid.addWidget(QLabel("Autorización"), 2, 0)
         grid.addWidget(self.auth, 2, 1)
+        grid.addWidget(self.rest_card, 2, 2)
         self.change = big("", 44, color=BLUE)
         grid.addWidget(self.change, 0, 3, 2, 1)
         self.message = error_label()
@@ -230,7 +239,33 @@ class TenderPanel(QFrame):
         self.confirm.clicked.connect(self.submit)
         self.exact.clicked.connect(self.fill_exact)
         self.all_card.clicked.connect(self.fill_card)
+        self.rest_card.clicked.connect(self.fill_rest_on_card)
+        # Tab goes cash → card → authorization → Cobrar, never through the buttons between.
+        for button in (self.exact, self.all_card, self.rest_card):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        QWidget.setTabOrder(self.cash, self.card)
+        QWidget.setTabOrder(self.card, self.auth)
+        QWidget.setTabOrder(self.auth, self.confirm)
+        self.keys = {self.cash: KeyLog(), self.card: KeyLog()}
+        for field in self.keys:
+            field.installEventFilter(self)
         self.current: TenderPlan = plan(self.amount, "", "", "", self.cap)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        log = self.keys.get(watched)  # type: ignore[call-overload]
+        if log is None or event.type() != QEvent.Type.KeyPress:
+            return False
+        assert isinstance(event, QKeyEvent)
+        now = time.monotonic()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            code = log.enter(now)
+            if code is not None:
+                self.stop()
+                self.scanned.emit(code)
+                return True
+        elif event.text():
+            log.typed(event.text(), now)
+        return False
 
     def start(self, amount: Decimal, cap: Decimal) -> None:
         self.amount, self.cap = amount, cap
@@ -250,17 +285,16 @@ class TenderPanel(QFrame):
         self.setEnabled(False)
 
     def fill_exact(self) -> None:
-        due = self.amount - (self.current.tender.card if self.current.tender else Decimal(0))
-        if self.card.text().strip():
-            with contextlib.suppress(money.MoneyError):
-                due = self.amount - money.parse(self.card.text())
-        # No coin under 10 centavos: the exact amount in cash is the due rounded up to one.
-        self.cash.setText(f"{money.round_up_to_coin(max(due, Decimal(0))):.2f}")
+        self.cash.setText(f"{exact_cash(self.amount, self.card.text(), self.cap):.2f}")
         self.cash.setFocus()
 
     def fill_card(self) -> None:
         self.cash.clear()
         self.card.setText(f"{self.amount:.2f}")
+        self.auth.setFocus()
+
+    def fill_rest_on_card(self) -> None:
+        self.card.setText(f"{rest_on_card(self.amount, self.cash.text()):.2f}")
         self.auth.setFocus()
 
     def update_plan(self) -> None:
@@ -274,6 +308,8 @@ class TenderPanel(QFrame):
             QLineEdit.EchoMode.Password if p.card_number_typed else QLineEdit.EchoMode.Normal
         )
         self.message.setText(p.message)
+        # A first prompt is not a mistake: red only once something typed is wrong.
+        self.message.setStyleSheet(f"color: {GREY};" if p.prompt else "")
         if p.ready and p.cash_received:
             self.change.setText(f"Cambio\n{pesos(p.change)}")
         elif p.ready:
@@ -435,6 +471,7 @@ class CashierWindow(QMainWindow):
         self.verdict: Verdict | None = None
         self.last_payment: Payment | None = None
         self.confirmation: Confirm | None = None  # the open confirmation, if any
+        self.scanned_text = ""  # the last scan as read, shown beside a refusal
         self.setWindowTitle(
             f"Caja ISSEG · {terminal.settings.store_name} · {terminal.settings.terminal_name}"
         )
@@ -564,6 +601,7 @@ class CashierWindow(QMainWindow):
             outer.addWidget(side, 1)
         self.scan.returnPressed.connect(self.on_scan)
         self.tender.confirmed.connect(self.on_confirm)
+        self.tender.scanned.connect(self._scanned_in_tender)
         self.reprint_last.clicked.connect(self.on_reprint_last)
         self.reprint_other.clicked.connect(self.on_reprint_other)
         self.cancel.clicked.connect(self.reset_for_next)
@@ -573,6 +611,7 @@ class CashierWindow(QMainWindow):
         for key, slot in (
             ("F2", self.tender.fill_exact),
             ("F3", self.tender.fill_card),
+            ("F4", self.tender.fill_rest_on_card),
             ("F5", self.on_reprint_last),
             ("F6", self.on_reprint_other),
             ("F7", self.on_retry_prints),
@@ -609,7 +648,13 @@ class CashierWindow(QMainWindow):
     def _logged_in(self, user: User) -> None:
         self.user = user
         self.idle.timer.start()
-        self.runner.db(self.terminal.current_shift, self._got_shift)
+        self.runner.db(lambda: self.terminal.shift_for(user.id), self._got_shift, self._not_yours)
+
+    def _not_yours(self, exc: BaseException) -> None:
+        """The open shift is somebody else's: back to the login, saying whose and what to do."""
+        self.lock()
+        self.login.error.setStyleSheet("")
+        self.login.error.setText(message_of(exc))
 
     def _got_shift(self, shift: Shift | None) -> None:
         if shift is None:
@@ -712,8 +757,14 @@ class CashierWindow(QMainWindow):
         self.verdict = None
         if not text.strip():
             return
+        self.scanned_text = text
         self.verdict_panel.show_busy("Verificando…")
         self.runner.io(lambda: self.terminal.scan(text), self._show_scanned, self._check_failed)
+
+    def _scanned_in_tender(self, code: str) -> None:
+        """A scan that landed in a money field is a scan: checked as one, never paid."""
+        self.scan.setText(code)
+        self.on_scan()
 
     def _check_failed(self, exc: BaseException) -> None:
         self.verdict_panel.show_error(message_of(exc))
@@ -721,7 +772,7 @@ class CashierWindow(QMainWindow):
 
     def _show_scanned(self, scanned: Scanned) -> None:
         verdict = self.verdict = scanned.verdict
-        self.verdict_panel.show_verdict(verdict)
+        self.verdict_panel.show_verdict(verdict, self.scanned_text)
         if verdict.ok and verdict.record is not None:
             self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
@@ -731,6 +782,19 @@ class CashierWindow(QMainWindow):
     # --- payment and receipt ------------------------------------------------------------
 
     def on_confirm(self, tender_plan: TenderPlan) -> None:
+        if tender_plan.confirm_change:
+            self.confirmation = confirm(
+                self,
+                "Confirmar el cambio",
+                f"El cambio es de {pesos(tender_plan.change)}. ¿Recibió "
+                f"{pesos(tender_plan.cash_received)} en efectivo?",
+                lambda _m, _p: self._pay(tender_plan, confirmed=True),
+                action=f"Sí, entregar {pesos(tender_plan.change)}",
+            )
+            return
+        self._pay(tender_plan, confirmed=False)
+
+    def _pay(self, tender_plan: TenderPlan, *, confirmed: bool) -> None:
         verdict, user = self.verdict, self.user
         if verdict is None or verdict.record is None or user is None or tender_plan.tender is None:
             return
@@ -745,6 +809,7 @@ class CashierWindow(QMainWindow):
                 cashier_id=user.id,
                 cash_received=tender_plan.cash_received,
                 card_authorization=self.tender.auth.text().strip(),
+                confirm_large_change=confirmed,
             ),
             self._paid,
             self._pay_failed,
@@ -804,14 +869,11 @@ class CashierWindow(QMainWindow):
         self.receipt_printed.emit(outcome)
 
     def _print_failed(self, exc: BaseException) -> None:
-        self._paint_print_failure(message_of(exc))
+        self._paint_print_failure(f"El comprobante no se imprimió: {message_of(exc)}")
 
     def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
-        self.notice.setText(
-            f"El pago quedó registrado, pero el comprobante no se imprimió ({reason}). "
-            "Quedó en la cola de reimpresión."
-        )
+        self.notice.setText(f"El pago quedó registrado. {reason}")
         self.status.refresh()
         self.receipt_failed.emit(reason)
 

@@ -238,3 +238,10 @@ def confirm_open_dialog(qtbot: Any, window: Any, pin: str | None = None, manager
     if pin is not None:
         dialog.pin.setText(pin)
     dialog.ok.click()
+
+
+def visible_texts(window: Any) -> str:
+    """Every label a person can see in the window, joined."""
+    from PySide6.QtWidgets import QLabel
+
+    return " | ".join(w.text() for w in window.findChildren(QLabel) if w.isVisible())

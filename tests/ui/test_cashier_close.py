@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication
 
 from kiosk import shifts
 from tests.ui import test_cashier as base
@@ -21,16 +21,13 @@ from tests.ui.conftest import (
     identified,
     make_settings,
     open_terminal,
+    visible_texts,
 )
 from tests.ui.test_cashier import login, scan
 from ui.cashier import CashierWindow
 
 # The cashier screen's fixtures: a window logged in with a shift open.
 people, window, working = base.people, base.window, base.working
-
-
-def visible_texts(w: CashierWindow) -> str:
-    return " | ".join(label.text() for label in w.findChildren(QLabel) if label.isVisible())
 
 
 @contextmanager

@@ -11,7 +11,13 @@ import pytest
 from kiosk import cashier, shifts
 from kiosk.rules import Tender
 from printing.terminal import report_document
-from tests.ui.conftest import MANAGER_PIN, add_people, cache_reference, confirm_open_dialog
+from tests.ui.conftest import (
+    MANAGER_PIN,
+    add_people,
+    cache_reference,
+    confirm_open_dialog,
+    visible_texts,
+)
 from ui.manager import ManagerWindow
 
 
@@ -44,12 +50,6 @@ def window(qtbot: Any, offline_terminal: Any, runner: Any, day: Any) -> ManagerW
     with qtbot.waitSignal(w.refreshed, timeout=5000):
         w.login.submit()
     return w
-
-
-def visible_texts(window: ManagerWindow) -> str:
-    from PySide6.QtWidgets import QLabel
-
-    return " | ".join(w.text() for w in window.findChildren(QLabel) if w.isVisible())
 
 
 def test_a_blind_close_with_a_short_count_shows_the_faltante_only_after_the_count(
