@@ -64,7 +64,9 @@ def _describe(exc: BaseException) -> str:
         return "Falta el controlador USB (libusb) en este equipo."
     if name in ("DeviceNotFoundError", "USBNotFoundError"):
         return "No se encontró la impresora o no se pudo conectar."
-    return f"Error de impresora ({name})."
+    if isinstance(exc, OSError):  # a file printer's path that is a folder, a port in use...
+        return "No se pudo escribir en la impresora; revise su conexión o configuración."
+    return "La impresora no aceptó el trabajo."  # the class name goes to the log, not the screen
 
 
 _UNCONFIRMED = {

@@ -49,6 +49,7 @@ from ui.common import (
     GREY,
     RED,
     RED_BG,
+    IdleWatch,
     big,
     ensure_style,
     error_label,
@@ -63,35 +64,6 @@ from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
 from ui.tasks import TaskRunner
-
-
-class IdleWatch(QObject):
-    """Calls ``on_idle`` after ``ms`` without a key press or a click anywhere in the app."""
-
-    def __init__(self, ms: int, on_idle: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(ms)
-        self.timer.timeout.connect(on_idle)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if (
-            event.type()
-            in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
-            and self.timer.isActive()
-        ):
-            self.timer.start()
-        return False
-
-    def remove(self) -> None:
-        self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
 
 
 class VerdictPanel(QFrame):

@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from kiosk import shifts
-from kiosk.references import Reference
+from kiosk.ports import PrintOutcome
+from kiosk.references import VIGENTE, Reference
+from kiosk.rules import Verdict
 from tests.ui.conftest import (
     CASHIER_PIN,
     MANAGER_PIN,
@@ -18,6 +21,7 @@ from tests.ui.conftest import (
     cache_reference,
     visible_texts,
 )
+from tests.ui.fit_support import LONG_ERROR, LONG_NAME, MARKUP, SCREENS, fits
 from ui.cashier import CashierWindow
 
 
@@ -336,3 +340,28 @@ def test_another_cashier_cannot_carry_on_in_the_first_cashiers_shift(
     qtbot.waitUntil(lambda: "solo esa persona cobra" in window.login.error.text(), timeout=5000)
     assert window.pages.currentWidget() is window.login
     assert people[1].name in window.login.error.text()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_cashier_window_fits_the_screen_with_long_and_huge_data(
+    qtbot: Any, working: Any, offline_terminal: Any, clock: Any, screen: tuple[int, int]
+) -> None:
+    offline_terminal.last_print = PrintOutcome(False, True, LONG_ERROR)
+    working.status.refresh()
+    qtbot.waitUntil(lambda: "cola de reimpresión" in working.status.printer.text(), timeout=5000)
+    record = cache_reference(
+        offline_terminal, 90, "999999999.99", clock, member_name=LONG_NAME, status=VIGENTE
+    )
+    working.verdict_panel.show_verdict(Verdict(True, "ACEPTADA", "Pago válido.", record))
+    working.notice.setText(LONG_ERROR)
+    fits(qtbot, working, *screen)
+    refused = cache_reference(offline_terminal, 91, "100.00", clock, member_name=MARKUP)
+    working.verdict_panel.show_verdict(
+        Verdict(False, "PAGADA", "Ya pagada.", refused), "7501055300075" * 5
+    )
+    fits(qtbot, working, *screen)
+    # A name that looks like markup is shown as the characters it is.
+    assert working.verdict_panel.member.text().startswith(MARKUP)
+    data = [working.notice, working.tender.message, *working.status.findChildren(QLabel)]
+    for label in [*working.verdict_panel.findChildren(QLabel), *data]:
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.text()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kiosk import cashier, shifts
+from kiosk.ports import PrintOutcome
 from kiosk.rules import Tender
 from printing.terminal import report_document
 from tests.ui.conftest import (
@@ -18,6 +19,7 @@ from tests.ui.conftest import (
     confirm_open_dialog,
     visible_texts,
 )
+from tests.ui.fit_support import LONG_ERROR, LONG_NAME, SCREENS, fits
 from ui.manager import ManagerWindow
 
 
@@ -275,3 +277,16 @@ def test_the_picture_of_the_day_has_the_payment_in_its_hour(
 ) -> None:
     assert window.chart.rows == [(10, Decimal("540.00"), Decimal("0.00"))]
     assert not window.chart.grab().isNull()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_window_fits_the_screen_with_a_long_error_and_a_closed_day(
+    qtbot: Any, window: Any, offline_terminal: Any, screen: tuple[int, int]
+) -> None:
+    offline_terminal.last_print = PrintOutcome(False, True, LONG_ERROR)
+    window.status.refresh()
+    window.message.setText(LONG_ERROR + LONG_NAME)
+    qtbot.waitUntil(lambda: "cola de reimpresión" in window.status.printer.text(), timeout=5000)
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        fits(qtbot, window, *screen)
