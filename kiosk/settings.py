@@ -49,6 +49,7 @@ class Settings:
     cash_drawer: bool = False
     # Screens.
     cashier_idle_lock_minutes: float = 5.0  # fractions allowed (a test locks in seconds)
+    manager_idle_lock_minutes: float = 5.0
     kiosk_idle_seconds: int = 60
     kiosk_idle_warning_seconds: int = 15
     # Store and terminal identity shown on tickets.

@@ -3,6 +3,7 @@ picture of the day. Every action goes through the task runner."""
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,13 @@ from kiosk.app import ManagerView, ReportOutcome, ShiftClosed, Terminal, VoidOut
 from kiosk.payment_list import PaymentRow
 from kiosk.ports import User
 from kiosk.spanish import counted
+from kiosk.users import UserState
 from ui.approval import Confirm, confirm
 from ui.common import (
     BLUE,
     GREEN,
     RED,
+    IdleWatch,
     big,
     ensure_style,
     error_label,
@@ -109,6 +112,7 @@ class ManagerWindow(QMainWindow):
     booted = Signal(bool)  # database open; True on first run
     report_printed = Signal(object, object)  # DayReport, PrintOutcome
     user_created = Signal(object)  # User
+    locked = Signal()
 
     def __init__(
         self,
@@ -118,6 +122,8 @@ class ManagerWindow(QMainWindow):
         login_note: str = "",
         status_poll_ms: int = 1000,
         print_retry_ms: int = 15000,
+        idle_lock_ms: int | None = None,
+        refresh_ms: int = 10000,
     ) -> None:
         ensure_style()
         super().__init__()
@@ -134,8 +140,13 @@ class ManagerWindow(QMainWindow):
         self.tabs = QTabWidget()
         main_layout = QVBoxLayout(self.main)
         main_layout.addWidget(self.tabs)
+        bottom = QHBoxLayout()
         self.message = big("", 18)
-        main_layout.addWidget(self.message)
+        bottom.addWidget(self.message, 1)
+        self.lock_button = QPushButton("Bloquear")
+        bottom.addWidget(self.lock_button, 0, Qt.AlignmentFlag.AlignTop)
+        main_layout.addLayout(bottom)
+        self.lock_button.clicked.connect(self.lock)
         self.tabs.addTab(self._shift_tab(), "Turno y corte")
         self.tabs.addTab(self._payments_tab(), "Pagos de hoy")
         self.tabs.addTab(self._reports_tab(), "Reportes")
@@ -157,6 +168,12 @@ class ManagerWindow(QMainWindow):
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
         self.first_run.created.connect(self._logged_in)
+        minutes = terminal.settings.manager_idle_lock_minutes
+        self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)
+        # What the cashier does at the till (a close, a payment) shows here without a click.
+        self.refresher = QTimer(self)
+        self.refresher.timeout.connect(self._auto_refresh)
+        self.refresher.start(refresh_ms)
         self.resize(1200, 820)
         fit_fields(self)
         self.login.reset()
@@ -199,6 +216,10 @@ class ManagerWindow(QMainWindow):
         self.drop_button = QPushButton("Registrar retiro a caja fuerte")
         drop_form.addRow("Retiro", self.drop_amount)
         drop_form.addRow("", self.drop_button)
+        self.hand_to = QComboBox()
+        self.hand_button = QPushButton("Entregar el turno")
+        drop_form.addRow("Entregar a", self.hand_to)
+        drop_form.addRow("", self.hand_button)
         self.drop_box = QWidget()
         self.drop_box.setLayout(drop_form)
         left.addWidget(self.drop_box)
@@ -209,6 +230,7 @@ class ManagerWindow(QMainWindow):
         self.count.failed.connect(self._fail)
         self.open_button.clicked.connect(self.open_shift)
         self.drop_button.clicked.connect(self.record_drop)
+        self.hand_button.clicked.connect(self.hand_over)
         return tab
 
     def _payments_tab(self) -> QWidget:
@@ -346,11 +368,114 @@ class ManagerWindow(QMainWindow):
         layout.addLayout(row)
         self.users_error = error_label()
         layout.addWidget(self.users_error)
-        self.users_list = big("", 16, bold=False)
-        layout.addWidget(self.users_list)
-        layout.addStretch(1)
+        self.users_table = QTableWidget(0, 4)
+        self.users_table.setHorizontalHeaderLabels(["Nombre", "Usuario", "Puesto", "Estado"])
+        self.users_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.users_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.users_table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.users_table, 1)
+        actions = QHBoxLayout()
+        self.reset_pin_new = QLineEdit()
+        self.reset_pin_new.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reset_pin_new.setPlaceholderText("NIP nuevo")
+        self.reset_pin_new.setMaxLength(8)
+        self.reset_pin_button = QPushButton("Poner NIP nuevo")
+        self.unlock_button = QPushButton("Desbloquear")
+        self.deactivate_button = QPushButton("Dar de baja")
+        self.deactivate_button.setObjectName("danger")
+        for w in (self.reset_pin_new, self.reset_pin_button, self.unlock_button):
+            actions.addWidget(w)
+        actions.addStretch(1)
+        actions.addWidget(self.deactivate_button)
+        layout.addLayout(actions)
         self.create_user_button.clicked.connect(self.create_user)
+        self.reset_pin_button.clicked.connect(lambda: self.manage_user("pin"))
+        self.unlock_button.clicked.connect(lambda: self.manage_user("unlock"))
+        self.deactivate_button.clicked.connect(lambda: self.manage_user("deactivate"))
         return tab
+
+    def selected_username(self) -> str | None:
+        items = self.users_table.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def manage_user(self, action: str) -> None:
+        """Deactivate, unlock or give a new PIN to the selected user, with the manager's PIN
+        asked again."""
+        user, username = self.user, self.selected_username()
+        if user is None or username is None:
+            self.users_error.setText("Seleccione a la persona en la lista.")
+            return
+        new_pin = self.reset_pin_new.text()
+        self.reset_pin_new.clear()
+        t = self.terminal
+        questions = {
+            "pin": (f"¿Poner un NIP nuevo a «{username}»?", "Poner NIP nuevo"),
+            "unlock": (f"¿Desbloquear a «{username}»?", "Desbloquear"),
+            "deactivate": (
+                f"¿Dar de baja a «{username}»? Ya no podrá iniciar sesión.",
+                "Dar de baja",
+            ),
+        }
+        done = {
+            "pin": f"NIP nuevo para {username}.",
+            "unlock": f"{username} desbloqueado.",
+            "deactivate": f"{username} dado de baja.",
+        }
+
+        def approved(manager: str, pin: str) -> None:
+            def job() -> None:
+                if action == "pin":
+                    t.reset_pin(username, new_pin, manager=manager, manager_pin=pin)
+                elif action == "unlock":
+                    t.unlock_user(username, manager=manager, manager_pin=pin)
+                else:
+                    t.deactivate_user(username, manager=manager, manager_pin=pin)
+
+            self.users_error.clear()
+            self.runner.db(
+                job,
+                lambda _r: self._ok(done[action]),
+                lambda exc: self.users_error.setText(message_of(exc)),
+            )
+
+        question, button = questions[action]
+        self.confirmation = confirm(
+            self, "Usuarios", question, approved, action=button, pin=True, manager=user.username
+        )
+
+    def _show_users(self, states: list[UserState]) -> None:
+        self.users_table.setRowCount(len(states))
+        for i, st in enumerate(states):
+            for j, text in enumerate((st.user.name, st.user.username, st.role_label, st.state)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, st.user.username)
+                self.users_table.setItem(i, j, item)
+
+    def hand_over(self) -> None:
+        user, to = self.user, self.hand_to.currentData()
+        if user is None or to is None:
+            return
+        name = self.hand_to.currentText()
+
+        def approved(manager: str, pin: str) -> None:
+            self.runner.db(
+                lambda: self.terminal.hand_over_shift(
+                    to_cashier_id=int(to), manager=manager, manager_pin=pin
+                ),
+                lambda s: self._ok(f"Turno {s.id} entregado a {name}."),
+                self._fail,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Entregar el turno",
+            f"¿Entregar el turno abierto, con su fondo y su efectivo, a {name}? "
+            "Quien lo tenía ya no podrá cobrar en él.",
+            approved,
+            action="Entregar",
+            pin=True,
+            manager=user.username,
+        )
 
     def create_user(self) -> None:
         user = self.user
@@ -391,7 +516,30 @@ class ManagerWindow(QMainWindow):
         self.approver.setText(user.username)
         self.status.set_person(f"Gerente: {user.name}", "")
         self.pages.setCurrentWidget(self.main)
+        self.idle.timer.start()
         self.refresh()
+
+    def lock(self) -> None:
+        """Back to the login: nothing of the day shown until a manager logs in again."""
+        if self.user is None:
+            return
+        self.user = None
+        self.idle.timer.stop()
+        if self.confirmation is not None:
+            with contextlib.suppress(RuntimeError):  # already closed and deleted
+                self.confirmation.reject()
+        for field in (self.approver_pin, self.users_manager_pin, self.new_pin):
+            field.clear()
+        self.pages.setCurrentWidget(self.login)
+        self.login.reset()
+        self.login.error.setStyleSheet("")
+        self.login.error.setText("Sesión de gerente bloqueada. Inicie sesión para continuar.")
+        self.status.set_person("", "bloqueada")
+        self.locked.emit()
+
+    def _auto_refresh(self) -> None:
+        if self.user is not None and self.pages.currentWidget() is self.main:
+            self.refresh()
 
     def refresh(self) -> None:
         blind = self.count.blind
@@ -418,9 +566,19 @@ class ManagerWindow(QMainWindow):
         self.open_cashier.clear()
         for person in view.cashiers:
             self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
-        self.users_list.setText(
-            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in view.people)
-        )
+        self.hand_to.clear()
+        for person in view.cashiers:
+            if shift is None or person.id != shift.cashier_id:
+                self.hand_to.addItem(f"{person.name} ({person.username})", person.id)
+        self.hand_button.setEnabled(shift is not None and self.hand_to.count() > 0)
+        self.runner.db(self.terminal.user_list, self._show_users)
+        # After the Z only what can still be done is offered.
+        day_closed = view.figures.closed_at is not None
+        self.open_button.setEnabled(shift is None and not day_closed)
+        self.open_box.setVisible(shift is None and not day_closed)
+        self.z_button.setEnabled(not day_closed)
+        if day_closed and shift is None:
+            self.shift_info.setText("Día cerrado (Z): esta caja ya no recibe pagos hoy.")
         self.rows = list(view.rows)
         self._fill_table()
         self.chart.set_rows(list(view.by_hour))

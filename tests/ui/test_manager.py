@@ -13,6 +13,7 @@ from kiosk.ports import PrintOutcome
 from kiosk.rules import Tender
 from printing.terminal import report_document
 from tests.ui.conftest import (
+    CASHIER_PIN,
     MANAGER_PIN,
     add_people,
     cache_reference,
@@ -290,3 +291,125 @@ def test_the_window_fits_the_screen_with_a_long_error_and_a_closed_day(
     for index in range(window.tabs.count()):
         window.tabs.setCurrentIndex(index)
         fits(qtbot, window, *screen)
+
+
+def test_a_drop_shows_its_amount_asks_the_pin_again_and_prints_its_slip(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, tmp_path: Any
+) -> None:
+    from ui.approval import Confirm
+
+    window.drop_amount.setText("300")
+    window.drop_button.click()
+    (dialog,) = window.findChildren(Confirm)
+    assert "$300.00" in dialog.text.text() and dialog.asks_pin
+    assert dialog.manager.text() == "gerente"
+    dialog.reject()
+    assert offline_terminal.shift_status().cash_drops == Decimal("0.00")  # nothing on cancel
+    window.drop_button.click()
+    confirm_open_dialog(qtbot, window, pin=MANAGER_PIN)
+    qtbot.waitUntil(lambda: "Retiro de $300.00 registrado" in window.message.text(), timeout=5000)
+    assert offline_terminal.shift_status().cash_drops == Decimal("300.00")
+    assert b"RETIRO DE EFECTIVO" in (tmp_path / "impresora.bin").read_bytes()
+
+
+def test_the_z_is_confirmed_with_the_pin_and_after_it_only_what_can_be_done_is_offered(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any
+) -> None:
+    offline_terminal.close_shift(pieces={"b1000": 1, "b20": 2}, closed_by=day["manager"].id)
+    window.refresh()
+    qtbot.waitUntil(lambda: window.open_button.isEnabled(), timeout=5000)
+    window.z_button.click()
+    confirm_open_dialog(qtbot, window, pin="0000")  # a wrong PIN: nothing closes
+    qtbot.waitUntil(lambda: "incorrectos" in window.message.text(), timeout=5000)
+    assert offline_terminal.day_figures().closed_at is None
+    with qtbot.waitSignal(window.report_printed, timeout=10000):
+        window.z_button.click()
+        confirm_open_dialog(qtbot, window, pin=MANAGER_PIN)
+    qtbot.waitUntil(lambda: not window.z_button.isEnabled(), timeout=5000)
+    assert not window.open_box.isVisible() and not window.open_button.isEnabled()
+    assert "Día cerrado" in window.shift_info.text()
+    assert window.x_button.isEnabled()
+
+
+def test_the_managers_window_locks_when_idle_and_with_its_button(
+    qtbot: Any, offline_terminal: Any, runner: Any, day: Any
+) -> None:
+    w = ManagerWindow(offline_terminal, runner, status_poll_ms=100, idle_lock_ms=400)
+    qtbot.addWidget(w)
+    w.show()
+    w.login.username.setText("gerente")
+    w.login.pin.setText(MANAGER_PIN)
+    with qtbot.waitSignal(w.refreshed, timeout=5000):
+        w.login.submit()
+    with qtbot.waitSignal(w.locked, timeout=5000):
+        pass  # nobody touches anything
+    assert w.pages.currentWidget() is w.login and w.user is None
+    assert "bloqueada" in w.login.error.text()
+    w.login.username.setText("gerente")
+    w.login.pin.setText(MANAGER_PIN)
+    with qtbot.waitSignal(w.refreshed, timeout=5000):
+        w.login.submit()
+    with qtbot.waitSignal(w.locked, timeout=1000):
+        w.lock_button.click()
+    assert w.pages.currentWidget() is w.login
+
+
+def test_users_are_listed_and_unlocked_deactivated_with_the_pin(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any
+) -> None:
+    from kiosk.ports import Refused
+
+    for _ in range(5):
+        with pytest.raises(Refused):
+            offline_terminal.login("cajero", "0000")
+    window.refresh()
+
+    def states() -> dict[str, str]:
+        table = window.users_table
+        return {table.item(i, 1).text(): table.item(i, 3).text() for i in range(table.rowCount())}
+
+    qtbot.waitUntil(lambda: states().get("cajero", "").startswith("bloqueado"), timeout=5000)
+    rows = {
+        window.users_table.item(i, 1).text(): window.users_table.item(i, 3).text() for i in range(2)
+    }
+    assert rows["gerente"] == "activo" and rows["cajero"].startswith("bloqueado hasta")
+    window.users_table.selectRow([*rows].index("cajero"))
+    window.unlock_button.click()
+    confirm_open_dialog(qtbot, window, pin=MANAGER_PIN)
+    qtbot.waitUntil(lambda: "cajero desbloqueado" in window.message.text(), timeout=5000)
+    assert offline_terminal.login("cajero", CASHIER_PIN).username == "cajero"
+
+
+def test_a_manager_hands_the_open_shift_to_another_cashier(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any
+) -> None:
+    beto = offline_terminal.create_user(
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        username="beto",
+        name="Beto Ruiz",
+        role="cajero",
+        pin="4321",
+    )
+    window.refresh()
+    qtbot.waitUntil(lambda: window.hand_to.count() == 1, timeout=5000)
+    assert window.hand_to.currentText() == "Beto Ruiz (beto)"
+    window.hand_button.click()
+    confirm_open_dialog(qtbot, window, pin=MANAGER_PIN)
+    qtbot.waitUntil(lambda: "entregado a Beto Ruiz" in window.message.text(), timeout=5000)
+    assert offline_terminal.current_shift().cashier_id == beto.id
+
+
+def test_the_shift_view_refreshes_by_itself_when_the_cashier_closes_at_the_till(
+    qtbot: Any, offline_terminal: Any, runner: Any, day: Any
+) -> None:
+    w = ManagerWindow(offline_terminal, runner, status_poll_ms=100, refresh_ms=200)
+    qtbot.addWidget(w)
+    w.show()
+    w.login.username.setText("gerente")
+    w.login.pin.setText(MANAGER_PIN)
+    with qtbot.waitSignal(w.refreshed, timeout=5000):
+        w.login.submit()
+    assert "abierto desde" in w.shift_info.text()
+    offline_terminal.close_shift(pieces={"b1000": 1, "b20": 2}, closed_by=day["cashier"].id)
+    qtbot.waitUntil(lambda: w.shift_info.text() == "No hay turno abierto.", timeout=5000)
