@@ -701,7 +701,8 @@ class CashierWindow(QMainWindow):
         self.notice.clear()
         self.pages.setCurrentWidget(self.login)
         self.login.reset()
-        self.login.error.setStyleSheet("")
+        # News, not an error: never in the error label's red.
+        self.login.error.setStyleSheet(f"color: {BLUE}; font-weight: bold;")
         self.login.error.setText(
             "Turno cerrado. Hasta luego."
             if closed

@@ -532,7 +532,8 @@ class ManagerWindow(QMainWindow):
             field.clear()
         self.pages.setCurrentWidget(self.login)
         self.login.reset()
-        self.login.error.setStyleSheet("")
+        # News, not an error: never in the error label's red.
+        self.login.error.setStyleSheet(f"color: {BLUE}; font-weight: bold;")
         self.login.error.setText("Sesión de gerente bloqueada. Inicie sesión para continuar.")
         self.status.set_person("", "bloqueada")
         self.locked.emit()

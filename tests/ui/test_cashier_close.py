@@ -94,6 +94,8 @@ def test_a_cashier_closes_with_a_blind_count_that_comes_up_short(
     working.finish_close.click()
     assert working.pages.currentWidget() is working.login
     assert "Turno cerrado" in working.login.error.text()
+    assert "#b3261e" not in working.login.error.styleSheet()  # good news is not red
+    assert "color:" in working.login.error.styleSheet()
 
 
 def test_an_idle_cashier_window_locks_itself_and_hides_the_last_affiliate(
