@@ -197,7 +197,7 @@ class TenderPanel(QFrame):
         grid.addWidget(QLabel("Autorización"), 2, 0)
         grid.addWidget(self.auth, 2, 1)
         grid.addWidget(self.rest_card, 2, 2)
-        self.change = big("", 44, color=BLUE)
+        self.change = big("", 36, color=BLUE)  # fits beside the fields on a 1024-px screen
         grid.addWidget(self.change, 0, 3, 2, 1)
         self.message = error_label()
         grid.addWidget(self.message, 3, 0, 1, 4)
@@ -554,7 +554,9 @@ class CashierWindow(QMainWindow):
         left.addLayout(buttons)
         if demo_references:
             side = QFrame()
-            side.setFixedWidth(340)
+            # Narrower on a 1024-pixel screen rather than pushing the window past it.
+            side.setMinimumWidth(220)
+            side.setMaximumWidth(340)
             side.setStyleSheet(f"QFrame {{ background: {AMBER_BG}; border-radius: 8px; }}")
             side_layout = QVBoxLayout(side)
             side_layout.addWidget(big("Referencias de demostración", 18))

@@ -91,6 +91,7 @@ def plain(text: str = "") -> QLabel:
 def title(text: str) -> QLabel:
     label = plain(text)
     label.setObjectName("title")
+    label.setWordWrap(False)  # a few fixed words, placed centred: wrapping would clip them
     return label
 
 

@@ -450,6 +450,7 @@ class ManagerWindow(QMainWindow):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, st.user.username)
                 self.users_table.setItem(i, j, item)
+        self.users_table.resizeColumnsToContents()
 
     def hand_over(self) -> None:
         user, to = self.user, self.hand_to.currentData()

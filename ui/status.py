@@ -63,6 +63,8 @@ class StatusBar(QFrame):
         self.who = plain("")
         self.clock = plain("")
         self.clock.setVisible(False)
+        for label in (self.central, self.queue, self.who, self.clock):
+            label.setWordWrap(False)  # short: on one line (cut, at worst); the printer's wraps
         for w in (self.central, self.queue, self.clock):
             layout.addWidget(w)
         layout.addWidget(self.printer, 1)
