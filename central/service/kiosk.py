@@ -19,6 +19,7 @@ from central.service.slips import issue_slip, slip_warning
 from kiosk import loans as loanlib
 from kiosk import references as refs
 from kiosk.rules import Policy
+from kiosk.spanish import attempts_left
 
 MAX_NIP_FAILURES = 5
 NIP_LOCKOUT = timedelta(minutes=15)
@@ -68,7 +69,7 @@ def login(
         raise ApiError(
             401,
             "CREDENCIALES_INCORRECTAS",
-            f"Número de afiliado o NIP incorrecto. Le quedan {left} intentos.",
+            f"Número de afiliado o NIP incorrecto. {attempts_left(left)}",
             attempts_left=left,
         )
     token = security.new_token()

@@ -43,16 +43,24 @@ def day(offline_terminal: Any, clock: Any) -> dict[str, Any]:
     return {"manager": manager, "cashier": person, "payment": payment}
 
 
-@pytest.fixture
-def window(qtbot: Any, offline_terminal: Any, runner: Any, day: Any) -> ManagerWindow:
-    w = ManagerWindow(offline_terminal, runner, status_poll_ms=100)
-    qtbot.addWidget(w)
-    w.show()
+def manager_logs_in(qtbot: Any, w: ManagerWindow) -> ManagerWindow:
     w.login.username.setText("gerente")
     w.login.pin.setText(MANAGER_PIN)
     with qtbot.waitSignal(w.refreshed, timeout=5000):
         w.login.submit()
     return w
+
+
+def open_window(qtbot: Any, terminal: Any, runner: Any, **options: Any) -> ManagerWindow:
+    w = ManagerWindow(terminal, runner, status_poll_ms=100, **options)
+    qtbot.addWidget(w)
+    w.show()
+    return manager_logs_in(qtbot, w)
+
+
+@pytest.fixture
+def window(qtbot: Any, offline_terminal: Any, runner: Any, day: Any) -> ManagerWindow:
+    return open_window(qtbot, offline_terminal, runner)
 
 
 def test_a_blind_close_with_a_short_count_shows_the_faltante_only_after_the_count(
@@ -97,13 +105,7 @@ def test_without_a_blind_count_the_expected_cash_is_shown_while_counting(
     try:
         _, person = add_people(t, clock)
         shifts.open_shift(t.uow, cashier_id=person.id, opening_float=Decimal("500"), clock=clock)
-        w = ManagerWindow(t, runner, status_poll_ms=100)
-        qtbot.addWidget(w)
-        w.show()
-        w.login.username.setText("gerente")
-        w.login.pin.setText(MANAGER_PIN)
-        with qtbot.waitSignal(w.refreshed, timeout=5000):
-            w.login.submit()
+        w = open_window(qtbot, t, runner)
         w.count.spins["b500"].setValue(1)
         w.count.spins["m10"].setValue(1)
         assert w.count.expected_label.text() == "Esperado: $500.00"
@@ -334,21 +336,12 @@ def test_the_z_is_confirmed_with_the_pin_and_after_it_only_what_can_be_done_is_o
 def test_the_managers_window_locks_when_idle_and_with_its_button(
     qtbot: Any, offline_terminal: Any, runner: Any, day: Any
 ) -> None:
-    w = ManagerWindow(offline_terminal, runner, status_poll_ms=100, idle_lock_ms=400)
-    qtbot.addWidget(w)
-    w.show()
-    w.login.username.setText("gerente")
-    w.login.pin.setText(MANAGER_PIN)
-    with qtbot.waitSignal(w.refreshed, timeout=5000):
-        w.login.submit()
+    w = open_window(qtbot, offline_terminal, runner, idle_lock_ms=400)
     with qtbot.waitSignal(w.locked, timeout=5000):
         pass  # nobody touches anything
     assert w.pages.currentWidget() is w.login and w.user is None
     assert "bloqueada" in w.login.error.text()
-    w.login.username.setText("gerente")
-    w.login.pin.setText(MANAGER_PIN)
-    with qtbot.waitSignal(w.refreshed, timeout=5000):
-        w.login.submit()
+    manager_logs_in(qtbot, w)
     with qtbot.waitSignal(w.locked, timeout=1000):
         w.lock_button.click()
     assert w.pages.currentWidget() is w.login
@@ -403,13 +396,7 @@ def test_a_manager_hands_the_open_shift_to_another_cashier(
 def test_the_shift_view_refreshes_by_itself_when_the_cashier_closes_at_the_till(
     qtbot: Any, offline_terminal: Any, runner: Any, day: Any
 ) -> None:
-    w = ManagerWindow(offline_terminal, runner, status_poll_ms=100, refresh_ms=200)
-    qtbot.addWidget(w)
-    w.show()
-    w.login.username.setText("gerente")
-    w.login.pin.setText(MANAGER_PIN)
-    with qtbot.waitSignal(w.refreshed, timeout=5000):
-        w.login.submit()
+    w = open_window(qtbot, offline_terminal, runner, refresh_ms=200)
     assert "abierto desde" in w.shift_info.text()
     offline_terminal.close_shift(pieces={"b1000": 1, "b20": 2}, closed_by=day["cashier"].id)
     qtbot.waitUntil(lambda: w.shift_info.text() == "No hay turno abierto.", timeout=5000)
