@@ -43,11 +43,10 @@ from kiosk.ports import (
     Void,
     system_clock,
 )
-from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
 from kiosk.settings import Settings
-from kiosk.terminal_state import cached_policy
+from kiosk.terminal_state import cached_policy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -311,29 +310,26 @@ class Terminal:
 
     def scan(self, text: str) -> Scanned:
         """Rules 1–5 and 8 against the local cache; a referencia the cache lacks is asked
-        of central and checked again (io: a miss goes to central). Central unreachable or
-        not knowing it: the cache's verdict stands."""
+        of central (io), kept, and judged again with central's answer. Central unreachable:
+        the cache's verdict stands ("sin conexión")."""
         # People type the digits grouped as the ficha prints them: spaces mean nothing.
         text = "".join(text.split())
-        policy = self.policy()
-        verdict = self._check(text, policy)
+        uow = self.uow
+        with uow.reading():  # one snapshot: the policy and the referencia read together
+            policy = load_policy(uow)
+            verdict = self._check(uow, text, policy)
         if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
             try:
-                record = reference_cache.fetch_missing(
-                    self.uow, self.central, parse_reference(text)
-                )
-            except InvalidReference:  # pragma: no cover - the first check parsed it
-                record = None
+                reference_cache.fetch_missing(self.uow, self.central, parse_reference(text))
             except Exception:  # offline, refused, a bad answer: the cache's verdict stands
                 log.info("no se pudo consultar la referencia al instituto", exc_info=True)
-                record = None
-            if record is not None:
-                verdict = self._check(text, policy)
+            else:  # central answered: judge again with what it said (and that it is up)
+                verdict = self._check(self.uow, text, policy)
         return Scanned(verdict, policy.cash_cap)
 
-    def _check(self, text: str, policy: Policy) -> Verdict:
+    def _check(self, uow: UnitOfWork, text: str, policy: Policy) -> Verdict:
         return cashier.check(
-            self.uow,
+            uow,
             text,
             clock=self.clock,
             policy=policy,
@@ -535,9 +531,6 @@ class Terminal:
             rejected=rejected,
             figures=figures,
         )
-
-    def day_figures(self) -> reports.DayFigures:
-        return reports.day_figures(self.uow, clock=self.clock)
 
     def print_report(self, kind: str, *, manager: User, manager_pin: str = "") -> ReportOutcome:
         """X: today's figures, printed. Z: the day close, with the manager's PIN asked again

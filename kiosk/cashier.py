@@ -31,7 +31,7 @@ from kiosk.records import change_given
 from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
-from kiosk.terminal_state import load_policy, store_id, terminal_id
+from kiosk.terminal_state import current_state, load_policy
 from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
@@ -194,7 +194,8 @@ def take_payment(
                 "DIA_CERRADO",
                 "El día ya se cerró en esta caja (corte Z): no se reciben más pagos hoy.",
             )
-        store = store_id(uow)
+        state = current_state(uow)
+        store = state.store_id
         if not store:
             # Central refuses a body without its store: the money would be stuck in the queue.
             raise Refused(
@@ -210,7 +211,7 @@ def take_payment(
         if shift.cashier_id != cashier_id:
             raise not_your_shift(uow, shift)
         record = uow.references.get(ref)
-        pol = policy or load_policy(uow)
+        pol = policy or state.policy
         verdict = check_payment(
             record, tender=tender, now=now, policy=pol, online=online, clock_skew=clock_skew
         )
@@ -230,7 +231,7 @@ def take_payment(
             change=received - tender.cash,
             cashier_id=cashier_id,
             shift_id=shift.id,
-            terminal_id=terminal_id(uow),
+            terminal_id=state.terminal_id,
             paid_at=now.astimezone(MEXICO_CITY),
             business_date=day,
         )

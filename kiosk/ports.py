@@ -140,6 +140,10 @@ class ReferenceRepository(Protocol):
 class MetaRepository(Protocol):
     def get(self, key: str) -> str | None: ...
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """The values of those of ``keys`` that are set, in one read."""
+        ...
+
     def set(self, key: str, value: str) -> None: ...
 
 

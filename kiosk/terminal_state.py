@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 
 from kiosk import audit
 from kiosk.ports import Clock, UnitOfWork, system_clock
@@ -25,6 +26,24 @@ def store_id(uow: UnitOfWork) -> str:
     Read when a business event is queued and written into its outbox body, so a retry after
     a re-enrollment still sends the body central first saw."""
     return uow.meta.get(STORE_ID_KEY) or ""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalState:
+    terminal_id: str
+    store_id: str
+    policy: Policy
+
+
+def current_state(uow: UnitOfWork) -> TerminalState:
+    """Inside an open transaction: this terminal's identity and central's policy, in one
+    read (a payment needs all three)."""
+    values = uow.meta.get_many((TERMINAL_ID_KEY, STORE_ID_KEY, POLICY_KEY))
+    return TerminalState(
+        values.get(TERMINAL_ID_KEY, ""),
+        values.get(STORE_ID_KEY, ""),
+        _parsed_policy(values.get(POLICY_KEY, "")),
+    )
 
 
 def set_identity(

@@ -77,6 +77,10 @@ def make_engine(
         pool_size=4,
         max_overflow=4,
         pool_reset_on_return=None,
+        # The connection used last goes out first: one thread's run of transactions keeps
+        # one connection and its page cache warm (in rotation, every other connection's
+        # cache is stale after each write and its pages are read again).
+        pool_use_lifo=True,
     )
 
     @event.listens_for(engine, "begin")

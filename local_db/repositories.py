@@ -150,7 +150,7 @@ class SqlReferences(_Repo):
 
     def mark_paid(self, reference: str, payment_uuid: str) -> None:
         self._uow.run(
-            ("UPDATE reference_cache SET local_payment_uuid = :u WHERE reference = :r"),
+            "UPDATE reference_cache SET local_payment_uuid = :u WHERE reference = :r",
             {"u": payment_uuid, "r": reference},
         )
 
@@ -169,8 +169,13 @@ class SqlReferences(_Repo):
 
 class SqlMeta(_Repo):
     def get(self, key: str) -> str | None:
-        row = self._first(("SELECT value FROM meta WHERE key = :k"), {"k": key})
+        row = self._first("SELECT value FROM meta WHERE key = :k", {"k": key})
         return None if row is None else str(row[0])
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        marks = ", ".join("?" * len(keys))
+        rows = self._uow.run(f"SELECT key, value FROM meta WHERE key IN ({marks})", tuple(keys))
+        return {str(k): str(v) for k, v in rows}
 
     def set(self, key: str, value: str) -> None:
         self._uow.run(
@@ -240,19 +245,19 @@ class SqlPayments(_Repo):
         )
 
     def get(self, uuid: str) -> Payment | None:
-        row = self._first((f"SELECT {_PAY_COLS} FROM payments WHERE uuid = :u"), {"u": uuid})
+        row = self._first(f"SELECT {_PAY_COLS} FROM payments WHERE uuid = :u", {"u": uuid})
         return None if row is None else _payment(row)
 
     def for_business_date(self, day: date) -> list[Payment]:
         rows = self._rows(
-            (f"SELECT {_PAY_COLS} FROM payments WHERE business_date = :d ORDER BY folio"),
+            f"SELECT {_PAY_COLS} FROM payments WHERE business_date = :d ORDER BY folio",
             {"d": day.isoformat()},
         )
         return [_payment(r) for r in rows]
 
     def for_shift(self, shift_id: int) -> list[Payment]:
         rows = self._rows(
-            (f"SELECT {_PAY_COLS} FROM payments WHERE shift_id = :s ORDER BY folio"),
+            f"SELECT {_PAY_COLS} FROM payments WHERE shift_id = :s ORDER BY folio",
             {"s": shift_id},
         )
         return [_payment(r) for r in rows]
@@ -392,7 +397,7 @@ class SqlOutbox(_Repo):
         return _row_id(result)
 
     def get(self, entry_id: int) -> OutboxEntry | None:
-        row = self._first((f"SELECT {_OUT_COLS} FROM outbox WHERE id = :i"), {"i": entry_id})
+        row = self._first(f"SELECT {_OUT_COLS} FROM outbox WHERE id = :i", {"i": entry_id})
         return None if row is None else _outbox(row)
 
     def pending(self, limit: int = 50, now: datetime | None = None) -> list[OutboxEntry]:
@@ -409,7 +414,7 @@ class SqlOutbox(_Repo):
     def _settle(self, entry_id: int, status: str, at: datetime | None, **values: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self._uow.run(
-            (f"UPDATE outbox SET status = :status, settled_at = :at, {sets} WHERE id = :id"),
+            f"UPDATE outbox SET status = :status, settled_at = :at, {sets} WHERE id = :id",
             {"status": status, "at": ts(at or datetime.now(UTC)), "id": entry_id, **values},
         )
 
@@ -450,21 +455,21 @@ class SqlOutbox(_Repo):
 
     def status_of(self, kind: str, subject: str) -> str | None:
         row = self._first(
-            ("SELECT status FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
+            "SELECT status FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1",
             {"k": kind, "s": subject},
         )
         return None if row is None else str(row[0])
 
     def latest_for(self, kind: str, subject: str) -> OutboxEntry | None:
         row = self._first(
-            ("SELECT id FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1"),
+            "SELECT id FROM outbox WHERE kind = :k AND subject = :s ORDER BY id DESC LIMIT 1",
             {"k": kind, "s": subject},
         )
         return None if row is None else self.get(int(row[0]))
 
     def unconfirmed_subjects(self, kind: str) -> set[str]:
         rows = self._rows(
-            (f"SELECT subject FROM outbox WHERE kind = :k AND status != '{CONFIRMED}'"),
+            f"SELECT subject FROM outbox WHERE kind = :k AND status != '{CONFIRMED}'",
             {"k": kind},
         )
         return {r[0] for r in rows}
@@ -512,7 +517,7 @@ class SqlShifts(_Repo):
         return _row_id(result)
 
     def get(self, shift_id: int) -> Shift | None:
-        row = self._first((f"SELECT {_SHIFT_COLS} FROM shifts WHERE id = :i"), {"i": shift_id})
+        row = self._first(f"SELECT {_SHIFT_COLS} FROM shifts WHERE id = :i", {"i": shift_id})
         return None if row is None else _shift(row)
 
     def open_shift(self) -> Shift | None:
@@ -552,7 +557,7 @@ class SqlShifts(_Repo):
 
     def for_business_date(self, day: date) -> list[Shift]:
         rows = self._rows(
-            (f"SELECT {_SHIFT_COLS} FROM shifts WHERE business_date = :d ORDER BY id"),
+            f"SELECT {_SHIFT_COLS} FROM shifts WHERE business_date = :d ORDER BY id",
             {"d": day.isoformat()},
         )
         return [_shift(r) for r in rows]
@@ -636,13 +641,13 @@ class SqlVoids(_Repo):
 
     def for_payment(self, payment_uuid: str) -> Void | None:
         r = self._first(
-            (f"SELECT {_VOID_COLS} FROM voids WHERE payment_uuid = :p"), {"p": payment_uuid}
+            f"SELECT {_VOID_COLS} FROM voids WHERE payment_uuid = :p", {"p": payment_uuid}
         )
         return None if r is None else _void(r)
 
     def for_business_date(self, day: date) -> list[Void]:
         rows = self._rows(
-            (f"SELECT {_VOID_COLS} FROM voids WHERE business_date = :d ORDER BY id"),
+            f"SELECT {_VOID_COLS} FROM voids WHERE business_date = :d ORDER BY id",
             {"d": day.isoformat()},
         )
         return [_void(r) for r in rows]
@@ -672,7 +677,7 @@ class SqlReprints(_Repo):
     def count_for(self, payment_uuid: str) -> int:
         return int(
             self._first(
-                ("SELECT count(*) FROM reprints WHERE payment_uuid = :p"), {"p": payment_uuid}
+                "SELECT count(*) FROM reprints WHERE payment_uuid = :p", {"p": payment_uuid}
             )[0]
         )
 
@@ -736,11 +741,11 @@ class SqlUsers(_Repo):
         return _row_id(result)
 
     def get(self, user_id: int) -> User | None:
-        r = self._first((f"SELECT {_USER_COLS} FROM users WHERE id = :i"), {"i": user_id})
+        r = self._first(f"SELECT {_USER_COLS} FROM users WHERE id = :i", {"i": user_id})
         return None if r is None else _user(r)
 
     def by_username(self, username: str) -> User | None:
-        r = self._first((f"SELECT {_USER_COLS} FROM users WHERE username = :u"), {"u": username})
+        r = self._first(f"SELECT {_USER_COLS} FROM users WHERE username = :u", {"u": username})
         return None if r is None else _user(r)
 
     def count(self) -> int:
@@ -750,7 +755,7 @@ class SqlUsers(_Repo):
         self, user_id: int, failed_attempts: int, locked_until: datetime | None
     ) -> None:
         self._uow.run(
-            ("UPDATE users SET failed_attempts = :f, locked_until = :l WHERE id = :i"),
+            "UPDATE users SET failed_attempts = :f, locked_until = :l WHERE id = :i",
             {
                 "f": failed_attempts,
                 "l": None if locked_until is None else ts(locked_until),
@@ -759,9 +764,7 @@ class SqlUsers(_Repo):
         )
 
     def set_pin(self, user_id: int, pin_hash: str) -> None:
-        self._uow.run(
-            ("UPDATE users SET pin_hash = :h WHERE id = :i"), {"h": pin_hash, "i": user_id}
-        )
+        self._uow.run("UPDATE users SET pin_hash = :h WHERE id = :i", {"h": pin_hash, "i": user_id})
 
     def set_active(self, user_id: int, active: bool) -> None:
         self._uow.run("UPDATE users SET active = :a WHERE id = :i", {"a": active, "i": user_id})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,15 +18,32 @@ FAST_HASHER = PinHasher(time_cost=1, memory_cost=1024, parallelism=1)
 BUSINESS_MORNING = datetime(2025, 3, 11, 10, 30, tzinfo=MEXICO_CITY)
 
 
-@dataclass
 class FixedClock:
-    now: datetime = field(default=BUSINESS_MORNING)
+    """The tests' one clock double: it reads ``now`` (a business morning unless given),
+    frozen there or, with ``running``, advancing in real time from it (the outbox's backoff
+    and the screens' timers need time to pass). Setting ``now`` or ``advance()`` moves it."""
+
+    def __init__(self, now: datetime = BUSINESS_MORNING, *, running: bool = False) -> None:
+        self._running = running
+        self.now = now
+
+    @property
+    def now(self) -> datetime:
+        if not self._running:
+            return self._start
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        if value.tzinfo is None:
+            raise ValueError("se requiere una hora con zona horaria")
+        self._start, self._t0 = value, time.monotonic()
 
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
+    def advance(self, delta: timedelta = timedelta(0), **kwargs: float) -> None:
+        self.now = self.now + delta + timedelta(**kwargs)
 
 
 def reference_records(

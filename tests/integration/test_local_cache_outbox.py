@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-import local_db
 from kiosk import cashier, reference_cache, voids
 from kiosk.rules import Tender
 from local_db.testing import (
@@ -22,18 +20,6 @@ from local_db.testing import (
 
 D = Decimal
 DAY = date(2025, 3, 11)
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    database = local_db.open_database(tmp_path / "caja.sqlite")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def uow(db):
-    return db.unit_of_work()
 
 
 def test_thousands_of_referencias_are_upserted_at_once_and_looked_up(uow):

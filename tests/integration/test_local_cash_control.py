@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-import local_db
 from kiosk import audit, cashier, reports, shifts, voids
 from kiosk.ports import Refused
 from kiosk.rules import Tender
@@ -27,18 +25,6 @@ D = Decimal
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    database = local_db.open_database(tmp_path / "caja.sqlite")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def uow(db):
-    return db.unit_of_work()
 
 
 @pytest.fixture

@@ -25,18 +25,6 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def db(tmp_path: Path):
-    database = local_db.open_database(tmp_path / "caja.sqlite")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def uow(db):
-    return db.unit_of_work()
-
-
-@pytest.fixture
 def seeded(uow, clock) -> Seeded:
     return seed_terminal(uow, clock)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import local_db
 from kiosk import audit, cashier, terminal_state, users
 from kiosk.ports import Refused
 from kiosk.rules import Policy, Tender
@@ -26,18 +25,6 @@ from local_db.testing import (
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    database = local_db.open_database(tmp_path / "caja.sqlite")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def uow(db):
-    return db.unit_of_work()
 
 
 def login(uow, clock, username="cajero", pin=CASHIER_PIN):

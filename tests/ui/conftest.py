@@ -8,9 +8,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import socket
-import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,30 +23,12 @@ from kiosk.bootstrap import build
 from kiosk.ports import User
 from kiosk.references import ReferenceRecord, issue
 from kiosk.settings import Settings
+from local_db.testing import FixedClock
 
 MX = ZoneInfo("America/Mexico_City")
 CHEAP = users.PinHasher(time_cost=1, memory_cost=8, parallelism=1)
 MANAGER_PIN = "9876"
 CASHIER_PIN = "1234"
-
-
-class FixedClock:
-    """A business day (Wednesday 12 March 2025) from 10:00 in Mexico City, advancing in real
-    time (the outbox's backoff needs time to pass); setting ``now`` moves it there."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime(2025, 3, 12, 10, 0, tzinfo=MX)
-
-    @property
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._t0)
-
-    @now.setter
-    def now(self, value: datetime) -> None:
-        self._start, self._t0 = value, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def free_port() -> int:
@@ -58,7 +39,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock()
+    """A business day (Wednesday 12 March 2025) from 10:00 in Mexico City, running."""
+    return FixedClock(datetime(2025, 3, 12, 10, 0, tzinfo=MX), running=True)
 
 
 def make_settings(tmp_path: Path, **values: Any) -> Settings:

@@ -365,3 +365,49 @@ def test_the_cashier_window_fits_the_screen_with_long_and_huge_data(
     data = [working.notice, working.tender.message, *working.status.findChildren(QLabel)]
     for label in [*working.verdict_panel.findChildren(QLabel), *data]:
         assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
+
+
+def spy(monkeypatch: Any, terminal: Any, name: str) -> list[Any]:
+    """Record each call of one terminal action (and its result), letting it run."""
+    calls: list[Any] = []
+    action = getattr(terminal, name)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        result = action(*args, **kwargs)
+        calls.append((args, kwargs, result))
+        return result
+
+    monkeypatch.setattr(terminal, name, recorded)
+    return calls
+
+
+def test_enter_asks_the_service_once_and_paints_its_verdict(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any, monkeypatch: Any
+) -> None:
+    record = cache_reference(offline_terminal, 61, "250.00", clock)
+    scans = spy(monkeypatch, offline_terminal, "scan")
+    verdict = scan(qtbot, working, record.reference)
+    [(args, _, scanned)] = scans
+    assert args == (record.reference,)
+    assert verdict is scanned.verdict and verdict.ok
+    assert "$250.00" in working.verdict_panel.amount.text()
+    assert working.tender.isEnabled() and working.tender.cap == scanned.cash_cap
+
+
+def test_confirming_pays_then_delivers_the_receipt_and_paints_both(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any, monkeypatch: Any
+) -> None:
+    record = cache_reference(offline_terminal, 62, "250.00", clock)
+    pays = spy(monkeypatch, offline_terminal, "pay")
+    receipts = spy(monkeypatch, offline_terminal, "deliver_receipt")
+    scan(qtbot, working, record.reference)
+    with qtbot.waitSignal(working.receipt_printed, timeout=10000) as printed:
+        working.tender.fill_exact()
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    [(_, paid_with, payment)] = pays
+    assert paid_with["reference"] == record.reference
+    assert paid_with["tender"].cash == Decimal("250.00")
+    [(args, _, outcome)] = receipts
+    assert args == (payment.uuid,) and printed.args[0] is outcome
+    assert f"folio {payment.folio}" in working.verdict_panel.headline.text()
+    assert "Comprobante impreso" in working.notice.text()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import cashier, shifts
+from kiosk import cashier, reports, shifts
 from kiosk.ports import PrintOutcome
 from kiosk.rules import Tender
 from printing.terminal import report_document
@@ -323,7 +323,7 @@ def test_the_z_is_confirmed_with_the_pin_and_after_it_only_what_can_be_done_is_o
     window.z_button.click()
     confirm_open_dialog(qtbot, window, pin="0000")  # a wrong PIN: nothing closes
     qtbot.waitUntil(lambda: "incorrectos" in window.message.text(), timeout=5000)
-    assert offline_terminal.day_figures().closed_at is None
+    assert reports.day_figures(offline_terminal.uow, clock=offline_terminal.clock).closed_at is None
     with qtbot.waitSignal(window.report_printed, timeout=10000):
         window.z_button.click()
         confirm_open_dialog(qtbot, window, pin=MANAGER_PIN)
@@ -400,3 +400,22 @@ def test_the_shift_view_refreshes_by_itself_when_the_cashier_closes_at_the_till(
     assert "abierto desde" in w.shift_info.text()
     offline_terminal.close_shift(pieces={"b1000": 1, "b20": 2}, closed_by=day["cashier"].id)
     qtbot.waitUntil(lambda: w.shift_info.text() == "No hay turno abierto.", timeout=5000)
+
+
+def test_a_refresh_asks_the_service_once_and_paints_its_view(
+    qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any, monkeypatch: Any
+) -> None:
+    views: list[Any] = []
+    action = offline_terminal.manager_view
+
+    def recorded(**kwargs: Any) -> Any:
+        views.append(action(**kwargs))
+        return views[-1]
+
+    monkeypatch.setattr(offline_terminal, "manager_view", recorded)
+    with qtbot.waitSignal(window.refreshed, timeout=5000):
+        window.refresh()
+    [view] = views
+    assert window.table.rowCount() == len(view.rows) == 1
+    assert window.table.item(0, 2).text() == day["payment"].reference
+    assert f"{view.figures.payments} pago" in window.figures.text()

@@ -52,6 +52,7 @@ def test_importing_the_whole_core_loads_no_qt_sql_or_http_library():
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
     assert len(_core_modules()) >= 5
     assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
+    assert loaded.isdisjoint(PARTS), loaded & set(PARTS)
 
 
 def test_only_the_composition_root_and_the_command_line_name_the_parts():

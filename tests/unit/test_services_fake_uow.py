@@ -6,7 +6,7 @@ Snapshot on enter, restore on exit unless committed: the same contract as local_
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -84,6 +84,9 @@ class Refs(_R):
 class Meta(_R):
     def get(self, key: str) -> str | None:
         return self.s.meta.get(key)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        return {k: self.s.meta[k] for k in keys if k in self.s.meta}
 
     def set(self, key: str, value: str) -> None:
         self.s.meta[key] = value

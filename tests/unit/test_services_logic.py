@@ -10,18 +10,10 @@ import pytest
 from kiosk import audit, cashier, reports, shifts
 from kiosk.ports import MEXICO_CITY, AuditEntry, Refused
 from kiosk.rules import Tender
-from local_db.testing import FAST_HASHER, FixedClock, reference_records, seed_terminal
+from local_db.testing import FAST_HASHER, FixedClock, reference_records
 from tests.unit.test_services_fake_uow import FakeUnitOfWork
 
 D = Decimal
-
-
-@pytest.fixture
-def world():
-    uow, clock = FakeUnitOfWork(), FixedClock()
-    s = seed_terminal(uow, clock, references=3)
-    uow.log.clear()
-    return uow, clock, s
 
 
 def test_a_payment_writes_row_then_outbox_then_audit_in_one_commit(world):
