@@ -560,8 +560,8 @@ def _document_every_answer(app: FastAPI) -> None:
             return app.openapi_schema
         doc = build()
         error = {"$ref": "#/components/schemas/ErrorOut"}
-        for path, operations in doc.get("paths", {}).items():
-            for operation in operations.values():
+        for path, methods in doc.get("paths", {}).items():
+            for operation in methods.values():
                 answers = operation.setdefault("responses", {})
 
                 wanted = []

@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from kiosk import cashier, reference_cache, reports, shifts, users, voids
+from kiosk import cashier, payment_list, reference_cache, reports, shifts, users, voids
 from kiosk.kiosk_flow import KioskService
 from kiosk.ports import (
     CONFIRMED,
@@ -79,8 +80,7 @@ class ManagerView:
 
     shift: Shift | None
     status: shifts.ShiftStatus | None
-    payments: tuple[Payment, ...]  # today's, by folio
-    voided: frozenset[str]  # uuids of today's payments that were voided
+    rows: tuple[payment_list.PaymentRow, ...]  # today's, by folio, with affiliate and cashier
     by_hour: tuple[tuple[int, Decimal, Decimal], ...]  # (hour, cash, card), voided left out
     cashiers: tuple[User, ...]  # who can be given a shift
     people: tuple[User, ...]  # everyone active
@@ -91,6 +91,32 @@ class ManagerView:
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
     report: reports.DayReport
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class VoidOutcome:
+    """A void recorded (and queued for central), its cancelación printed or queued."""
+
+    void: Void
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftClosed:
+    """A shift closed: the count against the expected cash, the whole breakdown (shown once
+    the blind count is in) and its printed report."""
+
+    close: shifts.ShiftClose
+    figures: shifts.ShiftFigures
+    printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class DropOutcome:
+    """A cash drop recorded, and its slip for the safe printed or queued."""
+
+    drop: CashDrop
     printed: PrintOutcome
 
 
@@ -175,10 +201,60 @@ class Terminal:
             clock=self.clock,
         )
 
+    def user_list(self) -> list[users.UserState]:
+        """Everyone with role and state, for the manager's list."""
+        return users.list_users(self.uow, clock=self.clock)
+
+    def deactivate_user(self, username: str, *, manager: str, manager_pin: str) -> None:
+        users.deactivate(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
+    def reset_pin(self, username: str, new_pin: str, *, manager: str, manager_pin: str) -> None:
+        users.reset_pin(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            new_pin=new_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
+    def unlock_user(self, username: str, *, manager: str, manager_pin: str) -> None:
+        users.unlock(
+            self.uow,
+            manager=manager,
+            manager_pin=manager_pin,
+            username=username,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
+
     # --- shifts (db) ----------------------------------------------------------------------
 
     def current_shift(self) -> Shift | None:
         return shifts.current_shift(self.uow)
+
+    def shift_for(self, cashier_id: int) -> Shift | None:
+        """The cashier's own open shift (None: there is none to work in); refused when the
+        open shift is somebody else's."""
+        return shifts.shift_for(self.uow, cashier_id)
+
+    def hand_over_shift(self, *, to_cashier_id: int, manager: str, manager_pin: str) -> Shift:
+        return shifts.hand_over(
+            self.uow,
+            to_cashier_id=to_cashier_id,
+            manager=manager,
+            manager_pin=manager_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
 
     def open_shift(
         self, *, cashier_id: int, opening_float: Decimal, opened_by: int | None = None
@@ -194,13 +270,30 @@ class Terminal:
     def shift_status(self, *, blind: bool = False) -> shifts.ShiftStatus:
         return shifts.shift_status(self.uow, blind=blind)
 
-    def record_drop(self, *, amount: Decimal, user_id: int) -> CashDrop:
-        return shifts.record_drop(self.uow, amount=amount, user_id=user_id, clock=self.clock)
+    def record_drop(self, *, amount: Decimal, manager: str, manager_pin: str) -> DropOutcome:
+        """A cash drop to the safe, approved with a manager's PIN asked again, and its slip
+        printed (io)."""
+        approver = self.verify_manager(manager, manager_pin)
+        drop = shifts.record_drop(self.uow, amount=amount, user_id=approver.id, clock=self.clock)
+        slip = shifts.drop_slip(
+            self.uow,
+            drop,
+            store_name=self.settings.store_name,
+            terminal_name=self.settings.terminal_name,
+        )
+        return DropOutcome(drop, self._printed(self._printer().print_drop_slip(slip)))
 
-    def close_shift(self, *, pieces: Mapping[str, int], closed_by: int) -> shifts.ShiftClose:
+    def close_shift(self, *, pieces: Mapping[str, int], closed_by: int) -> ShiftClosed:
+        """The close (corte) with the drawer counted, then its report printed (io)."""
         result = shifts.close_shift(self.uow, pieces=pieces, closed_by=closed_by, clock=self.clock)
         self.nudge()
-        return result
+        figures = shifts.shift_figures(self.uow, result.shift.id)
+        report = shifts.ShiftReport(
+            self.settings.store_name, self.settings.terminal_name, self.clock(), figures
+        )
+        return ShiftClosed(
+            result, figures, self._printed(self._printer().print_shift_report(report))
+        )
 
     # --- the scan, the payment and its receipt ---------------------------------------------
 
@@ -252,6 +345,7 @@ class Terminal:
         cashier_id: int,
         cash_received: Decimal,
         card_authorization: str,
+        confirm_large_change: bool = False,
     ) -> Payment:
         """Every rule again, then the payment in one durable transaction (db)."""
         return cashier.take_payment(
@@ -261,6 +355,7 @@ class Terminal:
             cashier_id=cashier_id,
             cash_received=cash_received,
             card_authorization=card_authorization,
+            confirm_large_change=confirm_large_change,
             clock=self.clock,
             online=self.online(),
             clock_skew=self.clock_skew(),
@@ -271,25 +366,37 @@ class Terminal:
         sent first (short timeout), and the receipt says "aplicado en línea" only when
         central confirmed it; a printer failure leaves it in the reprint queue."""
         self.send_now(payment_uuid)
+        return self._print_receipt(payment_uuid, open_drawer=True)
+
+    def reprint(
+        self, payment_uuid: str, *, user_id: int, manager: str, manager_pin: str
+    ) -> ReceiptOutcome:
+        """A copy of a receipt, at the till or the manager's desk alike: a manager's PIN
+        approves it, and it is logged before it prints (io)."""
+        cashier.record_reprint(
+            self.uow,
+            payment_uuid,
+            user_id=user_id,
+            manager=manager,
+            manager_pin=manager_pin,
+            hasher=self.hasher,
+            clock=self.clock,
+        )
         return self._print_receipt(payment_uuid)
 
-    def reprint(self, payment_uuid: str, *, user_id: int) -> ReceiptOutcome:
-        """A copy of a receipt, logged first (io)."""
-        cashier.record_reprint(self.uow, payment_uuid, user_id=user_id, clock=self.clock)
-        return self._print_receipt(payment_uuid)
-
-    def reprint_approved(self, payment_uuid: str, *, manager: str, pin: str) -> ReceiptOutcome:
-        """The manager's reprint: a manager's PIN approves it (audited, counts to lockout)."""
-        approver = self.verify_manager(manager, pin)
-        return self.reprint(payment_uuid, user_id=approver.id)
-
-    def _print_receipt(self, payment_uuid: str) -> ReceiptOutcome:
+    def _print_receipt(self, payment_uuid: str, *, open_drawer: bool = False) -> ReceiptOutcome:
         facts = cashier.receipt_facts(
             self.uow,
             payment_uuid,
             store_name=self.settings.store_name,
             terminal_name=self.settings.terminal_name,
         )
+        if open_drawer and facts.payment.cash > 0:
+            # The drawer opens for the change while the receipt prints; a drawer that does
+            # not open is the cashier's to see, never a reason to hold the receipt.
+            reason = self._printer().open_drawer()
+            if reason:
+                log.warning("no se abrió el cajón: %s", reason)
         printed = self._printed(self._printer().print_receipt(facts))
         return ReceiptOutcome(facts.payment, facts.confirmed_online, printed)
 
@@ -311,17 +418,30 @@ class Terminal:
         """A document a screen built (the kiosk's ficha), printed (io)."""
         return self._printed(self._printer().print_document(document))
 
-    def payments_today(self) -> list[Payment]:
-        """Today's payments, to pick one for a reprint (db)."""
-        with self.uow.reading() as uow:
-            return uow.payments.for_business_date(self.today())
+    def payments_today(self) -> list[payment_list.PaymentRow]:
+        """Today's payments with affiliate and cashier, to pick one for a reprint (db)."""
+        return payment_list.rows_for_day(self.uow, self.today())
+
+    def export_payments(self, path: Path, search: str = "") -> int:
+        """Today's payments that ``search`` finds, as a CSV for Excel (db: reads, then
+        writes the file); returns how many rows."""
+        rows = payment_list.search(self.payments_today(), search)
+        try:
+            path.write_bytes(payment_list.csv_bytes(rows))
+        except OSError as exc:
+            raise Refused(
+                "NO_SE_GUARDO", f"No se pudo guardar el archivo ({exc.strerror or 'error'})."
+            ) from None
+        return len(rows)
 
     def retry_prints(self) -> int:
         """Print what waits in the reprint queue, oldest first (io)."""
         if self.printer is None:
             return 0
         printed = self.printer.retry_pending()
-        if printed:
+        if printed or not self.printer.pending_count():
+            # Nothing is failing any more (another window may have printed what waited):
+            # the state recovers by itself instead of keeping the last error on show.
             self.last_print = None
         return printed
 
@@ -364,8 +484,10 @@ class Terminal:
 
     def void(
         self, payment_uuid: str, *, manager: str, manager_pin: str, reason: str, requested_by: int
-    ) -> Void:
-        result = voids.void_payment(
+    ) -> VoidOutcome:
+        """A void approved with a manager's PIN, queued for central, and its cancelación
+        printed (io)."""
+        void = voids.void_payment(
             self.uow,
             payment_uuid,
             manager=manager,
@@ -376,29 +498,33 @@ class Terminal:
             clock=self.clock,
         )
         self.nudge()
-        return result
+        facts = voids.void_facts(
+            self.uow,
+            payment_uuid,
+            store_name=self.settings.store_name,
+            terminal_name=self.settings.terminal_name,
+        )
+        return VoidOutcome(void, self._printed(self._printer().print_void(facts)))
 
     def manager_view(self, *, blind: bool) -> ManagerView:
         """The manager's whole window: a handful of queries, none per payment."""
         shift = self.current_shift()
         status = self.shift_status(blind=blind) if shift else None
         figures = reports.day_figures(self.uow, clock=self.clock)
+        rows = tuple(payment_list.rows_for_day(self.uow, figures.business_date))
         with self.uow.reading() as uow:
-            day = figures.business_date
-            payments = tuple(uow.payments.for_business_date(day))
-            voided = frozenset(uow.voids.voided_on(day))
             people = tuple(u for u in uow.users.all() if u.active)
             rejected = tuple(uow.outbox.rejected())
         hours: dict[int, tuple[Decimal, Decimal]] = {}
-        for p in payments:
-            if p.uuid not in voided:
+        for row in rows:
+            p = row.payment
+            if not row.voided:
                 cash, card = hours.get(p.paid_at.hour, (Decimal(0), Decimal(0)))
                 hours[p.paid_at.hour] = (cash + p.cash, card + p.card)
         return ManagerView(
             shift=shift,
             status=status,
-            payments=payments,
-            voided=voided,
+            rows=rows,
             by_hour=tuple((h, c, k) for h, (c, k) in sorted(hours.items())),
             cashiers=tuple(u for u in people if u.role != MANAGER),
             people=people,
@@ -406,12 +532,13 @@ class Terminal:
             figures=figures,
         )
 
-    def print_report(self, kind: str, *, manager: User) -> ReportOutcome:
-        """X: today's figures, printed. Z: the day close (refused while a shift is open or
-        when already done), then its report printed (io)."""
+    def print_report(self, kind: str, *, manager: User, manager_pin: str = "") -> ReportOutcome:
+        """X: today's figures, printed. Z: the day close, with the manager's PIN asked again
+        (refused while a shift is open or when already done), then its report printed (io)."""
         figures = None
         if kind == "Z":
-            figures = reports.close_day(self.uow, closed_by=manager.id, clock=self.clock)
+            approver = self.verify_manager(manager.username, manager_pin)
+            figures = reports.close_day(self.uow, closed_by=approver.id, clock=self.clock)
             self.nudge()
         report = reports.day_report(
             self.uow,

@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk import audit, failpoints, money
 from kiosk.ports import (
+    MANAGER,
     MEXICO_CITY,
     Clock,
     NewOutboxEntry,
@@ -22,13 +23,16 @@ from kiosk.ports import (
     ReceiptFacts,
     Refused,
     Reprint,
+    Shift,
     UnitOfWork,
     system_clock,
 )
-from kiosk.references import InvalidReference, ReferenceRecord
+from kiosk.records import change_given
+from kiosk.references import InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, Tender, Verdict, check_payment, check_reference
 from kiosk.terminal_state import current_state, load_policy
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 _AUTHORIZATION = re.compile(r"[A-Za-z0-9]{1,12}")
 
@@ -58,6 +62,15 @@ def payment_payload(p: Payment, *, store_id: str, cashier: str) -> dict[str, Any
     }
 
 
+def not_your_shift(uow: UnitOfWork, shift: Shift) -> Refused:
+    """A shift belongs to its cashier (SPEC 2.4): nobody else takes payments in it."""
+    return Refused(
+        "TURNO_DE_OTRO",
+        f"El turno abierto es de {display_name(uow, shift.cashier_id)}: solo esa persona cobra "
+        "en él. Debe cerrarlo, o un gerente se lo entrega a usted.",
+    )
+
+
 def check(
     uow: UnitOfWork,
     text: str,
@@ -79,15 +92,50 @@ def check(
     return check_reference(record, now=now, policy=pol, online=online, clock_skew=clock_skew)
 
 
-def _check_tender_inputs(
-    record: ReferenceRecord, tender: Tender, cash_received: Decimal, card_authorization: str
-) -> None:
-    if cash_received != money.round_centavo(cash_received) or cash_received < tender.cash:
+# Change must stay below the largest bill (SPEC 2.4): more is a mistake, such as a barcode
+# scanned into the cash field. Above CONFIRM_CHANGE_OVER the cashier confirms the amount.
+MAX_CHANGE = Decimal("1000.00")
+CONFIRM_CHANGE_OVER = Decimal("500.00")
+
+
+def _money_in(value: object, what: str) -> Decimal:
+    try:
+        return money.checked(value, what)
+    except money.MoneyError as exc:
+        raise Refused("IMPORTE_INVALIDO", str(exc)) from None
+
+
+def _check_cash(tender: Tender, received: Decimal, *, confirm_large_change: bool) -> None:
+    """Refuses cash the drawer cannot hold, or so much that the change gives a mistake away."""
+    if received < tender.cash:
         raise Refused(
             "EFECTIVO_INSUFICIENTE",
-            f"El efectivo recibido ({money.fmt(cash_received)}) no cubre la parte en efectivo "
+            f"El efectivo recibido ({money.fmt(received)}) no cubre la parte en efectivo "
             f"({money.fmt(tender.cash)}).",
         )
+    if received % money.SMALLEST_COIN:
+        raise Refused(
+            "EFECTIVO_INVALIDO",
+            f"El efectivo recibido ({money.fmt(received)}) no se puede entregar en billetes y "
+            f"monedas: la moneda más chica es de {money.fmt(money.SMALLEST_COIN)}.",
+        )
+    change = change_given(received - tender.cash)
+    if change >= MAX_CHANGE:
+        raise Refused(
+            "CAMBIO_EXCESIVO",
+            f"El cambio sería de {money.fmt(change)}: debe ser menor que "
+            f"{money.fmt(MAX_CHANGE)}. Revise el efectivo recibido "
+            "(¿se escaneó un código en ese campo?).",
+        )
+    if change > CONFIRM_CHANGE_OVER and not confirm_large_change:
+        raise Refused(
+            "CONFIRMAR_CAMBIO",
+            f"El cambio es de {money.fmt(change)}: confirme que recibió "
+            f"{money.fmt(received)} en efectivo.",
+        )
+
+
+def _check_authorization(tender: Tender, card_authorization: str) -> None:
     if tender.card > 0 and not card_authorization:
         raise Refused(
             "AUTORIZACION_REQUERIDA",
@@ -113,6 +161,7 @@ def take_payment(
     cashier_id: int,
     cash_received: Decimal | None = None,
     card_authorization: str = "",
+    confirm_large_change: bool = False,
     clock: Clock = system_clock,
     policy: Policy | None = None,
     online: bool = True,
@@ -121,15 +170,25 @@ def take_payment(
     """Record a payment. Raises ``Refused`` (nothing written) when any rule says no.
 
     ``tender`` is what is applied to the importe by method (``cash`` excludes change);
-    ``cash_received`` is what the affiliate handed over (default: exactly ``tender.cash``).
-    ``policy`` defaults to central's cached policy.
+    ``cash_received`` is what the affiliate handed over (default: the cash part rounded up to
+    the smallest coin). Change of ``MAX_CHANGE`` or more is refused; over
+    ``CONFIRM_CHANGE_OVER`` it needs ``confirm_large_change``. ``policy`` defaults to
+    central's cached policy.
     """
     now = clock()
     try:
         ref = parse_reference(reference)
     except InvalidReference as exc:
         raise Refused(InvalidReference.code, str(exc)) from None
-    received = tender.cash if cash_received is None else cash_received
+    tender = Tender(
+        cash=_money_in(tender.cash, "El efectivo a aplicar"),
+        card=_money_in(tender.card, "El importe con tarjeta"),
+    )
+    received = (
+        money.round_up_to_coin(tender.cash)
+        if cash_received is None
+        else _money_in(cash_received, "El efectivo recibido")
+    )
     day = business_date(now)
     with uow:
         if uow.day_closes.get(day) is not None:
@@ -151,6 +210,8 @@ def take_payment(
         cashier = uow.users.get(cashier_id)
         if cashier is None:
             raise Refused("USUARIO_DESCONOCIDO", "El cajero no está registrado en esta caja.")
+        if shift.cashier_id != cashier_id:
+            raise not_your_shift(uow, shift)
         record = uow.references.get(ref)
         pol = policy or state.policy
         if state.behind_central(now, pol):
@@ -164,7 +225,8 @@ def take_payment(
         )
         if not verdict.ok or record is None:
             raise Refused(verdict.code, verdict.message)
-        _check_tender_inputs(record, tender, received, card_authorization)
+        _check_cash(tender, received, confirm_large_change=confirm_large_change)
+        _check_authorization(tender, card_authorization)
         payment = Payment(
             uuid=str(uuid_module.uuid4()),
             folio=uow.payments.next_folio(),
@@ -173,8 +235,8 @@ def take_payment(
             cash=tender.cash,
             card=tender.card,
             card_authorization=card_authorization,
-            cash_received=money.round_centavo(received),
-            change=money.round_centavo(received - tender.cash),
+            cash_received=received,
+            change=received - tender.cash,
             cashier_id=cashier_id,
             shift_id=shift.id,
             terminal_id=state.terminal_id,
@@ -240,10 +302,18 @@ def receipt_info(uow: UnitOfWork, payment_uuid: str) -> ReceiptInfo:
 
 
 def record_reprint(
-    uow: UnitOfWork, payment_uuid: str, *, user_id: int, clock: Clock = system_clock
+    uow: UnitOfWork,
+    payment_uuid: str,
+    *,
+    user_id: int,
+    manager: str,
+    manager_pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
 ) -> int:
-    """Log a reprint of a payment's receipt (the receipt says REIMPRESIÓN); returns how many
-    times it has now been reprinted."""
+    """Log a reprint of a payment's receipt (the receipt says REIMPRESIÓN), approved with a
+    manager's PIN wherever it is asked for (a reprint is a second proof of payment); returns
+    how many times it has now been reprinted. A wrong PIN counts towards the lockout."""
     now = clock()
     with uow:
         payment = uow.payments.get(payment_uuid)
@@ -252,13 +322,21 @@ def record_reprint(
         user = uow.users.get(user_id)
         if user is None:
             raise Refused("USUARIO_DESCONOCIDO", "El usuario no está registrado en esta caja.")
+        approver = verify_pin(
+            uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER
+        )
         uow.reprints.add(Reprint(payment_uuid, user_id, now, business_date(now)))
         count = uow.reprints.count_for(payment_uuid)
         audit.record(
             uow,
             audit.REPRINT,
             user.username,
-            {"uuid": payment_uuid, "folio": payment.folio, "numero": count},
+            {
+                "uuid": payment_uuid,
+                "folio": payment.folio,
+                "numero": count,
+                "autorizo": approver.username,
+            },
             now,
         )
         uow.commit()

@@ -7,10 +7,16 @@ cashier's drawer must add up to the centavo.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENTAVO = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The smallest coin in circulation (SPEC 2.4): cash changes hands in multiples of it.
+SMALLEST_COIN = Decimal("0.10")
+# Far above anything a pharmacy till handles, far below what Decimal's context can hold: an
+# amount past it is a mistake (a barcode in a money field), never arithmetic to attempt.
+MAX_AMOUNT = Decimal("999999999.99")
+_MAX_INTEGER_DIGITS = 9
 
 
 class MoneyError(ValueError):
@@ -39,8 +45,6 @@ def round_centavo(value: Decimal) -> Decimal:
 
 def round_up_centavo(value: Decimal) -> Decimal:
     """Round towards +infinity to the centavo (renewal: "redondeado hacia arriba")."""
-    from decimal import ROUND_CEILING
-
     return value.quantize(CENTAVO, rounding=ROUND_CEILING)
 
 
@@ -75,11 +79,41 @@ def parse(text: str) -> Decimal:
         raise MoneyError(
             f"«{text.strip()[:20]}» no es un importe válido: use números con hasta dos decimales."
         )
+    digits = cleaned.lstrip("$").replace(",", "")
+    if len(digits.split(".")[0].lstrip("0")) > _MAX_INTEGER_DIGITS:
+        raise MoneyError(
+            f"«{text.strip()[:20]}» es demasiado grande para ser un importe "
+            "(¿se escaneó un código en este campo?)."
+        )
     try:
-        value = Decimal(cleaned.lstrip("$").replace(",", ""))
+        value = Decimal(digits)
     except InvalidOperation as exc:  # pragma: no cover - the regex already filters
         raise MoneyError(f"«{text.strip()[:20]}» no es un importe válido.") from exc
     return value.quantize(CENTAVO)
+
+
+def checked(value: object, what: str = "El importe") -> Decimal:
+    """``value`` as an amount a person could have meant: a finite ``Decimal`` (or text that
+    parses), not negative, in whole centavos, at most ``MAX_AMOUNT``. Anything else raises
+    MoneyError with a Spanish message naming ``what``, never ``InvalidOperation``."""
+    if isinstance(value, str):
+        value = parse(value)
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise MoneyError(f"{what} no es un importe válido.")
+    if value < 0:
+        raise MoneyError(f"{what} no puede ser negativo.")
+    if value > MAX_AMOUNT:
+        raise MoneyError(f"{what} ({value:.0f}) es demasiado grande para ser un importe.")
+    if value != value.quantize(CENTAVO):
+        raise MoneyError(f"{what} tiene fracciones de centavo.")
+    return value
+
+
+def round_up_to_coin(value: Decimal) -> Decimal:
+    """Up to the next multiple of ``SMALLEST_COIN``: change the drawer can actually give,
+    rounded in the affiliate's favour."""
+    coins = (value / SMALLEST_COIN).to_integral_value(rounding=ROUND_CEILING)
+    return (coins * SMALLEST_COIN).quantize(CENTAVO)
 
 
 def fmt(value: Decimal) -> str:

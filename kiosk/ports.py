@@ -56,8 +56,10 @@ from kiosk.records import (
 )
 from kiosk.references import ReferenceRecord
 
-if TYPE_CHECKING:  # reports imports this module; the types are only for the Protocols
+if TYPE_CHECKING:  # these import this module; the types are only for the Protocols
     from kiosk.reports import DayReport
+    from kiosk.shifts import DropSlip, ShiftReport
+    from kiosk.voids import VoidFacts
 
 # The records are re-exported: ``from kiosk.ports import Refused, Payment`` keeps working.
 __all__ = [
@@ -172,6 +174,11 @@ class PaymentRepository(Protocol):
         """shift id → (payments, amount) over the day's payments, voided ones left out."""
         ...
 
+    def members_on(self, day: date) -> dict[str, tuple[str, str]]:
+        """payment uuid → (affiliate name, number) from the cached referencias, for the day's
+        payments whose referencia is still cached."""
+        ...
+
     def unconfirmed(self, day: date) -> list[PendingLine]:
         """The day's payments whose outbox entry central has not confirmed, by folio."""
         ...
@@ -229,6 +236,10 @@ class ShiftRepository(Protocol):
 
     def for_business_date(self, day: date) -> list[Shift]: ...
 
+    def set_cashier(self, shift_id: int, cashier_id: int) -> None:
+        """Hand the open shift over to another cashier."""
+        ...
+
 
 class DropRepository(Protocol):
     def add(self, drop: CashDrop) -> int: ...
@@ -276,6 +287,8 @@ class UserRepository(Protocol):
     ) -> None: ...
 
     def set_pin(self, user_id: int, pin_hash: str) -> None: ...
+
+    def set_active(self, user_id: int, active: bool) -> None: ...
 
     def all(self) -> list[User]: ...
 
@@ -459,6 +472,17 @@ class Printer(Protocol):
     def print_receipt(self, receipt: ReceiptFacts) -> PrintOutcome: ...
 
     def print_report(self, report: DayReport) -> PrintOutcome: ...
+
+    def print_void(self, void: VoidFacts) -> PrintOutcome: ...
+
+    def print_shift_report(self, report: ShiftReport) -> PrintOutcome: ...
+
+    def print_drop_slip(self, slip: DropSlip) -> PrintOutcome: ...
+
+    def open_drawer(self) -> str | None:
+        """Pulse the cash drawer when one is wired (never queued); None when it opened or
+        there is none, else the Spanish reason."""
+        ...
 
     def print_document(self, document: object) -> PrintOutcome:
         """A document the screens built themselves (the kiosk's ficha)."""

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk import money
 from kiosk.references import ReferenceRecord
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
@@ -44,9 +45,17 @@ class User:
     active: bool = True
 
 
+def change_given(change_owed: Decimal) -> Decimal:
+    """The change handed over for ``change_owed``: rounded up to the smallest coin, because
+    the drawer has no coin under 10 centavos (SPEC 2.4); the centavos go to the affiliate."""
+    return money.round_up_to_coin(change_owed)
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """A payment this terminal took. ``cash`` is applied cash (received minus change)."""
+    """A payment this terminal took. ``cash`` is applied cash; ``change`` is what was owed
+    back (cash received minus cash applied, exact to the centavo). The drawer gives
+    ``change_given``; the difference, ``rounding``, is the affiliate's and is reported."""
 
     uuid: str
     folio: int
@@ -63,6 +72,19 @@ class Payment:
     paid_at: datetime
     business_date: date
 
+    @property
+    def change_given(self) -> Decimal:
+        return change_given(self.change)
+
+    @property
+    def rounding(self) -> Decimal:
+        return self.change_given - self.change
+
+    @property
+    def drawer_cash(self) -> Decimal:
+        """What this payment left in the drawer: cash received minus change handed over."""
+        return self.cash_received - self.change_given
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentTotals:
@@ -72,9 +94,15 @@ class PaymentTotals:
     amount: Decimal = Decimal("0.00")
     cash: Decimal = Decimal("0.00")
     card: Decimal = Decimal("0.00")
-    change: Decimal = Decimal("0.00")
+    change: Decimal = Decimal("0.00")  # handed over (``Payment.change_given``)
     cash_payments: int = 0  # payments with a cash part
     card_payments: int = 0  # payments with a card part
+    cash_received: Decimal = Decimal("0.00")
+
+    @property
+    def rounding(self) -> Decimal:
+        """Centavos of change rounded up in the affiliates' favour."""
+        return self.change - (self.cash_received - self.cash)
 
 
 @dataclass(frozen=True, slots=True)

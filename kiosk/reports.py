@@ -28,7 +28,7 @@ from kiosk.ports import (
     UnitOfWork,
     system_clock,
 )
-from kiosk.shifts import DAY_CLOSING, DENOMINATIONS, closing_body
+from kiosk.shifts import DAY_CLOSING, DENOMINATIONS, DropLine, closing_body, drop_lines
 from kiosk.terminal_state import store_id, terminal_id
 
 ZERO = Decimal("0.00")
@@ -65,6 +65,7 @@ class DayFigures:
     cash_payments: int  # payments with a cash part
     card_payments: int  # payments with a card part
     change_given: Decimal
+    cash_received: Decimal
     card_lines: tuple[CardLine, ...]  # to match against the bank terminal's batch
     voids: tuple[VoidLine, ...]
     voided_total: Decimal
@@ -126,6 +127,7 @@ def _figures_in(uow: UnitOfWork, day: date) -> DayFigures:
         cash_payments=totals.cash_payments,
         card_payments=totals.card_payments,
         change_given=totals.change,
+        cash_received=totals.cash_received,
         card_lines=tuple(uow.payments.card_lines(day)),
         voids=tuple(sorted(void_lines, key=lambda v: v.folio)),
         voided_total=voided_total,
@@ -172,6 +174,7 @@ class DayReport:
     opened_at: datetime | None
     opening_float: Decimal
     drops: Decimal
+    drop_lines: tuple[DropLine, ...]  # the day's drops, listed
     pieces: Mapping[str, int]  # denomination key (kiosk.shifts.DENOMINATIONS) → pieces
     counted_cash: Decimal | None  # None unless every shift of the day was counted
     shifts: tuple[ShiftTotal, ...]
@@ -200,6 +203,7 @@ def _report_in(
     totals: list[ShiftTotal] = []
     pieces: dict[str, int] = {}
     opening_float = drops = counted = ZERO
+    day_drops: list[DropLine] = []
     opened_at: datetime | None = None
     for shift in uow.shifts.for_business_date(figures.business_date):
         count_, total = taken.get(shift.id, (0, ZERO))
@@ -207,7 +211,9 @@ def _report_in(
             ShiftTotal(shift.id, name_of(shift.cashier_id), count_, total, shift.over_short)
         )
         opening_float += shift.opening_float
-        drops += sum((d.amount for d in uow.drops.for_shift(shift.id)), ZERO)
+        shift_drops = drop_lines(uow, shift.id)
+        day_drops.extend(shift_drops)
+        drops += sum((d.amount for d in shift_drops), ZERO)
         if opened_at is None or shift.opened_at < opened_at:
             opened_at = shift.opened_at
         count = uow.counts.get(shift.id)
@@ -236,6 +242,7 @@ def _report_in(
         opened_at=opened_at,
         opening_float=opening_float,
         drops=drops,
+        drop_lines=tuple(day_drops),
         pieces={k: pieces[k] for k in DENOMINATIONS if pieces.get(k)},
         counted_cash=counted if all_counted else None,
         shifts=tuple(totals),

@@ -56,8 +56,11 @@ class Settings:
     printer_profile: str = "TM-T20II"
     paper_width_mm: int = 80
     printer_timeout_seconds: float = 5.0
+    # A cash drawer wired to the printer's drawer port: cash payments open it (ESC p).
+    cash_drawer: bool = False
     # Screens.
     cashier_idle_lock_minutes: float = 5.0  # fractions allowed (a test locks in seconds)
+    manager_idle_lock_minutes: float = 5.0
     kiosk_idle_seconds: int = 60
     kiosk_idle_warning_seconds: int = 15
     kiosk_member_number_digits: int = 6  # the keypad moves to the NIP after these

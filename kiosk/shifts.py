@@ -1,7 +1,10 @@
 """Cash shifts (turnos): opening float, cash drops, and the close with the drawer counted.
 
-Expected cash = opening float + cash applied to payments not voided (cash received minus
-change) − cash drops. The over/short is counted − expected, recorded as counted.
+Expected cash = opening float + what payments not voided left in the drawer (cash received
+minus the change handed over) − cash drops. Change is given in coins down to 10 centavos and
+rounded up to them (``kiosk.ports.change_given``), so the drawer only ever moves by whole
+coins and a count after a day of exact change matches to the centavo. The over/short is
+counted − expected, recorded as counted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from kiosk import audit, money
-from kiosk.cashier import business_date
+from kiosk.cashier import business_date, not_your_shift
 from kiosk.ports import (
     MANAGER,
     CashCount,
@@ -28,6 +31,7 @@ from kiosk.ports import (
     system_clock,
 )
 from kiosk.terminal_state import store_id, terminal_id
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 # Key → face value. The 20-peso bill and coin are both in circulation: keyed apart.
 DENOMINATIONS: dict[str, Decimal] = {
@@ -43,6 +47,8 @@ DENOMINATIONS: dict[str, Decimal] = {
     "m2": Decimal("2"),
     "m1": Decimal("1"),
     "m0.50": Decimal("0.50"),
+    "m0.20": Decimal("0.20"),
+    "m0.10": Decimal("0.10"),
 }
 DENOMINATION_LABELS: dict[str, str] = {
     k: (
@@ -80,13 +86,123 @@ def _user(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
+@dataclass(frozen=True, slots=True)
+class DropLine:
+    """A cash drop with the name of who took it to the safe, as reports and slips print it."""
+
+    id: int
+    shift_id: int
+    amount: Decimal
+    at: datetime
+    who: str
+
+
+def drop_lines(uow: UnitOfWork, shift_id: int) -> tuple[DropLine, ...]:
+    return tuple(
+        DropLine(d.id, d.shift_id, d.amount, d.at, display_name(uow, d.user_id))
+        for d in uow.drops.for_shift(shift_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftFigures:
+    """A shift's cash, as its report prints it and the screen shows it after the count.
+
+    Voided payments are left out (their cash went back to the affiliate). ``counted_cash``
+    and ``over_short`` are None until the shift is closed."""
+
+    shift: Shift
+    cashier: str  # the cashier's name
+    payments: int
+    total: Decimal
+    cash_received: Decimal
+    change_given: Decimal
+    rounding: Decimal  # centavos of change rounded up in the affiliates' favour
+    card_total: Decimal
+    cash_payments: int  # payments with a cash part
+    card_payments: int  # payments with a card part
+    drops: tuple[DropLine, ...]
+    count: CashCount | None
+
+    @property
+    def cash_drops(self) -> Decimal:
+        return sum((d.amount for d in self.drops), money.ZERO)
+
+    @property
+    def expected_cash(self) -> Decimal:
+        return self.shift.opening_float + self.cash_received - self.change_given - self.cash_drops
+
+    @property
+    def counted_cash(self) -> Decimal | None:
+        return self.shift.counted_cash
+
+    @property
+    def over_short(self) -> Decimal | None:
+        return self.shift.over_short
+
+
+def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
+    live = [p for p in uow.payments.for_shift(shift.id) if uow.voids.for_payment(p.uuid) is None]
+    return ShiftFigures(
+        shift=shift,
+        cashier=display_name(uow, shift.cashier_id),
+        payments=len(live),
+        total=sum((p.amount for p in live), money.ZERO),
+        cash_received=sum((p.cash_received for p in live), money.ZERO),
+        change_given=sum((p.change_given for p in live), money.ZERO),
+        rounding=sum((p.rounding for p in live), money.ZERO),
+        card_total=sum((p.card for p in live), money.ZERO),
+        cash_payments=sum(1 for p in live if p.cash),
+        card_payments=sum(1 for p in live if p.card),
+        drops=drop_lines(uow, shift.id),
+        count=uow.counts.get(shift.id),
+    )
+
+
 def _expected_in(uow: UnitOfWork, shift: Shift) -> Decimal:
-    cash = Decimal("0.00")
-    for p in uow.payments.for_shift(shift.id):
-        if uow.voids.for_payment(p.uuid) is None:
-            cash += p.cash
-    drops = sum((d.amount for d in uow.drops.for_shift(shift.id)), Decimal("0.00"))
-    return shift.opening_float + cash - drops
+    return _figures_in(uow, shift).expected_cash
+
+
+def shift_figures(uow: UnitOfWork, shift_id: int) -> ShiftFigures:
+    """The figures of any shift, open or closed (its report, or the breakdown the cashier
+    sees once the blind count is in)."""
+    with uow.reading():
+        shift = uow.shifts.get(shift_id)
+        if shift is None:
+            raise Refused("TURNO_DESCONOCIDO", "No existe ese turno en esta caja.")
+        return _figures_in(uow, shift)
+
+
+def day_drops(uow: UnitOfWork, day: date) -> list[DropLine]:
+    """Every cash drop of the business day, shift by shift, oldest first."""
+    with uow.reading():
+        return [d for s in uow.shifts.for_business_date(day) for d in drop_lines(uow, s.id)]
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """The corte de turno as printed: a shift's figures and where it was printed."""
+
+    store_name: str
+    terminal_name: str
+    generated_at: datetime
+    figures: ShiftFigures
+
+
+@dataclass(frozen=True, slots=True)
+class DropSlip:
+    """The slip that goes into the safe with a cash drop."""
+
+    store_name: str
+    terminal_name: str
+    drop: DropLine
+    cashier: str  # the shift's cashier, who hands the cash over
+
+
+def drop_slip(uow: UnitOfWork, drop: CashDrop, *, store_name: str, terminal_name: str) -> DropSlip:
+    figures = shift_figures(uow, drop.shift_id)
+    (line,) = (d for d in figures.drops if d.id == drop.id)
+    return DropSlip(store_name, terminal_name, line, figures.cashier)
 
 
 def open_shift(
@@ -130,6 +246,52 @@ def open_shift(
 def current_shift(uow: UnitOfWork) -> Shift | None:
     with uow.reading():
         return uow.shifts.open_shift()
+
+
+def shift_for(uow: UnitOfWork, cashier_id: int) -> Shift | None:
+    """The open shift, if it is ``cashier_id``'s; None when there is none (they may open one).
+    Refused when it belongs to somebody else."""
+    with uow.reading():
+        shift = uow.shifts.open_shift()
+        if shift is not None and shift.cashier_id != cashier_id:
+            raise not_your_shift(uow, shift)
+        return shift
+
+
+def hand_over(
+    uow: UnitOfWork,
+    *,
+    to_cashier_id: int,
+    manager: str,
+    manager_pin: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> Shift:
+    """A manager hands the open shift, float and drawer included, to another cashier; the
+    log says from whom to whom. The payments already taken keep their own cashier."""
+    now = clock()
+    with uow:
+        shift = uow.shifts.open_shift()
+        if shift is None:
+            raise Refused("SIN_TURNO", "No hay turno abierto.")
+        approver = verify_pin(
+            uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER
+        )
+        new = _user(uow, to_cashier_id)
+        if not new.active:
+            raise Refused("USUARIO_INACTIVO", f"{new.name} está dado de baja.")
+        if new.id == shift.cashier_id:
+            raise Refused("MISMO_CAJERO", f"El turno ya es de {new.name}.")
+        uow.shifts.set_cashier(shift.id, new.id)
+        audit.record(
+            uow,
+            audit.SHIFT_HANDOVER,
+            approver.username,
+            {"turno": shift.id, "de": _user(uow, shift.cashier_id).username, "a": new.username},
+            now,
+        )
+        uow.commit()
+    return replace(shift, cashier_id=new.id)
 
 
 def record_drop(

@@ -6,11 +6,14 @@ gives the cashier the answer before Enter (change, cash cap, card number typed b
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from kiosk import money
+from kiosk.cashier import CONFIRM_CHANGE_OVER, MAX_CHANGE
+from kiosk.records import change_given
 from kiosk.rules import Tender
 
 ZERO = Decimal("0.00")
@@ -32,6 +35,8 @@ class TenderPlan:
     change: Decimal = ZERO
     cash_due: Decimal = ZERO
     card_number_typed: bool = False
+    confirm_change: bool = False  # change over CONFIRM_CHANGE_OVER: the cashier confirms it
+    prompt: bool = False  # ``message`` asks for the first entry; nothing is wrong yet
 
 
 def _amount(text: str, what: str) -> Decimal:
@@ -46,7 +51,17 @@ def _amount(text: str, what: str) -> Decimal:
 def plan(
     amount: Decimal, cash_text: str, card_text: str, auth_text: str, cash_cap: Decimal
 ) -> TenderPlan:
-    """Turn the three fields into a Tender, or say what is missing or wrong."""
+    """Turn the three fields into a Tender, or say what is missing or wrong (with nothing
+    typed yet, what is missing is a ``prompt``, not a mistake)."""
+    result = _plan(amount, cash_text, card_text, auth_text, cash_cap)
+    if not (cash_text.strip() or card_text.strip() or auth_text.strip()):
+        return replace(result, prompt=True)
+    return result
+
+
+def _plan(
+    amount: Decimal, cash_text: str, card_text: str, auth_text: str, cash_cap: Decimal
+) -> TenderPlan:
     try:
         received = _amount(cash_text, "Efectivo")
         card = _amount(card_text, "Tarjeta")
@@ -80,7 +95,20 @@ def plan(
             if received
             else f"Escriba el efectivo recibido (a cobrar en efectivo: {money.fmt(cash_due)})."
         )
-        return TenderPlan(False, text, cash_received=received, cash_due=cash_due)
+        return TenderPlan(
+            False,
+            text,
+            cash_received=received,
+            cash_due=cash_due,
+        )
+    if received % money.SMALLEST_COIN:
+        return TenderPlan(
+            False,
+            f"El efectivo se recibe en billetes y monedas: la moneda más chica es de "
+            f"{money.fmt(money.SMALLEST_COIN)}.",
+            cash_received=received,
+            cash_due=cash_due,
+        )
     if cash_due == 0 and received > 0:
         return TenderPlan(
             False, "Todo el importe va con tarjeta: deje el efectivo vacío.", cash_due=cash_due
@@ -101,7 +129,15 @@ def plan(
         return TenderPlan(
             False, "Hay autorización pero ningún importe con tarjeta.", cash_due=cash_due
         )
-    change = received - cash_due if cash_due > 0 else ZERO
+    change = change_given(received - cash_due) if cash_due > 0 else ZERO
+    if change >= MAX_CHANGE:
+        return TenderPlan(
+            False,
+            f"El cambio sería de {money.fmt(change)}: debe ser menor que "
+            f"{money.fmt(MAX_CHANGE)}. Revise el efectivo recibido.",
+            cash_received=received,
+            cash_due=cash_due,
+        )
     return TenderPlan(
         True,
         "",
@@ -109,4 +145,24 @@ def plan(
         received if cash_due > 0 else ZERO,
         change,
         cash_due,
+        confirm_change=change > CONFIRM_CHANGE_OVER,
     )
+
+
+def exact_cash(amount: Decimal, card_text: str, cash_cap: Decimal) -> Decimal:
+    """What F2 fills: the cash part in coins the drawer has, never more than the cash cap."""
+    card = ZERO
+    with contextlib.suppress(ValueError):
+        card = _amount(card_text, "Tarjeta")
+    due = max(amount - card, ZERO)
+    return min(money.round_up_to_coin(due), cash_cap)
+
+
+def rest_on_card(amount: Decimal, cash_text: str) -> Decimal:
+    """What the "rest on card" key fills: the importe less the cash typed (all of it if the
+    cash cannot be read)."""
+    try:
+        cash = _amount(cash_text, "Efectivo")
+    except ValueError:
+        cash = ZERO
+    return max(amount - min(cash, amount), ZERO)

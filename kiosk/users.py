@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import argon2
 
-from kiosk import audit
+from kiosk import audit, spanish
 from kiosk.ports import CASHIER, MANAGER, ROLES, Clock, Refused, UnitOfWork, User, system_clock
 
 MAX_FAILED_ATTEMPTS = 5
@@ -66,6 +66,12 @@ def _check_new_user(uow: UnitOfWork, username: str, name: str, role: str, pin: s
     _check_pin(pin)
     if uow.users.by_username(username) is not None:
         raise Refused("USUARIO_EXISTE", f"Ya existe el usuario «{username}».")
+
+
+def display_name(uow: UnitOfWork, user_id: int) -> str:
+    """A user's name as documents print it (the id, should the user be gone)."""
+    person = uow.users.get(user_id)
+    return person.name if person else str(user_id)
 
 
 def needs_first_manager(uow: UnitOfWork) -> bool:
@@ -144,7 +150,7 @@ def _authenticate_in(
             )
         left = MAX_FAILED_ATTEMPTS - failed % MAX_FAILED_ATTEMPTS
         raise Refused(
-            "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. Quedan {left} intentos."
+            "CREDENCIALES_INVALIDAS", f"Usuario o NIP incorrectos. {spanish.attempts_left(left)}"
         )
     if user.failed_attempts or user.locked_until is not None:
         uow.users.set_failures(user.id, 0, None)
@@ -224,12 +230,88 @@ def reset_pin(
 ) -> None:
     """A manager sets a new PIN for someone; it also lifts a lockout."""
     with uow:
-        verify_pin(uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER)
+        _, user = _managed(uow, manager, manager_pin, username, hasher, clock)
         _check_pin(new_pin)
-        user = uow.users.by_username(username)
-        if user is None:
-            raise Refused("USUARIO_DESCONOCIDO", f"No existe el usuario «{username}».")
         uow.users.set_pin(user.id, hasher.hash(new_pin))
         uow.users.set_failures(user.id, 0, None)
         audit.record(uow, audit.PIN_RESET, manager, {"usuario": username}, clock())
+        uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """A user as the manager's list shows them: role and state in words."""
+
+    user: User
+    state: str  # "activo", "bloqueado hasta las 10:35", "dado de baja"
+
+    @property
+    def role_label(self) -> str:
+        return "Gerente" if self.user.role == MANAGER else "Cajero"
+
+
+def list_users(uow: UnitOfWork, *, clock: Clock = system_clock) -> list[UserState]:
+    now = clock()
+    out = []
+    with uow.reading():
+        for u in uow.users.all():
+            if not u.active:
+                state = "dado de baja"
+            elif u.locked_until is not None and now < u.locked_until:
+                state = f"bloqueado hasta las {u.locked_until.astimezone(now.tzinfo):%H:%M}"
+            else:
+                state = "activo"
+            out.append(UserState(u, state))
+    return out
+
+
+def _managed(
+    uow: UnitOfWork, manager: str, manager_pin: str, username: str, hasher: PinHasher, clock: Clock
+) -> tuple[User, User]:
+    """The approving manager (PIN checked in the open transaction) and the user acted on."""
+    approver = verify_pin(
+        uow, manager, manager_pin, hasher=hasher, clock=clock, required_role=MANAGER
+    )
+    user = uow.users.by_username(username)
+    if user is None:
+        raise Refused("USUARIO_DESCONOCIDO", f"No existe el usuario «{username}».")
+    return approver, user
+
+
+def deactivate(
+    uow: UnitOfWork,
+    *,
+    manager: str,
+    manager_pin: str,
+    username: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> None:
+    """Nobody can log in as ``username`` any more; their history stays. Never the manager
+    acting, nor the last active manager (the terminal would be left without one)."""
+    with uow:
+        approver, user = _managed(uow, manager, manager_pin, username, hasher, clock)
+        if not user.active:
+            raise Refused("USUARIO_INACTIVO", f"{user.name} ya está dado de baja.")
+        if user.id == approver.id:
+            raise Refused("NO_A_SI_MISMO", "Un gerente no puede darse de baja a sí mismo.")
+        uow.users.set_active(user.id, False)
+        audit.record(uow, audit.USER_DEACTIVATED, approver.username, {"usuario": username}, clock())
+        uow.commit()
+
+
+def unlock(
+    uow: UnitOfWork,
+    *,
+    manager: str,
+    manager_pin: str,
+    username: str,
+    hasher: PinHasher = DEFAULT_HASHER,
+    clock: Clock = system_clock,
+) -> None:
+    """Lift a lockout after repeated wrong PINs (the PIN stays as it was)."""
+    with uow:
+        approver, user = _managed(uow, manager, manager_pin, username, hasher, clock)
+        uow.users.set_failures(user.id, 0, None)
+        audit.record(uow, audit.USER_UNLOCKED, approver.username, {"usuario": username}, clock())
         uow.commit()

@@ -7,22 +7,25 @@ first).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kiosk import audit
 from kiosk.cashier import business_date
 from kiosk.ports import (
+    CONFIRMED,
     MANAGER,
     Clock,
     NewOutboxEntry,
+    Payment,
     Refused,
     UnitOfWork,
     Void,
     system_clock,
 )
+from kiosk.references import ReferenceRecord
 from kiosk.terminal_state import store_id
-from kiosk.users import DEFAULT_HASHER, PinHasher, verify_pin
+from kiosk.users import DEFAULT_HASHER, PinHasher, display_name, verify_pin
 
 MIN_REASON = 5
 
@@ -104,3 +107,40 @@ def void_payment(
         )
         uow.commit()
     return void
+
+
+@dataclass(frozen=True, slots=True)
+class VoidFacts:
+    """What the cancelación ticket says: the payment, the void, who asked and who authorized,
+    the affiliate (from the cache) and whether central has the void yet."""
+
+    store_name: str
+    terminal_name: str
+    payment: Payment
+    void: Void
+    requested_by: str  # names, as printed
+    authorized_by: str
+    cashier: str
+    record: ReferenceRecord | None
+    confirmed: bool
+
+
+def void_facts(
+    uow: UnitOfWork, payment_uuid: str, *, store_name: str, terminal_name: str
+) -> VoidFacts:
+    with uow.reading():
+        payment = uow.payments.get(payment_uuid)
+        void = uow.voids.for_payment(payment_uuid)
+        if payment is None or void is None:
+            raise Refused("SIN_CANCELACION", "Ese pago no tiene cancelación en esta caja.")
+        return VoidFacts(
+            store_name,
+            terminal_name,
+            payment,
+            void,
+            display_name(uow, void.requested_by),
+            display_name(uow, void.manager_id),
+            display_name(uow, payment.cashier_id),
+            uow.references.get(payment.reference),
+            uow.outbox.status_of("void", payment_uuid) == CONFIRMED,
+        )

@@ -278,6 +278,7 @@ class SqlPayments(_Repo):
             change=pesos(r[4]),
             cash_payments=r[5],
             card_payments=r[6],
+            cash_received=pesos(r[7]),
         )
 
     def card_lines(self, day: date) -> list[CardLine]:
@@ -288,16 +289,22 @@ class SqlPayments(_Repo):
         rows = self._rows(_PAY_SHIFT_TOTALS, {"d": day.isoformat()})
         return {r[0]: (r[1], pesos(r[2])) for r in rows}
 
+    def members_on(self, day: date) -> dict[str, tuple[str, str]]:
+        rows = self._rows(_PAY_MEMBERS, {"d": day.isoformat()})
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def unconfirmed(self, day: date) -> list[PendingLine]:
         rows = self._rows(_PAY_UNCONFIRMED, {"d": day.isoformat()})
         return [PendingLine(r[0], r[1], r[2], pesos(r[3]), dt(r[4])) for r in rows]
 
 
 _NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.payment_uuid = p.uuid)"
+# Change handed over is the change owed rounded up to 10 centavos (kiosk.records.change_given).
 _PAY_TOTALS = (
     "SELECT count(*), coalesce(sum(amount_cents), 0), coalesce(sum(cash_cents), 0), "
-    "coalesce(sum(card_cents), 0), coalesce(sum(change_cents), 0), "
-    "coalesce(sum(cash_cents > 0), 0), coalesce(sum(card_cents > 0), 0) "
+    "coalesce(sum(card_cents), 0), coalesce(sum((change_cents + 9) / 10 * 10), 0), "
+    "coalesce(sum(cash_cents > 0), 0), coalesce(sum(card_cents > 0), 0), "
+    "coalesce(sum(cash_received_cents), 0) "
     f"FROM payments p WHERE business_date = :d AND {_NOT_VOIDED}"
 )
 _PAY_CARD_LINES = (
@@ -310,6 +317,10 @@ _PAY_UNCONFIRMED = (
     "SELECT p.folio, p.uuid, p.reference, p.amount_cents, p.paid_at FROM payments p "
     "WHERE p.business_date = :d AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'payment' AND o.subject = p.uuid "
     f"AND o.status != '{CONFIRMED}') ORDER BY p.folio"
+)
+_PAY_MEMBERS = (
+    "SELECT p.uuid, r.member_name, r.member_number FROM payments p "
+    "JOIN reference_cache r ON r.reference = p.reference WHERE p.business_date = :d"
 )
 _PAY_SHIFT_TOTALS = (
     "SELECT shift_id, count(*), coalesce(sum(amount_cents), 0) FROM payments p "
@@ -522,6 +533,12 @@ class SqlShifts(_Repo):
     def open_shift(self) -> Shift | None:
         row = self._first(f"SELECT {_SHIFT_COLS} FROM shifts WHERE closed_at IS NULL")
         return None if row is None else _shift(row)
+
+    def set_cashier(self, shift_id: int, cashier_id: int) -> None:
+        self._uow.run(
+            "UPDATE shifts SET cashier_id = :c WHERE id = :i AND closed_at IS NULL",
+            {"c": cashier_id, "i": shift_id},
+        )
 
     def close(
         self,
@@ -758,6 +775,9 @@ class SqlUsers(_Repo):
 
     def set_pin(self, user_id: int, pin_hash: str) -> None:
         self._uow.run("UPDATE users SET pin_hash = :h WHERE id = :i", {"h": pin_hash, "i": user_id})
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        self._uow.run("UPDATE users SET active = :a WHERE id = :i", {"a": active, "i": user_id})
 
     def all(self) -> list[User]:
         return [_user(r) for r in self._rows(f"SELECT {_USER_COLS} FROM users ORDER BY id")]

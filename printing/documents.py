@@ -13,8 +13,13 @@ from decimal import Decimal
 
 ZERO = Decimal("0.00")
 
-# Payment kinds as the services may name them; anything else prints as given.
+# Payment kinds as central names them (QUINCENAL...) and as the services may (installment...),
+# looked up without regard to case; anything else prints as given.
 KIND_LABELS = {
+    "quincenal": "Pago quincenal",
+    "abono": "Abono a capital",
+    "renovacion": "Renovación",
+    "liquidacion": "Liquidación",
     "installment": "Pago quincenal",
     "prepayment": "Abono a capital",
     "renewal": "Renovación",
@@ -23,7 +28,7 @@ KIND_LABELS = {
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    return KIND_LABELS.get(kind.strip().lower(), kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class VoidData:
     card_reversed: Decimal = ZERO
     confirmed_online: bool = False
     reprint_count: int = 0
+    requested_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +146,13 @@ class ShiftSummary:
 
 @dataclass(frozen=True, slots=True)
 class ReportData:
-    """X report (mid-shift, no close) or Z report (close of a shift or of the day).
+    """X report (mid-day, no close), Z report (the day close) or TURNO (a shift's close).
 
     ``over_short`` is counted minus expected: positive is sobrante, negative faltante. It is
     computed from what was recorded, never adjusted.
     """
 
-    kind: str  # "X" or "Z"
+    kind: str  # "X", "Z" or "TURNO"
     store_name: str
     terminal: str
     business_date: date
@@ -162,9 +168,12 @@ class ReportData:
     cash_taken: Decimal = ZERO
     change_given: Decimal = ZERO
     cash_drops: Decimal = ZERO
+    rounding: Decimal = ZERO  # change rounded up to the 10-centavo coin, affiliates' favour
+    drops: tuple[ReportLine, ...] = ()
     denominations: tuple[DenominationCount, ...] = ()
     counted_cash: Decimal | None = None
     shifts: tuple[ShiftSummary, ...] = ()
+    card_payments: tuple[ReportLine, ...] = ()  # with their authorizations, for the bank
     voids: tuple[ReportLine, ...] = ()
     reprints: tuple[ReportLine, ...] = ()
     unconfirmed: tuple[ReportLine, ...] = ()
@@ -180,4 +189,18 @@ class ReportData:
         return self.counted_cash - self.expected_cash
 
 
-Document = ReceiptData | SlipData | VoidData | ReportData
+@dataclass(frozen=True, slots=True)
+class DropData:
+    """Retiro de efectivo: the slip that goes into the safe with the cash."""
+
+    store_name: str
+    folio: str
+    at: datetime
+    terminal: str
+    shift: str
+    cashier: str
+    dropped_by: str
+    amount: Decimal
+
+
+Document = ReceiptData | SlipData | VoidData | ReportData | DropData

@@ -20,6 +20,7 @@ from kiosk.references import Reference
 from printing import barcodes
 from printing.documents import (
     Document,
+    DropData,
     ReceiptData,
     ReportData,
     ReportLine,
@@ -317,10 +318,10 @@ def render_slip(printer: Any, data: SlipData, width: int = DEFAULT_WIDTH) -> Non
     )
     t.text("Páguela en cualquier farmacia ISSEG, sin comisión.")
     if data.replaces_reference:
-        t.text(
-            f"Esta ficha sustituye a la referencia {grouped(data.replaces_reference)}, "
-            "que ya no puede pagarse."
-        )
+        # The old referencia on a line of its own: wrapped, its digit groups would split.
+        t.text("Esta ficha sustituye a la referencia")
+        t.text(grouped(data.replaces_reference), align="center", bold=True)
+        t.text("que ya no puede pagarse.")
     t.end()
 
 
@@ -335,12 +336,16 @@ def render_void(printer: Any, data: VoidData, width: int = DEFAULT_WIDTH) -> Non
     t.pair("Fecha:", fmt_datetime(data.voided_at))
     t.pair("Caja:", data.terminal)
     t.pair("Cajero:", data.cashier)
+    if data.requested_by:
+        t.pair("Solicitó:", data.requested_by)
     t.pair("Autorizó:", data.manager)
     t.rule()
     t.text("Afiliado:")
     t.text(data.member_name, bold=True)
     t.pair("Número de afiliado:", mask_member_number(data.member_number))
-    t.pair("Referencia:", grouped(data.reference))
+    t.rule()
+    t.text("Referencia cancelada:", align="center")
+    t.barcode(data.reference)
     t.rule()
     t.text("IMPORTE CANCELADO", align="center")
     t.text(money.fmt(data.amount), align="center", bold=True, double=True)
@@ -366,26 +371,36 @@ def render_void(printer: Any, data: VoidData, width: int = DEFAULT_WIDTH) -> Non
     t.end()
 
 
-def _report_lines(t: _Ticket, title: str, lines: tuple[ReportLine, ...]) -> None:
+def _report_lines(
+    t: _Ticket, title: str, lines: tuple[ReportLine, ...], none: str = "Ninguna."
+) -> None:
     t.text(f"{title} ({len(lines)})", bold=True)
     if not lines:
-        t.text("Ninguno.")
+        t.text(none)  # agrees with the title: "Ninguna" cancelación, "Ninguno" pago
         return
     for line in lines:
         when = f" {fmt_datetime(line.when)[-5:]}" if line.when else ""
         t.money(f"Folio {line.folio}{when}", line.amount)
-        t.text(f"  Ref. {grouped(line.reference)}")
+        if line.reference:
+            t.text(f"  Ref. {grouped(line.reference)}")
         if line.note:
             t.text(f"  {line.note}")
     t.money("Total:", sum((line.amount for line in lines), Decimal("0.00")))
 
 
+REPORT_TITLES = {
+    "X": "REPORTE X (PARCIAL)",
+    "Z": "REPORTE Z (CORTE DE CAJA)",
+    "TURNO": "CORTE DE TURNO",
+}
+
+
 def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) -> None:
-    if data.kind not in ("X", "Z"):
-        raise ValueError(f"Tipo de reporte desconocido: {data.kind!r} (use X o Z).")
+    if data.kind not in REPORT_TITLES:
+        raise ValueError(f"Tipo de reporte desconocido: {data.kind!r} (use X, Z o TURNO).")
     t = _Ticket(printer, width)
     t.begin()
-    title = "REPORTE X (PARCIAL)" if data.kind == "X" else "REPORTE Z (CORTE DE CAJA)"
+    title = REPORT_TITLES[data.kind]
     t.header(data.store_name, title)
     t.rule()
     t.pair("Día:", fmt_date(data.business_date))
@@ -418,6 +433,8 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
     t.money("Cambio entregado:", -data.change_given)
     t.money("Retiros:", -data.cash_drops)
     t.money("Efectivo esperado:", data.expected_cash, bold=True)
+    if data.rounding:
+        t.money("Redondeo a favor de afiliados:", data.rounding)
     if data.denominations:
         t.rule()
         t.text("CONTEO POR DENOMINACIÓN", bold=True)
@@ -437,14 +454,20 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
         else:
             label = "Sin diferencia:"
         t.money(label, abs(difference), bold=True)
+    if data.kind != "TURNO":
+        t.rule()
+        # To match against the bank terminal's batch, authorization by authorization.
+        _report_lines(t, "PAGOS CON TARJETA", data.card_payments, "Ninguno.")
+    t.rule()
+    _report_lines(t, "RETIROS A CAJA FUERTE", data.drops, "Ninguno.")
     t.rule()
     _report_lines(t, "CANCELACIONES", data.voids)
     t.rule()
     _report_lines(t, "REIMPRESIONES", data.reprints)
     t.rule()
-    _report_lines(t, "PAGOS SIN CONFIRMAR POR CENTRAL", data.unconfirmed)
+    _report_lines(t, "PAGOS SIN CONFIRMAR POR CENTRAL", data.unconfirmed, "Ninguno.")
     t.rule()
-    if data.kind == "Z":
+    if data.kind != "X":
         t.feed()
         t.text("Firma del cajero:")
         t.feed(2)
@@ -452,6 +475,31 @@ def render_report(printer: Any, data: ReportData, width: int = DEFAULT_WIDTH) ->
         t.text("Firma del gerente:")
         t.feed(2)
         t.rule("_")
+    t.end()
+
+
+def render_drop(printer: Any, data: DropData, width: int = DEFAULT_WIDTH) -> None:
+    t = _Ticket(printer, width)
+    t.begin()
+    t.header(data.store_name, "RETIRO DE EFECTIVO")
+    t.rule()
+    t.pair("Folio del retiro:", data.folio)
+    t.pair("Fecha:", fmt_datetime(data.at))
+    t.pair("Caja:", data.terminal)
+    t.pair("Turno:", data.shift)
+    t.pair("Cajero:", data.cashier)
+    t.pair("Retiró:", data.dropped_by)
+    t.rule()
+    _amount_block(t, data.amount)
+    t.rule()
+    t.text("Este comprobante va con el efectivo a la caja fuerte.", align="center")
+    t.feed()
+    t.text("Entregó (cajero):")
+    t.feed(2)
+    t.rule("_")
+    t.text("Recibió (gerente):")
+    t.feed(2)
+    t.rule("_")
     t.end()
 
 
@@ -465,6 +513,8 @@ def render(printer: Any, data: Document, width: int = DEFAULT_WIDTH) -> None:
         render_void(printer, data, width)
     elif isinstance(data, ReportData):
         render_report(printer, data, width)
+    elif isinstance(data, DropData):
+        render_drop(printer, data, width)
     else:
         raise TypeError(f"documento desconocido: {type(data).__name__}")
 
@@ -477,4 +527,6 @@ def document_kind(data: Document) -> str:
         return "ficha"
     if isinstance(data, VoidData):
         return "cancelacion"
+    if isinstance(data, DropData):
+        return "retiro"
     return f"reporte_{data.kind.lower()}"

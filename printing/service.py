@@ -23,6 +23,9 @@ from printing.spool import Spool, SpoolJob
 
 log = logging.getLogger(__name__)
 
+# ESC p m t1 t2: a pulse on drawer pin 2 (m=0), 50 ms on, 500 ms off (Epson's usual values).
+DRAWER_PULSE = b"\x1bp\x00\x19\xfa"
+
 
 @dataclass(frozen=True, slots=True)
 class PrintResult:
@@ -61,7 +64,16 @@ def _describe(exc: BaseException) -> str:
         return "Falta el controlador USB (libusb) en este equipo."
     if name in ("DeviceNotFoundError", "USBNotFoundError"):
         return "No se encontró la impresora o no se pudo conectar."
-    return f"Error de impresora ({name})."
+    if isinstance(exc, OSError):  # a file printer's path that is a folder, a port in use...
+        return "No se pudo escribir en la impresora; revise su conexión o configuración."
+    return "La impresora no aceptó el trabajo."  # the class name goes to the log, not the screen
+
+
+_UNCONFIRMED = {
+    connections.UNKNOWN: "La impresora no confirmó que recibió el trabajo; se reintentará.",
+    connections.NO_PAPER: "Se acabó el papel durante la impresión; se reintentará.",
+    connections.OFFLINE: "La impresora quedó fuera de línea durante la impresión; se reintentará.",
+}
 
 
 class PrinterNotReady(Exception):
@@ -81,12 +93,18 @@ class PrintService:
         profile: str = "TM-T20II",
         width: int = layouts.DEFAULT_WIDTH,
         status_timeout: float = 0.5,
+        confirm_timeout: float = 5.0,
+        cash_drawer: bool = False,
     ) -> None:
         self._open_printer = open_printer
         self.spool = spool
         self.profile = profile
         self.width = width
         self.status_timeout = status_timeout
+        # After a job the printer may still be busy taking it in: wait longer than for the
+        # status question before it.
+        self.confirm_timeout = confirm_timeout
+        self.cash_drawer = cash_drawer
         # One job on the wire at a time, so a drain never prints a job twice.
         self._send_lock = threading.Lock()
 
@@ -107,6 +125,8 @@ class PrintService:
             spool,
             profile=settings.printer_profile,
             width=columns_for(settings.paper_width_mm, profile_columns),
+            confirm_timeout=settings.printer_timeout_seconds,
+            cash_drawer=settings.cash_drawer,
         )
 
     # -- building ------------------------------------------------------------------------
@@ -149,6 +169,22 @@ class PrintService:
         if not still_queued:
             return PrintResult(True, False, None, job.id)
         return PrintResult(False, True, error or "Quedó en espera en la cola.", job.id)
+
+    def open_drawer(self) -> str | None:
+        """Pulse the cash drawer wired to the printer (ESC p), when the settings say one is
+        there. Never queued (a drawer opening later, on its own, would be worse than not at
+        all) and never raises: None when it opened or there is none, else the reason."""
+        if not self.cash_drawer:
+            return None
+        try:
+            with self._send_lock:
+                self._send(DRAWER_PULSE)
+        except PrinterNotReady as exc:
+            return exc.message
+        except Exception as exc:  # noqa: BLE001
+            log.warning("no se pudo abrir el cajón: %r", exc)
+            return _describe(exc)
+        return None
 
     def retry_pending(self) -> int:
         """Print queued jobs oldest first, stopping at the first failure. Never raises.
@@ -218,6 +254,15 @@ class PrintService:
                 # It could have answered and did not: it is stalled or not a printer.
                 raise PrinterNotReady("La impresora no respondió a la consulta de estado.")
             printer._raw(payload)
+            if connections.can_report_status(printer):
+                # Bytes handed to a socket are not paper: a printer that resets or stops
+                # reading mid-job loses the rest silently (escpos's close() swallows it). Only
+                # an answer that comes after the whole job says it got there.
+                after = connections.query_status(printer, self.confirm_timeout)
+                if after != connections.OK:
+                    raise PrinterNotReady(
+                        _UNCONFIRMED.get(after, _UNCONFIRMED[connections.UNKNOWN])
+                    )
             # Win32 queues print on close, and a file flushes there: a failure here counts.
             printer.close()
         except BaseException:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kiosk.records import PrintOutcome, ReceiptFacts
 from kiosk.reports import DayReport
 from kiosk.settings import Settings
-from kiosk.shifts import DENOMINATIONS
+from kiosk.shifts import DENOMINATIONS, DropLine, DropSlip, ShiftReport
+from kiosk.voids import VoidFacts
 from printing.documents import (
     DenominationCount,
     Document,
+    DropData,
     MethodTotal,
     ReceiptData,
     ReportData,
@@ -51,7 +54,7 @@ def receipt_document(r: ReceiptFacts) -> ReceiptData:
         amount=p.amount,
         cash_applied=p.cash,
         cash_received=p.cash_received,
-        change=p.change,
+        change=p.change_given,
         card_amount=p.card,
         card_authorization=p.card_authorization,
         confirmed_online=r.confirmed_online,
@@ -78,17 +81,20 @@ def report_document(r: DayReport) -> ReportData:
         payments_count=f.payments,
         payments_total=f.total,
         opening_float=r.opening_float,
-        cash_taken=f.cash_total + f.change_given,
+        cash_taken=f.cash_received,
         change_given=f.change_given,
         cash_drops=r.drops,
-        denominations=tuple(
-            DenominationCount(DENOMINATIONS[k], n, "billete" if k.startswith("b") else "moneda")
-            for k, n in r.pieces.items()
-        ),
+        rounding=f.change_given - (f.cash_received - f.cash_total),
+        drops=tuple(_drop_line(d) for d in r.drop_lines),
+        denominations=_denominations(r.pieces),
         counted_cash=r.counted_cash,
         shifts=tuple(
             ShiftSummary(f"Turno {s.shift_id}", s.cashier, s.payments, s.total, s.over_short)
             for s in r.shifts
+        ),
+        card_payments=tuple(
+            ReportLine(str(c.folio), c.reference, c.amount, note=f"Autorización: {c.authorization}")
+            for c in f.card_lines
         ),
         voids=tuple(
             ReportLine(str(v.folio), v.reference, v.amount, v.at, v.reason) for v in f.voids
@@ -101,6 +107,82 @@ def report_document(r: DayReport) -> ReportData:
             ReportLine(str(u.folio), u.reference, u.amount, u.paid_at, "por confirmar")
             for u in f.unconfirmed
         ),
+    )
+
+
+def _denominations(pieces: Mapping[str, int]) -> tuple[DenominationCount, ...]:
+    return tuple(
+        DenominationCount(DENOMINATIONS[k], n, "billete" if k.startswith("b") else "moneda")
+        for k, n in pieces.items()
+    )
+
+
+def _drop_line(d: DropLine) -> ReportLine:
+    return ReportLine(str(d.id), "", d.amount, d.at, f"Retiró: {d.who}")
+
+
+def void_document(v: VoidFacts) -> VoidData:
+    p, record = v.payment, v.record
+    return VoidData(
+        store_name=v.store_name,
+        folio=str(v.void.id),
+        voided_at=v.void.at,
+        terminal=v.terminal_name,
+        cashier=v.cashier,
+        manager=v.authorized_by,
+        original_folio=str(p.folio),
+        reference=p.reference,
+        member_name=record.member_name if record else "",
+        member_number=record.member_number if record else "",
+        amount=p.amount,
+        reason=v.void.reason,
+        cash_refunded=p.drawer_cash,
+        card_reversed=p.card,
+        confirmed_online=v.confirmed,
+        requested_by=v.requested_by,
+    )
+
+
+def shift_report_document(r: ShiftReport) -> ReportData:
+    f, s = r.figures, r.figures.shift
+    return ReportData(
+        kind="TURNO",
+        store_name=r.store_name,
+        terminal=r.terminal_name,
+        business_date=s.business_date,
+        generated_at=r.generated_at,
+        cashier=f.cashier,
+        opened_at=s.opened_at,
+        closed_at=s.closed_at,
+        totals_by_method=(
+            MethodTotal("Efectivo", f.cash_payments, f.total - f.card_total),
+            MethodTotal("Tarjeta", f.card_payments, f.card_total),
+        ),
+        payments_count=f.payments,
+        payments_total=f.total,
+        opening_float=s.opening_float,
+        cash_taken=f.cash_received,
+        change_given=f.change_given,
+        cash_drops=f.cash_drops,
+        rounding=f.rounding,
+        drops=tuple(_drop_line(d) for d in f.drops),
+        denominations=_denominations(
+            {k: f.count.pieces[k] for k in DENOMINATIONS if f.count and f.count.pieces.get(k)}
+        ),
+        counted_cash=f.counted_cash,
+    )
+
+
+def drop_document(d: DropSlip) -> DropData:
+    return DropData(
+        store_name=d.store_name,
+        folio=str(d.drop.id),
+        at=d.drop.at,
+        terminal=d.terminal_name,
+        shift=str(d.drop.shift_id),
+        cashier=d.cashier,
+        dropped_by=d.drop.who,
+        amount=d.drop.amount,
     )
 
 
@@ -142,6 +224,18 @@ class TerminalPrinter:
     def print_report(self, report: DayReport) -> PrintOutcome:
         return self.print_document(report_document(report))
 
+    def print_void(self, void: VoidFacts) -> PrintOutcome:
+        return self.print_document(void_document(void))
+
+    def print_shift_report(self, report: ShiftReport) -> PrintOutcome:
+        return self.print_document(shift_report_document(report))
+
+    def print_drop_slip(self, slip: DropSlip) -> PrintOutcome:
+        return self.print_document(drop_document(slip))
+
+    def open_drawer(self) -> str | None:
+        return self.service().open_drawer()
+
     def retry_pending(self) -> int:
         return self.service().retry_pending()
 
@@ -156,6 +250,6 @@ class TerminalPrinter:
 
 
 def _document(document: object) -> Document:
-    if not isinstance(document, ReceiptData | SlipData | VoidData | ReportData):
+    if not isinstance(document, ReceiptData | SlipData | VoidData | ReportData | DropData):
         raise TypeError(f"no es un documento imprimible: {type(document).__name__}")
     return document

@@ -158,11 +158,12 @@ def check_local(
 ) -> tuple[list[Check], Policy]:
     """The outbox and the cache, through the terminal's own services."""
     from kiosk import reference_cache
-    from kiosk.app import build
+    from kiosk.bootstrap import build
 
     terminal = build(settings, clock=clock, start_sync=False)
     try:
-        counts = terminal.outbox_counts()
+        with terminal.uow.reading() as uow:
+            counts = uow.outbox.counts()
         policy = terminal.policy()
         refreshed = reference_cache.last_refreshed(terminal.uow)
     finally:

@@ -18,7 +18,6 @@ from typing import Any
 
 from kiosk import reference_cache, terminal_state
 from kiosk.ports import Clock, UnitOfWork, system_clock
-from kiosk.references import ReferenceRecord
 from kiosk.rules import Policy
 from sync.client import CentralClient, record_from_json
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from kiosk import settings as settings_module
@@ -23,6 +23,19 @@ log = logging.getLogger(__name__)
 WindowFactory = Callable[[Terminal, TaskRunner], QMainWindow]
 
 
+def install_spanish(app: QApplication) -> bool:
+    """Qt's own Spanish (standard buttons, file dialogs, context menus) from the translations
+    PySide6 ships. True when they loaded; without them Qt's texts stay in English."""
+    QLocale.setDefault(QLocale(QLocale.Language.Spanish, QLocale.Country.Mexico))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    loaded = False
+    for name in ("qtbase_es", "qt_es"):
+        translator = QTranslator(app)  # parented: it lives as long as the application
+        if translator.load(name, folder):
+            loaded = app.installTranslator(translator) or loaded
+    return loaded
+
+
 def application() -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
@@ -30,10 +43,8 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Caja ISSEG")
     app.setOrganizationName("ISSEG")
-    # Qt's own words (a dialog's buttons, a text field's menu) in Spanish.
-    translator = QTranslator(app)
-    if translator.load("qtbase_es", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-        app.installTranslator(translator)
+    if not install_spanish(app):
+        log.warning("no se encontraron las traducciones de Qt al español")
     return app
 
 

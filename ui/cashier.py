@@ -6,13 +6,13 @@ always lands in it. Everything slow (database, central, printer) goes through th
 
 from __future__ import annotations
 
-import contextlib
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -32,12 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import money
-from kiosk.app import Scanned, Terminal, TerminalStatus
+from kiosk import money, payment_list
+from kiosk.app import Scanned, ShiftClosed, Terminal, TerminalStatus
+from kiosk.payment_list import PaymentRow
 from kiosk.ports import Payment, ReceiptOutcome, Shift, User
 from kiosk.rules import Policy, Verdict
-from kiosk.shifts import ShiftClose, ShiftStatus
-from kiosk.tender import TenderPlan, plan
+from kiosk.scanner import KeyLog
+from kiosk.shifts import ShiftStatus
+from kiosk.tender import TenderPlan, exact_cash, plan, rest_on_card
+from ui.approval import Confirm, confirm
 from ui.common import (
     AMBER_BG,
     BLUE,
@@ -46,6 +49,7 @@ from ui.common import (
     GREY,
     RED,
     RED_BG,
+    IdleWatch,
     big,
     ensure_style,
     error_label,
@@ -60,35 +64,6 @@ from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
 from ui.tasks import TaskRunner
-
-
-class IdleWatch(QObject):
-    """Calls ``on_idle`` after ``ms`` without a key press or a click anywhere in the app."""
-
-    def __init__(self, ms: int, on_idle: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(ms)
-        self.timer.timeout.connect(on_idle)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if (
-            event.type()
-            in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
-            and self.timer.isActive()
-        ):
-            self.timer.start()
-        return False
-
-    def remove(self) -> None:
-        self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
 
 
 class VerdictPanel(QFrame):
@@ -145,7 +120,7 @@ class VerdictPanel(QFrame):
         self._paint("#ffffff", BLUE)
         self._set(text)
 
-    def show_verdict(self, verdict: Verdict) -> None:
+    def show_verdict(self, verdict: Verdict, scanned: str = "") -> None:
         record = verdict.record
         if verdict.ok and record is not None:
             self._paint(GREEN_BG, GREEN)
@@ -167,12 +142,18 @@ class VerdictPanel(QFrame):
         detail = ""
         if record is not None:
             detail = f"{record.member_name}  ·  {pesos(record.amount)}".strip(" ·")
-        self._set(f"✘ NO SE PUEDE COBRAR ({verdict.code})", detail, reason=verdict.message)
+        # What was read stays in view: the cashier compares it with the ficha.
+        read = f"Leído: {scanned.strip()[:40]}" if scanned.strip() else ""
+        self._set("✘ NO SE PUEDE COBRAR", detail, read, reason=verdict.message)
         self.reason.setStyleSheet(f"font-size: 26px; font-weight: bold; color: {RED};")
 
     def show_paid(self, payment: Payment) -> None:
         self._paint(GREEN_BG, GREEN)
-        change = f"CAMBIO: {pesos(payment.change)}" if payment.cash_received else "Pago con tarjeta"
+        change = (
+            f"CAMBIO: {pesos(payment.change_given)}"
+            if payment.cash_received
+            else "Pago con tarjeta"
+        )
         self._set(
             f"✔ PAGO REGISTRADO · folio {payment.folio}", payment.reference, "", change, reason=""
         )
@@ -184,9 +165,13 @@ class VerdictPanel(QFrame):
 
 
 class TenderPanel(QFrame):
-    """Cash received, card amount and authorization; change shown large as it is typed."""
+    """Cash received, card amount and authorization; change shown large as it is typed.
+
+    A scanner's burst of digits and Enter in the cash or card field is a scan, never an
+    amount: it is handed on as ``scanned``."""
 
     confirmed = Signal(object)  # TenderPlan
+    scanned = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,6 +187,7 @@ class TenderPanel(QFrame):
         self.auth.setMaxLength(24)
         self.exact = QPushButton("Efectivo exacto (F2)")
         self.all_card = QPushButton("Todo con tarjeta (F3)")
+        self.rest_card = QPushButton("Resto con tarjeta (F4)")
         grid.addWidget(QLabel("Efectivo recibido"), 0, 0)
         grid.addWidget(self.cash, 0, 1)
         grid.addWidget(self.exact, 0, 2)
@@ -210,7 +196,8 @@ class TenderPanel(QFrame):
         grid.addWidget(self.all_card, 1, 2)
         grid.addWidget(QLabel("Autorización"), 2, 0)
         grid.addWidget(self.auth, 2, 1)
-        self.change = big("", 44, color=BLUE)
+        grid.addWidget(self.rest_card, 2, 2)
+        self.change = big("", 36, color=BLUE)  # fits beside the fields on a 1024-px screen
         grid.addWidget(self.change, 0, 3, 2, 1)
         self.message = error_label()
         grid.addWidget(self.message, 3, 0, 1, 4)
@@ -224,7 +211,33 @@ class TenderPanel(QFrame):
         self.confirm.clicked.connect(self.submit)
         self.exact.clicked.connect(self.fill_exact)
         self.all_card.clicked.connect(self.fill_card)
+        self.rest_card.clicked.connect(self.fill_rest_on_card)
+        # Tab goes cash → card → authorization → Cobrar, never through the buttons between.
+        for button in (self.exact, self.all_card, self.rest_card):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        QWidget.setTabOrder(self.cash, self.card)
+        QWidget.setTabOrder(self.card, self.auth)
+        QWidget.setTabOrder(self.auth, self.confirm)
+        self.keys = {self.cash: KeyLog(), self.card: KeyLog()}
+        for field in self.keys:
+            field.installEventFilter(self)
         self.current: TenderPlan = plan(self.amount, "", "", "", self.cap)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        log = self.keys.get(watched)  # type: ignore[call-overload]
+        if log is None or event.type() != QEvent.Type.KeyPress:
+            return False
+        assert isinstance(event, QKeyEvent)
+        now = time.monotonic()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            code = log.enter(now)
+            if code is not None:
+                self.stop()
+                self.scanned.emit(code)
+                return True
+        elif event.text():
+            log.typed(event.text(), now)
+        return False
 
     def start(self, amount: Decimal, cap: Decimal) -> None:
         self.amount, self.cap = amount, cap
@@ -244,16 +257,16 @@ class TenderPanel(QFrame):
         self.setEnabled(False)
 
     def fill_exact(self) -> None:
-        due = self.amount - (self.current.tender.card if self.current.tender else Decimal(0))
-        if self.card.text().strip():
-            with contextlib.suppress(money.MoneyError):
-                due = self.amount - money.parse(self.card.text())
-        self.cash.setText(f"{max(due, Decimal(0)):.2f}")
+        self.cash.setText(f"{exact_cash(self.amount, self.card.text(), self.cap):.2f}")
         self.cash.setFocus()
 
     def fill_card(self) -> None:
         self.cash.clear()
         self.card.setText(f"{self.amount:.2f}")
+        self.auth.setFocus()
+
+    def fill_rest_on_card(self) -> None:
+        self.card.setText(f"{rest_on_card(self.amount, self.cash.text()):.2f}")
         self.auth.setFocus()
 
     def update_plan(self) -> None:
@@ -267,6 +280,8 @@ class TenderPanel(QFrame):
             QLineEdit.EchoMode.Password if p.card_number_typed else QLineEdit.EchoMode.Normal
         )
         self.message.setText(p.message)
+        # A first prompt is not a mistake: red only once something typed is wrong.
+        self.message.setStyleSheet(f"color: {GREY};" if p.prompt else "")
         if p.ready and p.cash_received:
             self.change.setText(f"Cambio\n{pesos(p.change)}")
         elif p.ready:
@@ -352,20 +367,20 @@ class OpenShiftPanel(QWidget):
 
 
 class PaymentPicker(QDialog):
-    """Choose one of today's payments (for a reprint)."""
+    """Choose one of today's payments (for a reprint): the affiliate shown, searchable by
+    referencia, name, folio or amount."""
 
-    def __init__(self, payments: Sequence[Payment], parent: QWidget | None = None) -> None:
+    def __init__(self, rows: Sequence[PaymentRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reimprimir un comprobante")
+        self.rows = sorted(rows, key=lambda r: r.payment.folio, reverse=True)
         layout = QVBoxLayout(self)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("buscar por referencia, afiliado, folio o importe")
+        self.search.setMaxLength(40)
+        layout.addWidget(self.search)
         self.list = QListWidget()
-        for p in sorted(payments, key=lambda p: p.folio, reverse=True):
-            item = QListWidgetItem(
-                f"Folio {p.folio}  ·  {p.paid_at:%H:%M}  ·  {p.reference}  ·  {pesos(p.amount)}"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, p.uuid)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
+        self.list.setWordWrap(True)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -373,12 +388,31 @@ class PaymentPicker(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.list.itemActivated.connect(lambda _item: self.accept())
+        self.search.textChanged.connect(self._fill)
+        self.search.returnPressed.connect(self.accept)
         layout.addWidget(buttons)
-        self.resize(640, 400)
+        self._fill()
+        fit_fields(self)
+        self.resize(720, 440)
 
-    def chosen(self) -> str | None:
+    def _fill(self) -> None:
+        self.list.clear()
+        for r in payment_list.search(self.rows, self.search.text()):
+            p = r.payment
+            item = QListWidgetItem(
+                f"Folio {p.folio}  ·  {p.paid_at:%H:%M}  ·  {r.member_name or 'sin nombre'}  ·  "
+                f"{pesos(p.amount)}\n{p.reference}" + ("  ·  CANCELADO" if r.voided else "")
+            )
+            item.setData(Qt.ItemDataRole.UserRole, p.folio)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+
+    def chosen(self) -> PaymentRow | None:
         item = self.list.currentItem()
-        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+        if item is None:
+            return None
+        folio = int(item.data(Qt.ItemDataRole.UserRole))
+        return next(r for r in self.rows if r.payment.folio == folio)
 
 
 class CashierWindow(QMainWindow):
@@ -388,7 +422,7 @@ class CashierWindow(QMainWindow):
     receipt_failed = Signal(str)  # the payment stands; the receipt waits in the queue
     locked = Signal()
     booted = Signal(bool)  # database open; True when it has no user yet (first run)
-    shift_closed = Signal(object)  # ShiftClose
+    shift_closed = Signal(object)  # ShiftClosed
 
     def __init__(
         self,
@@ -408,6 +442,8 @@ class CashierWindow(QMainWindow):
         self.shift: Shift | None = None
         self.verdict: Verdict | None = None
         self.last_payment: Payment | None = None
+        self.confirmation: Confirm | None = None  # the open confirmation, if any
+        self.scanned_text = ""  # the last scan as read, shown beside a refusal
         self.setWindowTitle(
             f"Caja ISSEG · {terminal.settings.store_name} · {terminal.settings.terminal_name}"
         )
@@ -518,7 +554,9 @@ class CashierWindow(QMainWindow):
         left.addLayout(buttons)
         if demo_references:
             side = QFrame()
-            side.setFixedWidth(340)
+            # Narrower on a 1024-pixel screen rather than pushing the window past it.
+            side.setMinimumWidth(220)
+            side.setMaximumWidth(340)
             side.setStyleSheet(f"QFrame {{ background: {AMBER_BG}; border-radius: 8px; }}")
             side_layout = QVBoxLayout(side)
             side_layout.addWidget(big("Referencias de demostración", 18))
@@ -537,6 +575,7 @@ class CashierWindow(QMainWindow):
             outer.addWidget(side, 1)
         self.scan.returnPressed.connect(self.on_scan)
         self.tender.confirmed.connect(self.on_confirm)
+        self.tender.scanned.connect(self._scanned_in_tender)
         self.reprint_last.clicked.connect(self.on_reprint_last)
         self.reprint_other.clicked.connect(self.on_reprint_other)
         self.cancel.clicked.connect(self.reset_for_next)
@@ -546,6 +585,7 @@ class CashierWindow(QMainWindow):
         for key, slot in (
             ("F2", self.tender.fill_exact),
             ("F3", self.tender.fill_card),
+            ("F4", self.tender.fill_rest_on_card),
             ("F5", self.on_reprint_last),
             ("F6", self.on_reprint_other),
             ("F7", self.on_retry_prints),
@@ -582,7 +622,13 @@ class CashierWindow(QMainWindow):
     def _logged_in(self, user: User) -> None:
         self.user = user
         self.idle.timer.start()
-        self.runner.db(self.terminal.current_shift, self._got_shift)
+        self.runner.db(lambda: self.terminal.shift_for(user.id), self._got_shift, self._not_yours)
+
+    def _not_yours(self, exc: BaseException) -> None:
+        """The open shift is somebody else's: back to the login, saying whose and what to do."""
+        self.lock()
+        self.login.error.setStyleSheet("")
+        self.login.error.setText(message_of(exc))
 
     def _got_shift(self, shift: Shift | None) -> None:
         if shift is None:
@@ -635,7 +681,7 @@ class CashierWindow(QMainWindow):
         self.idle.timer.start()
         self.reset_for_next()
 
-    def _shift_closed(self, result: ShiftClose) -> None:
+    def _shift_closed(self, result: ShiftClosed) -> None:
         self.shift = None
         self.last_payment = None
         self._show_person()
@@ -657,7 +703,8 @@ class CashierWindow(QMainWindow):
         self.notice.clear()
         self.pages.setCurrentWidget(self.login)
         self.login.reset()
-        self.login.error.setStyleSheet("")
+        # News, not an error: never in the error label's red.
+        self.login.error.setStyleSheet(f"color: {BLUE}; font-weight: bold;")
         self.login.error.setText(
             "Turno cerrado. Hasta luego."
             if closed
@@ -685,8 +732,14 @@ class CashierWindow(QMainWindow):
         self.verdict = None
         if not text.strip():
             return
+        self.scanned_text = text
         self.verdict_panel.show_busy("Verificando…")
         self.runner.io(lambda: self.terminal.scan(text), self._show_scanned, self._check_failed)
+
+    def _scanned_in_tender(self, code: str) -> None:
+        """A scan that landed in a money field is a scan: checked as one, never paid."""
+        self.scan.setText(code)
+        self.on_scan()
 
     def _check_failed(self, exc: BaseException) -> None:
         self.verdict_panel.show_error(message_of(exc))
@@ -694,7 +747,7 @@ class CashierWindow(QMainWindow):
 
     def _show_scanned(self, scanned: Scanned) -> None:
         verdict = self.verdict = scanned.verdict
-        self.verdict_panel.show_verdict(verdict)
+        self.verdict_panel.show_verdict(verdict, self.scanned_text)
         if verdict.ok and verdict.record is not None:
             self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
@@ -704,6 +757,19 @@ class CashierWindow(QMainWindow):
     # --- payment and receipt ------------------------------------------------------------
 
     def on_confirm(self, tender_plan: TenderPlan) -> None:
+        if tender_plan.confirm_change:
+            self.confirmation = confirm(
+                self,
+                "Confirmar el cambio",
+                f"El cambio es de {pesos(tender_plan.change)}. ¿Recibió "
+                f"{pesos(tender_plan.cash_received)} en efectivo?",
+                lambda _m, _p: self._pay(tender_plan, confirmed=True),
+                action=f"Sí, entregar {pesos(tender_plan.change)}",
+            )
+            return
+        self._pay(tender_plan, confirmed=False)
+
+    def _pay(self, tender_plan: TenderPlan, *, confirmed: bool) -> None:
         verdict, user = self.verdict, self.user
         if verdict is None or verdict.record is None or user is None or tender_plan.tender is None:
             return
@@ -718,6 +784,7 @@ class CashierWindow(QMainWindow):
                 cashier_id=user.id,
                 cash_received=tender_plan.cash_received,
                 card_authorization=self.tender.auth.text().strip(),
+                confirm_large_change=confirmed,
             ),
             self._paid,
             self._pay_failed,
@@ -743,12 +810,28 @@ class CashierWindow(QMainWindow):
         self.verdict_panel.show_error(message_of(exc))
         self.scan.setFocus()
 
-    def _reprint(self, payment_uuid: str) -> None:
+    def _reprint(self, payment_uuid: str, folio: int) -> None:
+        """A reprint is a second proof of payment: a manager approves it at the till."""
         user_id = self.user.id if self.user else 0
-        self.runner.io(
-            lambda: self.terminal.reprint(payment_uuid, user_id=user_id),
-            self._show_receipt,
-            self._print_failed,
+
+        def approved(manager: str, pin: str) -> None:
+            self.notice.setText(f"Reimprimiendo folio {folio}…")
+            self.runner.io(
+                lambda: self.terminal.reprint(
+                    payment_uuid, user_id=user_id, manager=manager, manager_pin=pin
+                ),
+                self._show_receipt,
+                self._print_failed,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Reimprimir comprobante",
+            f"Reimprimir el comprobante del folio {folio} (saldrá marcado REIMPRESIÓN). "
+            "Un gerente lo autoriza con su NIP.",
+            approved,
+            action="Reimprimir",
+            pin=True,
         )
 
     def _show_receipt(self, outcome: ReceiptOutcome) -> None:
@@ -761,14 +844,11 @@ class CashierWindow(QMainWindow):
         self.receipt_printed.emit(outcome)
 
     def _print_failed(self, exc: BaseException) -> None:
-        self._paint_print_failure(message_of(exc))
+        self._paint_print_failure(f"El comprobante no se imprimió: {message_of(exc)}")
 
     def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
-        self.notice.setText(
-            f"El pago quedó registrado, pero el comprobante no se imprimió ({reason}). "
-            "Quedó en la cola de reimpresión."
-        )
+        self.notice.setText(f"El pago quedó registrado. {reason}")
         self.status.refresh()
         self.receipt_failed.emit(reason)
 
@@ -776,26 +856,24 @@ class CashierWindow(QMainWindow):
         if self.last_payment is None or self.user is None:
             self.notice.setText("Aún no hay un comprobante en este turno para reimprimir.")
             return
-        self.notice.setText(f"Reimprimiendo folio {self.last_payment.folio}…")
-        self._reprint(self.last_payment.uuid)
+        self._reprint(self.last_payment.uuid, self.last_payment.folio)
 
     def on_reprint_other(self) -> None:
         if self.user is None:
             return
         self.runner.db(self.terminal.payments_today, self._pick_reprint)
 
-    def _pick_reprint(self, payments: list[Payment]) -> None:
-        if not payments:
+    def _pick_reprint(self, rows: list[PaymentRow]) -> None:
+        if not rows:
             self.notice.setText("Hoy no hay pagos en esta caja.")
             return
-        picker = PaymentPicker(payments, self)
+        picker = PaymentPicker(rows, self)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
-            uuid = picker.chosen()
-            if uuid:
-                self.notice.setText("Reimprimiendo…")
-                self._reprint(uuid)
+            row = picker.chosen()
+            if row is not None:
+                self._reprint(row.payment.uuid, row.payment.folio)
 
         picker.accepted.connect(chosen)
         picker.open()

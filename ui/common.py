@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
+from typing import Any
 
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -13,6 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import money
+from kiosk.ports import Refused
+
+log = logging.getLogger(__name__)
 
 GREEN = "#1b7f3b"
 GREEN_BG = "#e3f5e8"
@@ -71,31 +77,40 @@ def pesos(value: Decimal) -> str:
     return money.fmt(value)
 
 
-def title(text: str) -> QLabel:
+def plain(text: str = "") -> QLabel:
+    """A label that shows data: plain text (a name is never markup), wrapped, and never the
+    reason a window grows past the screen (a long word or figure is cut, not widened for)."""
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    # An explicit minimum overrides the one a wrapped label derives from its longest word.
+    label.setMinimumWidth(1)
+    return label
+
+
+def title(text: str) -> QLabel:
+    label = plain(text)
     label.setObjectName("title")
+    label.setWordWrap(False)  # a few fixed words, placed centred: wrapping would clip them
     return label
 
 
 def hint(text: str) -> QLabel:
-    label = QLabel(text)
+    label = plain(text)
     label.setObjectName("hint")
-    label.setWordWrap(True)
     return label
 
 
 def error_label() -> QLabel:
-    label = QLabel("")
+    label = plain()
     label.setObjectName("error")
-    label.setWordWrap(True)
     return label
 
 
 def big(text: str = "", size: int = 40, bold: bool = True, color: str = "#202124") -> QLabel:
-    label = QLabel(text)
+    label = plain(text)
     weight = "bold" if bold else "normal"
     label.setStyleSheet(f"font-size: {size}px; font-weight: {weight}; color: {color};")
-    label.setWordWrap(True)
     return label
 
 
@@ -112,11 +127,42 @@ def ago(seconds: float | None) -> str:
 
 
 def message_of(exc: BaseException) -> str:
-    """The Spanish message of a refusal, or a plain one for anything unexpected."""
-    msg = getattr(exc, "message", None)
-    if isinstance(msg, str) and msg:
-        return msg
-    text = str(exc)
-    if isinstance(exc, (OSError, TimeoutError)) or "timed out" in text.lower():
+    """The Spanish message of a refusal, or a plain one for anything unexpected: never a
+    code, a class name or an exception's own (English) text on screen."""
+    if isinstance(exc, Refused):
+        return exc.message
+    if isinstance(exc, money.MoneyError):
+        return str(exc)
+    log.error("error inesperado en pantalla", exc_info=exc)
+    if isinstance(exc, (OSError, TimeoutError)):
         return "No se pudo comunicar con el instituto o la impresora. Intente de nuevo."
-    return text or "Ocurrió un error inesperado."
+    return "Ocurrió un error inesperado; no se completó la operación. Avise a soporte técnico."
+
+
+class IdleWatch(QObject):
+    """Calls ``on_idle`` after ``ms`` without a key press or a click anywhere in the app."""
+
+    def __init__(self, ms: int, on_idle: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(ms)
+        self.timer.timeout.connect(on_idle)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if (
+            event.type()
+            in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
+            and self.timer.isActive()
+        ):
+            self.timer.start()
+        return False
+
+    def remove(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.app import Terminal
+from kiosk.app import ShiftClosed, Terminal
 from kiosk.ports import User
-from kiosk.shifts import DENOMINATION_LABELS, DENOMINATIONS, ShiftClose, ShiftStatus
+from kiosk.shifts import DENOMINATION_LABELS, DENOMINATIONS, ShiftStatus
+from ui.approval import Confirm, confirm
 from ui.common import BLUE, GREEN, RED, big, error_label, hint, message_of, pesos
 from ui.tasks import TaskRunner
 
@@ -39,7 +40,7 @@ def difference_text(over_short: Decimal) -> tuple[str, str]:
 class CountPanel(QWidget):
     """Spin boxes per denomination, the counted total, and the close button."""
 
-    closed = Signal(object)  # ShiftClose
+    closed = Signal(object)  # ShiftClosed
     failed = Signal(str)
 
     def __init__(
@@ -50,7 +51,8 @@ class CountPanel(QWidget):
         self.blind = bool(terminal.settings.blind_count)
         self.user: User | None = None
         self.expected: Decimal | None = None
-        self.result: ShiftClose | None = None
+        self.result: ShiftClosed | None = None
+        self.confirmation: Confirm | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(big("Cuente el cajón por denominación", 22))
         layout.addWidget(
@@ -133,22 +135,39 @@ class CountPanel(QWidget):
         if user is None or not self.close_button.isEnabled():
             return
         pieces = self.pieces()
+        self.confirmation = confirm(
+            self,
+            "Cerrar turno",
+            f"¿Cerrar el turno con {pesos(self.counted())} contados? "
+            "Después del cierre ya no se cobra en este turno.",
+            lambda _m, _p: self._close(user, pieces),
+            action="Cerrar turno",
+        )
+
+    def _close(self, user: User, pieces: dict[str, int]) -> None:
         self.close_button.setEnabled(False)
         self.error.clear()
-        self._runner.db(
+        self._runner.io(
             lambda: self._terminal.close_shift(pieces=pieces, closed_by=user.id),
             self._closed,
             self._failed,
         )
 
-    def _closed(self, result: ShiftClose) -> None:
+    def _closed(self, result: ShiftClosed) -> None:
         self.result = result
+        close, f = result.close, result.figures
         self.close_button.setVisible(False)
         for spin in self.spins.values():
             spin.setEnabled(False)
-        self.total.setText(f"Contado: {pesos(result.counted_cash)}")
-        self.expected_label.setText(f"Esperado: {pesos(result.expected_cash)}")
-        text, color = difference_text(result.over_short)
+        self.total.setText(f"Contado: {pesos(close.counted_cash)}")
+        # After the blind count, the same breakdown the shift report prints.
+        self.expected_label.setText(
+            f"Fondo {pesos(f.shift.opening_float)} + efectivo recibido "
+            f"{pesos(f.cash_received)} − cambio {pesos(f.change_given)} − retiros "
+            f"{pesos(f.cash_drops)} = esperado {pesos(close.expected_cash)}\n"
+            f"Reporte del turno: {result.printed.message}"
+        )
+        text, color = difference_text(close.over_short)
         self.difference.setText(text)
         self.difference.setStyleSheet(f"font-size: 26px; font-weight: bold; color: {color};")
         self.closed.emit(result)
@@ -159,10 +178,11 @@ class CountPanel(QWidget):
         self.failed.emit(message_of(exc))
 
 
-def result_summary(result: ShiftClose) -> str:
+def result_summary(result: ShiftClosed) -> str:
     """One line for a message: the shift, expected, counted and the difference."""
-    text, _ = difference_text(result.over_short)
+    close = result.close
+    text, _ = difference_text(close.over_short)
     return (
-        f"Turno {result.shift.id} cerrado. Esperado {pesos(result.expected_cash)}, "
-        f"contado {pesos(result.counted_cash)}: {text}."
+        f"Turno {close.shift.id} cerrado. Esperado {pesos(close.expected_cash)}, "
+        f"contado {pesos(close.counted_cash)}: {text}."
     )

@@ -3,12 +3,12 @@ picture of the day. Every action goes through the task runner."""
 
 from __future__ import annotations
 
-import csv
+import contextlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,14 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import money
-from kiosk.app import ManagerView, ReportOutcome, Terminal
-from kiosk.ports import Payment, User, Void
-from kiosk.shifts import ShiftClose
+from kiosk import money, payment_list
+from kiosk.app import ManagerView, ReportOutcome, ShiftClosed, Terminal, VoidOutcome
+from kiosk.payment_list import PaymentRow
+from kiosk.ports import User
+from kiosk.spanish import counted
+from kiosk.users import UserState
+from ui.approval import Confirm, confirm
 from ui.common import (
     BLUE,
     GREEN,
     RED,
+    IdleWatch,
     big,
     ensure_style,
     error_label,
@@ -102,12 +106,13 @@ class DayChart(QWidget):
 
 class ManagerWindow(QMainWindow):
     refreshed = Signal()
-    shift_closed = Signal(object)  # ShiftClose
+    shift_closed = Signal(object)  # ShiftClosed
     voided = Signal(object)
     failed = Signal(str)
     booted = Signal(bool)  # database open; True on first run
     report_printed = Signal(object, object)  # DayReport, PrintOutcome
     user_created = Signal(object)  # User
+    locked = Signal()
 
     def __init__(
         self,
@@ -117,12 +122,15 @@ class ManagerWindow(QMainWindow):
         login_note: str = "",
         status_poll_ms: int = 1000,
         print_retry_ms: int = 15000,
+        idle_lock_ms: int | None = None,
+        refresh_ms: int = 10000,
     ) -> None:
         ensure_style()
         super().__init__()
         self.terminal, self.runner = terminal, runner
         self.user: User | None = None
-        self.payments: list[Payment] = []
+        self.rows: list[PaymentRow] = []
+        self.confirmation: Confirm | None = None
         self.setWindowTitle(f"Gerente · {terminal.settings.store_name}")
         self.pages = QStackedWidget()
         self.login = LoginPanel(
@@ -132,8 +140,13 @@ class ManagerWindow(QMainWindow):
         self.tabs = QTabWidget()
         main_layout = QVBoxLayout(self.main)
         main_layout.addWidget(self.tabs)
+        bottom = QHBoxLayout()
         self.message = big("", 18)
-        main_layout.addWidget(self.message)
+        bottom.addWidget(self.message, 1)
+        self.lock_button = QPushButton("Bloquear")
+        bottom.addWidget(self.lock_button, 0, Qt.AlignmentFlag.AlignTop)
+        main_layout.addLayout(bottom)
+        self.lock_button.clicked.connect(self.lock)
         self.tabs.addTab(self._shift_tab(), "Turno y corte")
         self.tabs.addTab(self._payments_tab(), "Pagos de hoy")
         self.tabs.addTab(self._reports_tab(), "Reportes")
@@ -155,6 +168,12 @@ class ManagerWindow(QMainWindow):
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
         self.first_run.created.connect(self._logged_in)
+        minutes = terminal.settings.manager_idle_lock_minutes
+        self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)
+        # What the cashier does at the till (a close, a payment) shows here without a click.
+        self.refresher = QTimer(self)
+        self.refresher.timeout.connect(self._auto_refresh)
+        self.refresher.start(refresh_ms)
         self.resize(1200, 820)
         fit_fields(self)
         self.login.reset()
@@ -197,6 +216,10 @@ class ManagerWindow(QMainWindow):
         self.drop_button = QPushButton("Registrar retiro a caja fuerte")
         drop_form.addRow("Retiro", self.drop_amount)
         drop_form.addRow("", self.drop_button)
+        self.hand_to = QComboBox()
+        self.hand_button = QPushButton("Entregar el turno")
+        drop_form.addRow("Entregar a", self.hand_to)
+        drop_form.addRow("", self.hand_button)
         self.drop_box = QWidget()
         self.drop_box.setLayout(drop_form)
         left.addWidget(self.drop_box)
@@ -207,6 +230,7 @@ class ManagerWindow(QMainWindow):
         self.count.failed.connect(self._fail)
         self.open_button.clicked.connect(self.open_shift)
         self.drop_button.clicked.connect(self.record_drop)
+        self.hand_button.clicked.connect(self.hand_over)
         return tab
 
     def _payments_tab(self) -> QWidget:
@@ -214,17 +238,19 @@ class ManagerWindow(QMainWindow):
         layout = QVBoxLayout(tab)
         row = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("buscar por referencia, folio o importe")
+        self.search.setPlaceholderText("buscar por referencia, afiliado, folio o importe")
         self.export_button = QPushButton("Exportar CSV…")
         row.addWidget(self.search, 1)
         row.addWidget(self.export_button)
         layout.addLayout(row)
-        self.table = QTableWidget(0, 8)
+        self.table = QTableWidget(0, 10)
         self.table.setHorizontalHeaderLabels(
             [
                 "Folio",
                 "Hora",
                 "Referencia",
+                "Afiliado",
+                "Cajero",
                 "Importe",
                 "Efectivo",
                 "Tarjeta",
@@ -262,7 +288,6 @@ class ManagerWindow(QMainWindow):
         self.export_button.clicked.connect(self._ask_export)
         self.void_button.clicked.connect(self.void_selected)
         self.reprint_button.clicked.connect(self.reprint_selected)
-        self.voided_uuids: set[str] = set()
         return tab
 
     def _reports_tab(self) -> QWidget:
@@ -343,11 +368,115 @@ class ManagerWindow(QMainWindow):
         layout.addLayout(row)
         self.users_error = error_label()
         layout.addWidget(self.users_error)
-        self.users_list = big("", 16, bold=False)
-        layout.addWidget(self.users_list)
-        layout.addStretch(1)
+        self.users_table = QTableWidget(0, 4)
+        self.users_table.setHorizontalHeaderLabels(["Nombre", "Usuario", "Puesto", "Estado"])
+        self.users_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.users_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.users_table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.users_table, 1)
+        actions = QHBoxLayout()
+        self.reset_pin_new = QLineEdit()
+        self.reset_pin_new.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reset_pin_new.setPlaceholderText("NIP nuevo")
+        self.reset_pin_new.setMaxLength(8)
+        self.reset_pin_button = QPushButton("Poner NIP nuevo")
+        self.unlock_button = QPushButton("Desbloquear")
+        self.deactivate_button = QPushButton("Dar de baja")
+        self.deactivate_button.setObjectName("danger")
+        for w in (self.reset_pin_new, self.reset_pin_button, self.unlock_button):
+            actions.addWidget(w)
+        actions.addStretch(1)
+        actions.addWidget(self.deactivate_button)
+        layout.addLayout(actions)
         self.create_user_button.clicked.connect(self.create_user)
+        self.reset_pin_button.clicked.connect(lambda: self.manage_user("pin"))
+        self.unlock_button.clicked.connect(lambda: self.manage_user("unlock"))
+        self.deactivate_button.clicked.connect(lambda: self.manage_user("deactivate"))
         return tab
+
+    def selected_username(self) -> str | None:
+        items = self.users_table.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def manage_user(self, action: str) -> None:
+        """Deactivate, unlock or give a new PIN to the selected user, with the manager's PIN
+        asked again."""
+        user, username = self.user, self.selected_username()
+        if user is None or username is None:
+            self.users_error.setText("Seleccione a la persona en la lista.")
+            return
+        new_pin = self.reset_pin_new.text()
+        self.reset_pin_new.clear()
+        t = self.terminal
+        questions = {
+            "pin": (f"¿Poner un NIP nuevo a «{username}»?", "Poner NIP nuevo"),
+            "unlock": (f"¿Desbloquear a «{username}»?", "Desbloquear"),
+            "deactivate": (
+                f"¿Dar de baja a «{username}»? Ya no podrá iniciar sesión.",
+                "Dar de baja",
+            ),
+        }
+        done = {
+            "pin": f"NIP nuevo para {username}.",
+            "unlock": f"{username} desbloqueado.",
+            "deactivate": f"{username} dado de baja.",
+        }
+
+        def approved(manager: str, pin: str) -> None:
+            def job() -> None:
+                if action == "pin":
+                    t.reset_pin(username, new_pin, manager=manager, manager_pin=pin)
+                elif action == "unlock":
+                    t.unlock_user(username, manager=manager, manager_pin=pin)
+                else:
+                    t.deactivate_user(username, manager=manager, manager_pin=pin)
+
+            self.users_error.clear()
+            self.runner.db(
+                job,
+                lambda _r: self._ok(done[action]),
+                lambda exc: self.users_error.setText(message_of(exc)),
+            )
+
+        question, button = questions[action]
+        self.confirmation = confirm(
+            self, "Usuarios", question, approved, action=button, pin=True, manager=user.username
+        )
+
+    def _show_users(self, states: list[UserState]) -> None:
+        self.users_table.setRowCount(len(states))
+        for i, st in enumerate(states):
+            for j, text in enumerate((st.user.name, st.user.username, st.role_label, st.state)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, st.user.username)
+                self.users_table.setItem(i, j, item)
+        self.users_table.resizeColumnsToContents()
+
+    def hand_over(self) -> None:
+        user, to = self.user, self.hand_to.currentData()
+        if user is None or to is None:
+            return
+        name = self.hand_to.currentText()
+
+        def approved(manager: str, pin: str) -> None:
+            self.runner.db(
+                lambda: self.terminal.hand_over_shift(
+                    to_cashier_id=int(to), manager=manager, manager_pin=pin
+                ),
+                lambda s: self._ok(f"Turno {s.id} entregado a {name}."),
+                self._fail,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Entregar el turno",
+            f"¿Entregar el turno abierto, con su fondo y su efectivo, a {name}? "
+            "Quien lo tenía ya no podrá cobrar en él.",
+            approved,
+            action="Entregar",
+            pin=True,
+            manager=user.username,
+        )
 
     def create_user(self) -> None:
         user = self.user
@@ -388,7 +517,31 @@ class ManagerWindow(QMainWindow):
         self.approver.setText(user.username)
         self.status.set_person(f"Gerente: {user.name}", "")
         self.pages.setCurrentWidget(self.main)
+        self.idle.timer.start()
         self.refresh()
+
+    def lock(self) -> None:
+        """Back to the login: nothing of the day shown until a manager logs in again."""
+        if self.user is None:
+            return
+        self.user = None
+        self.idle.timer.stop()
+        if self.confirmation is not None:
+            with contextlib.suppress(RuntimeError):  # already closed and deleted
+                self.confirmation.reject()
+        for field in (self.approver_pin, self.users_manager_pin, self.new_pin):
+            field.clear()
+        self.pages.setCurrentWidget(self.login)
+        self.login.reset()
+        # News, not an error: never in the error label's red.
+        self.login.error.setStyleSheet(f"color: {BLUE}; font-weight: bold;")
+        self.login.error.setText("Sesión de gerente bloqueada. Inicie sesión para continuar.")
+        self.status.set_person("", "bloqueada")
+        self.locked.emit()
+
+    def _auto_refresh(self) -> None:
+        if self.user is not None and self.pages.currentWidget() is self.main:
+            self.refresh()
 
     def refresh(self) -> None:
         blind = self.count.blind
@@ -415,11 +568,20 @@ class ManagerWindow(QMainWindow):
         self.open_cashier.clear()
         for person in view.cashiers:
             self.open_cashier.addItem(f"{person.name} ({person.username})", person.id)
-        self.users_list.setText(
-            "Usuarios: " + ", ".join(f"{u.name} ({u.username}, {u.role})" for u in view.people)
-        )
-        self.payments = list(view.payments)
-        self.voided_uuids = set(view.voided)
+        self.hand_to.clear()
+        for person in view.cashiers:
+            if shift is None or person.id != shift.cashier_id:
+                self.hand_to.addItem(f"{person.name} ({person.username})", person.id)
+        self.hand_button.setEnabled(shift is not None and self.hand_to.count() > 0)
+        self.runner.db(self.terminal.user_list, self._show_users)
+        # After the Z only what can still be done is offered.
+        day_closed = view.figures.closed_at is not None
+        self.open_button.setEnabled(shift is None and not day_closed)
+        self.open_box.setVisible(shift is None and not day_closed)
+        self.z_button.setEnabled(not day_closed)
+        if day_closed and shift is None:
+            self.shift_info.setText("Día cerrado (Z): esta caja ya no recibe pagos hoy.")
+        self.rows = list(view.rows)
         self._fill_table()
         self.chart.set_rows(list(view.by_hour))
         rejected = view.rejected
@@ -480,96 +642,80 @@ class ManagerWindow(QMainWindow):
         user = self.user
         if user is None:
             return
-        self.runner.db(
-            lambda: self.terminal.record_drop(amount=amount, user_id=user.id),
-            lambda _d: self._ok(f"Retiro de {pesos(amount)} registrado."),
-            self._fail,
-        )
-        self.drop_amount.clear()
 
-    def _closed(self, result: ShiftClose) -> None:
+        def approved(manager: str, pin: str) -> None:
+            self.drop_amount.clear()
+            self.runner.io(
+                lambda: self.terminal.record_drop(amount=amount, manager=manager, manager_pin=pin),
+                lambda d: self._ok(
+                    f"Retiro de {pesos(amount)} registrado. Comprobante: {d.printed.message}"
+                ),
+                self._fail,
+            )
+
+        self.confirmation = confirm(
+            self,
+            "Retiro a caja fuerte",
+            f"¿Retirar {pesos(amount)} del cajón a la caja fuerte? Confirme con su NIP.",
+            approved,
+            action=f"Retirar {pesos(amount)}",
+            pin=True,
+            manager=user.username,
+        )
+
+    def _closed(self, result: ShiftClosed) -> None:
         self._ok(result_summary(result))
         self.shift_closed.emit(result)
 
     # --- payments ------------------------------------------------------------------------
 
-    def visible_payments(self) -> list[Payment]:
-        needle = self.search.text().strip().replace(" ", "").lower()
-        if not needle:
-            return list(self.payments)
-        return [
-            p
-            for p in self.payments
-            if needle in p.reference or needle == str(p.folio) or needle in str(p.amount)
-        ]
+    def visible_rows(self) -> list[PaymentRow]:
+        return payment_list.search(self.rows, self.search.text())
 
     def _fill_table(self) -> None:
-        rows = self.visible_payments()
+        rows = self.visible_rows()
         self.table.setRowCount(len(rows))
-        for i, p in enumerate(rows):
-            state = "CANCELADO" if p.uuid in self.voided_uuids else "cobrado"
+        for i, row in enumerate(rows):
+            p = row.payment
             values = [
                 str(p.folio),
                 f"{p.paid_at:%H:%M}",
                 p.reference,
+                row.member_name,
+                row.cashier,
                 pesos(p.amount),
                 pesos(p.cash),
                 pesos(p.card),
                 p.card_authorization,
-                state,
+                row.state,
             ]
             for j, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, p.uuid)
                 self.table.setItem(i, j, item)
+        self.table.resizeColumnToContents(2)  # the whole referencia, never cut
 
     def selected_uuid(self) -> str | None:
         items = self.table.selectedItems()
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
-    def export_csv(self, path: Path) -> int:
-        """The payments shown (after the search) as CSV; returns how many rows."""
-        rows = self.visible_payments()
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(
-                [
-                    "folio",
-                    "fecha_hora",
-                    "referencia",
-                    "importe",
-                    "efectivo",
-                    "tarjeta",
-                    "autorizacion",
-                    "cambio",
-                    "estado",
-                    "uuid",
-                ]
-            )
-            for p in rows:
-                w.writerow(
-                    [
-                        p.folio,
-                        p.paid_at.isoformat(),
-                        p.reference,
-                        p.amount,
-                        p.cash,
-                        p.card,
-                        p.card_authorization,
-                        p.change,
-                        "CANCELADO" if p.uuid in self.voided_uuids else "COBRADO",
-                        p.uuid,
-                    ]
-                )
-        return len(rows)
-
     def _ask_export(self) -> None:
-        dialog = QFileDialog(self, "Exportar pagos de hoy", "pagos.csv", "CSV (*.csv)")
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        start = str(Path(folder) / f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
+        dialog = QFileDialog(self, "Exportar pagos de hoy", start, "CSV (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.fileSelected.connect(
-            lambda name: self._ok(f"Exportados {self.export_csv(Path(name))} pagos a {name}.")
-        )
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
         dialog.open()
+        self.export_dialog = dialog
+
+    def export_to(self, path: Path) -> None:
+        text = self.search.text()
+        self.runner.db(
+            lambda: self.terminal.export_payments(path, text),
+            lambda n: self._ok(f"{counted(n, 'pago exportado', 'pagos exportados')} a {path}."),
+            self._fail,
+        )
 
     def void_selected(self) -> None:
         uuid = self.selected_uuid()
@@ -587,7 +733,7 @@ class ManagerWindow(QMainWindow):
             self.payments_error.setText("La cancelación requiere el NIP del gerente.")
             return
         self.payments_error.setText("")
-        self.runner.db(
+        self.runner.io(
             lambda: self.terminal.void(
                 uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
             ),
@@ -595,10 +741,10 @@ class ManagerWindow(QMainWindow):
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
 
-    def _voided(self, void: Void) -> None:
+    def _voided(self, outcome: VoidOutcome) -> None:
         self.void_reason.clear()
-        self._ok("Pago cancelado; se enviará al instituto.")
-        self.voided.emit(void)
+        self._ok(f"Pago cancelado; se enviará al instituto. Cancelación: {outcome.printed.message}")
+        self.voided.emit(outcome.void)
 
     def reprint_selected(self) -> None:
         uuid = self.selected_uuid()
@@ -612,7 +758,7 @@ class ManagerWindow(QMainWindow):
             self.payments_error.setText("La reimpresión requiere el NIP del gerente.")
             return
         self.runner.io(
-            lambda: self.terminal.reprint_approved(uuid, manager=approver, pin=pin),
+            lambda: self.terminal.reprint(uuid, user_id=user.id, manager=approver, manager_pin=pin),
             lambda r: self._ok(r.printed.message),
             lambda exc: self.payments_error.setText(message_of(exc)),
         )
@@ -623,8 +769,23 @@ class ManagerWindow(QMainWindow):
         user = self.user
         if user is None:
             return
+        if kind == "X":
+            self._print_report(user, "X", "")
+            return
+        self.confirmation = confirm(
+            self,
+            "Cierre del día (Z)",
+            "¿Cerrar el día? Después de este cierre la caja ya no recibe pagos hoy. "
+            "Confirme con su NIP.",
+            lambda _m, pin: self._print_report(user, "Z", pin),
+            action="Cerrar el día",
+            pin=True,
+            manager=user.username,
+        )
+
+    def _print_report(self, user: User, kind: str, pin: str) -> None:
         self.runner.io(
-            lambda: self.terminal.print_report(kind, manager=user),
+            lambda: self.terminal.print_report(kind, manager=user, manager_pin=pin),
             self._report_printed,
             self._fail,
         )

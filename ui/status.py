@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QWidget
 
 from kiosk.app import Terminal, TerminalStatus
-from ui.common import AMBER, GREEN, GREY, RED, ago
+from ui.common import AMBER, GREEN, GREY, RED, ago, plain
 from ui.tasks import TaskRunner
 
 # Under a minute the Date header's one-second resolution and the round trip are all it is.
@@ -55,15 +55,19 @@ class StatusBar(QFrame):
         self._in_flight = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 6, 4, 6)
-        self.central = QLabel("Central: …")
-        self.queue = QLabel("Por enviar: …")
-        self.printer = QLabel("Impresora: …")
-        self.who = QLabel("")
-        self.clock = QLabel("")
+        # Plain, wrapping labels: a long printer error makes the bar taller, never the window
+        # wider than the screen.
+        self.central = plain("Central: …")
+        self.queue = plain("Por enviar: …")
+        self.printer = plain("Impresora: …")
+        self.who = plain("")
+        self.clock = plain("")
         self.clock.setVisible(False)
-        for w in (self.central, self.queue, self.printer, self.clock):
+        for label in (self.central, self.queue, self.who, self.clock):
+            label.setWordWrap(False)  # short: on one line (cut, at worst); the printer's wraps
+        for w in (self.central, self.queue, self.clock):
             layout.addWidget(w)
-        layout.addStretch(1)
+        layout.addWidget(self.printer, 1)
         layout.addWidget(self.who)
         self._redraw = QTimer(self)
         self._redraw.timeout.connect(self._maybe_redraw)

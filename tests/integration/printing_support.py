@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from printing.documents import ReceiptData, ReportData, SlipData, VoidData
+    from printing.documents import DropData, ReceiptData, ReportData, SlipData, VoidData
 
 # Epson "Character code table" numbers (ESC t n) to Python codecs.
 EPSON_CODE_PAGES = {0: "cp437", 2: "cp850", 16: "cp1252", 19: "cp858", 40: "iso8859_15"}
@@ -44,6 +45,7 @@ class Job:
     barcodes: list[tuple[int, bytes]] = field(default_factory=list)  # (m, data)
     code_page_selects: list[int] = field(default_factory=list)
     cuts: int = 0
+    drawer_pulses: list[tuple[int, int, int]] = field(default_factory=list)  # ESC p m t1 t2
     text_bytes: bytearray = field(default_factory=bytearray)
 
     @property
@@ -78,6 +80,9 @@ def read_job(data: bytes) -> Job:
                 i += 2
             elif cmd == "2":
                 i += 2
+            elif cmd == "p":
+                job.drawer_pulses.append((data[i + 2], data[i + 3], data[i + 4]))
+                i += 5
             elif cmd in "t!EaM-d3{GJ":
                 n = data[i + 2]
                 if cmd == "t":
@@ -245,6 +250,23 @@ def sample_void(**changes: object) -> VoidData:
     return VoidData(**values)  # type: ignore[arg-type]
 
 
+def sample_drop(**changes: object) -> DropData:
+    from printing.documents import DropData
+
+    values: dict[str, object] = {
+        "store_name": "Farmacia ISSEG León Centro",
+        "folio": "12",
+        "at": datetime(2025, 11, 21, 13, 0, tzinfo=MX),
+        "terminal": "Caja 1",
+        "shift": "7",
+        "cashier": "María Peña",
+        "dropped_by": "Víctor Ortíz",
+        "amount": Decimal("30000.00"),
+    }
+    values.update(changes)
+    return DropData(**values)  # type: ignore[arg-type]
+
+
 def sample_report(kind: str = "Z", **changes: object) -> ReportData:
     from kiosk.references import issue
     from printing.documents import (
@@ -301,15 +323,26 @@ def _is_status_request(chunk: bytes) -> bool:
     return len(chunk) == 3 and chunk[:2] == b"\x10\x04" and chunk[2] in (1, 2, 3, 4)
 
 
+def split_status_request(chunk: bytes) -> tuple[bytes, int | None]:
+    """The job bytes of a chunk and the DLE EOT n that ends it, if any: TCP may deliver the
+    question asked after a job in the same read as the job's last bytes."""
+    if len(chunk) >= 3 and _is_status_request(chunk[-3:]):
+        return chunk[:-3], chunk[-1]
+    return chunk, None
+
+
 class TcpPrinter:
     """A raw TCP port-9100 "printer" on 127.0.0.1: records each connection's job bytes.
 
     ``mode``: "ok" answers status requests and reads everything; "stall" accepts and then
-    never reads nor answers; "paper_end"/"offline" answer with that status.
+    never reads nor answers; "paper_end"/"offline" answer with that status; "reset" and
+    "stop" answer the status asked before a job, then after ``job_limit`` bytes of it reset
+    the connection (a printer rebooting) or stop reading it (a printer hung).
     """
 
-    def __init__(self, port: int = 0, mode: str = "ok") -> None:
+    def __init__(self, port: int = 0, mode: str = "ok", job_limit: int = 200) -> None:
         self.mode = mode
+        self.job_limit = job_limit
         self.jobs: list[bytes] = []
         self.status_requests = 0
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -347,18 +380,29 @@ class TcpPrinter:
                     break
                 if not chunk:
                     break
-                if _is_status_request(chunk):
+                data, request = split_status_request(chunk)
+                if self.mode in ("reset", "stop") and len(job) + len(data) >= self.job_limit:
+                    job.extend(data[: self.job_limit - len(job)])
+                    self._misbehave(conn)
+                    break
+                job.extend(data)
+                if request is not None:
                     self.status_requests += 1
                     answer = STATUS_OK
-                    if self.mode == "paper_end" and chunk[2] == 4:
+                    if self.mode == "paper_end" and request == 4:
                         answer = STATUS_PAPER_END
-                    if self.mode == "offline" and chunk[2] == 1:
+                    if self.mode == "offline" and request == 1:
                         answer = STATUS_OFFLINE
                     conn.sendall(bytes([answer]))
-                else:
-                    job.extend(chunk)
         if job:
             self.jobs.append(bytes(job))
+
+    def _misbehave(self, conn: socket.socket) -> None:
+        if self.mode == "reset":
+            # SO_LINGER 0: close() sends RST, as a printer that reboots mid-job does.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        self._stop.wait()  # "stop": hold the connection, read nothing more
 
     def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[bytes]:
         deadline = time.monotonic() + timeout
@@ -407,10 +451,10 @@ class PtyPrinter:
                 chunk = os.read(self.master, 65536)
             except OSError:
                 break
-            if _is_status_request(chunk):
+            data, request = split_status_request(chunk)
+            self.received.extend(data)
+            if request is not None:
                 os.write(self.master, bytes([self.status]))
-            else:
-                self.received.extend(chunk)
 
     def wait_for(self, size: int, timeout: float = 5.0) -> bytes:
         deadline = time.monotonic() + timeout

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import local_db
 from central import admin
+from central import db as dbmod
 from kiosk import terminal_state
 from local_db.testing import FixedClock, seed_terminal
 from tests.integration.test_cli_wiring import isseg
 
 
 def _url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'central.sqlite'}"
+    """A migrated, empty central database (administration never migrates by itself)."""
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    dbmod.upgrade(url)
+    return url
 
 
 def test_seed_demo_refuses_a_database_with_real_affiliates(tmp_path: Path, capsys) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from central.embedded import EmbeddedCentral
 from kiosk import settings as settings_module
-from kiosk.app import build
+from kiosk.bootstrap import build
 from sync import diagnostics
 
 

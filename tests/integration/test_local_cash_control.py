@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk import cashier, reports, shifts, voids
+from kiosk import audit, cashier, reports, shifts, voids
 from kiosk.ports import Refused
 from kiosk.rules import Tender
 from local_db.testing import (
@@ -212,14 +212,42 @@ def test_a_void_the_next_day_is_refused(uow, seeded, clock):
     assert exc.value.code == "FUERA_DE_PLAZO"
 
 
+def reprint(uow, s, clock, uuid, user_id, pin=MANAGER_PIN, manager="gerente"):
+    return cashier.record_reprint(
+        uow,
+        uuid,
+        user_id=user_id,
+        manager=manager,
+        manager_pin=pin,
+        hasher=FAST_HASHER,
+        clock=clock,
+    )
+
+
 def test_reprints_are_counted_per_payment(uow, seeded, clock):
     p = pay(uow, seeded, clock, 0)
-    assert cashier.record_reprint(uow, p.uuid, user_id=seeded.cashier_id, clock=clock) == 1
-    assert cashier.record_reprint(uow, p.uuid, user_id=seeded.manager_id, clock=clock) == 2
+    assert reprint(uow, seeded, clock, p.uuid, seeded.cashier_id) == 1
+    assert reprint(uow, seeded, clock, p.uuid, seeded.manager_id) == 2
     assert cashier.receipt_info(uow, p.uuid).reprints == 2
     with pytest.raises(Refused) as exc:
-        cashier.record_reprint(uow, "no-existe", user_id=seeded.cashier_id, clock=clock)
+        reprint(uow, seeded, clock, "no-existe", seeded.cashier_id)
     assert exc.value.code == "PAGO_DESCONOCIDO"
+
+
+def test_a_reprint_needs_a_managers_pin_and_the_log_says_who_approved_it(uow, seeded, clock):
+    p = pay(uow, seeded, clock, 0)
+    for manager, pin, code in (
+        ("gerente", "0000", "CREDENCIALES_INVALIDAS"),
+        ("cajero", CASHIER_PIN, "REQUIERE_GERENTE"),
+    ):
+        with pytest.raises(Refused) as exc:
+            reprint(uow, seeded, clock, p.uuid, seeded.cashier_id, pin=pin, manager=manager)
+        assert exc.value.code == code
+    assert cashier.receipt_info(uow, p.uuid).reprints == 0
+    assert reprint(uow, seeded, clock, p.uuid, seeded.cashier_id) == 1
+    with uow.reading():
+        line = [e for e in uow.audit.all() if e.action == audit.REPRINT][-1]
+    assert line.actor == "cajero" and line.details["autorizo"] == "gerente"
 
 
 # --- X and Z ---------------------------------------------------------------------------
@@ -230,7 +258,7 @@ def test_the_x_figures_add_up_by_method_and_list_voids_and_pending(uow, seeded, 
     b = pay(uow, seeded, clock, 1, cash="140.00", card="400.00", auth="Z9")
     c = pay(uow, seeded, clock, 2, cash="0.00", card="540.00", auth="Y8")
     void(uow, seeded, clock, c)
-    cashier.record_reprint(uow, a.uuid, user_id=seeded.cashier_id, clock=clock)
+    reprint(uow, seeded, clock, a.uuid, seeded.cashier_id)
     with uow:
         entry = [e for e in uow.outbox.pending() if e.subject == a.uuid][0]
         uow.outbox.mark_confirmed(entry.id, {"status": 201})

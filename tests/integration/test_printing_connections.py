@@ -99,7 +99,8 @@ def test_a_network_printer_receives_exactly_the_rendered_job(
     result = service.print_document(receipt)
     assert result.printed and not result.queued and result.error is None
     assert tcp_printer.wait_for_jobs(1) == [rendered(receipt)]
-    assert tcp_printer.status_requests == 2  # paper, then on-line, before the job
+    # Paper, then on-line, before the job; and both again after it, to confirm it arrived.
+    assert tcp_printer.status_requests == 4
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from kiosk.settings import Settings
 from printing import escpos_loader, layouts
@@ -157,3 +160,93 @@ def test_a_layout_failure_is_reported_not_raised(tmp_path: Path) -> None:
     result = service.print_document(sample_receipt(reference="no-es-referencia"))
     assert not result.printed and not result.queued
     assert result.error and "No se pudo preparar" in result.error
+
+
+def assert_whole(job: bytes, data: Document) -> None:
+    decoded = read_job(job)
+    assert job == rendered(data) and decoded.cuts == 1 and len(decoded.barcodes) == 1
+
+
+@pytest.mark.parametrize("mode", ["reset", "stop"])
+@pytest.mark.parametrize("job_limit", [40, 700, 1400])
+def test_a_printer_that_resets_or_stops_reading_mid_job_leaves_the_receipt_queued(
+    tmp_path: Path, mode: str, job_limit: int
+) -> None:
+    receipt = sample_receipt()
+    assert job_limit < len(rendered(receipt))
+    flaky = TcpPrinter(mode=mode, job_limit=job_limit)
+    port = flaky.port
+    service = network_service(port, tmp_path / "cola")
+    try:
+        result = service.print_document(receipt)
+        # It answered its status before the job: only the missing answer after it tells.
+        assert flaky.status_requests == 2
+        assert not result.printed and result.queued
+        assert result.message.startswith("No se imprimió; quedó en la cola de reimpresión.")
+        assert len(service.pending()) == 1
+    finally:
+        flaky.close()
+    (partial,) = flaky.jobs
+    assert len(partial) == job_limit and read_job(partial).cuts == 0
+
+    healthy = TcpPrinter(port=port)
+    try:
+        assert service.retry_pending() == 1
+        (job,) = healthy.wait_for_jobs(1)
+        assert_whole(job, receipt)
+        assert service.pending() == []
+    finally:
+        healthy.close()
+
+
+def test_a_cash_drawer_opens_with_esc_p_only_when_the_settings_say_one_is_wired(
+    tmp_path: Path,
+) -> None:
+    printer = TcpPrinter()
+    try:
+        without = network_service(printer.port, tmp_path / "a")
+        assert without.open_drawer() is None
+        time.sleep(0.3)  # nothing would have connected: there is no drawer
+        assert printer.jobs == [] and printer.status_requests == 0
+        settings = Settings().with_values(
+            {"printer_kind": "network", "printer_port": printer.port, "cash_drawer": True}
+        )
+        with_drawer = PrintService.from_settings(settings, Spool(tmp_path / "b"))
+        assert with_drawer.open_drawer() is None
+        assert printer.wait_for_jobs(1) == [b"\x1bp\x00\x19\xfa"]
+        assert read_job(printer.jobs[0]).drawer_pulses == [(0, 0x19, 0xFA)]
+        assert with_drawer.pending() == []  # a pulse is never queued for later
+    finally:
+        printer.close()
+    assert "rechazó" in (with_drawer.open_drawer() or "")
+
+
+def test_the_printer_state_recovers_by_itself_once_nothing_waits(tmp_path: Path) -> None:
+    from kiosk.bootstrap import build
+
+    port = free_port_then_closed()
+    settings = Settings().with_values(
+        {
+            "data_dir": str(tmp_path),
+            "central_url": f"http://127.0.0.1:{free_port_then_closed()}",
+            "printer_kind": "network",
+            "printer_port": port,
+            "printer_timeout_seconds": 1.0,
+        }
+    )
+    terminal = build(settings, start_sync=False, defer=True)
+    try:
+        assert terminal.print_document(sample_receipt()).queued
+        assert terminal.status().printer_ok is False
+        printer = TcpPrinter(port=port)
+        try:
+            # Another window on this terminal prints what waited before this one retries.
+            other = PrintService.from_settings(settings, Spool(tmp_path / "cola-impresion"))
+            assert other.retry_pending() == 1
+            assert terminal.retry_prints() == 0
+            status = terminal.status()
+            assert (status.printer, status.printer_ok, status.reprint_queue) == ("lista", True, 0)
+        finally:
+            printer.close()
+    finally:
+        terminal.close()

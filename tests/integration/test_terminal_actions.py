@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import reference_cache
+from kiosk import money, reference_cache
 from kiosk.bootstrap import build
 from kiosk.ports import Payment, Refused
 from kiosk.references import ReferenceRecord, issue
@@ -44,7 +44,7 @@ def pay_cached(till: Till, record: ReferenceRecord) -> Payment:
         reference=record.reference,
         tender=Tender(cash=record.amount),
         cashier_id=till.cashier.id,
-        cash_received=record.amount,
+        cash_received=money.round_up_to_coin(record.amount),  # whole coins, as handed over
         card_authorization="",
     )
 
@@ -110,13 +110,15 @@ def test_a_shift_opens_for_a_cashier_and_shows_its_float(till: Till) -> None:
 def test_a_drop_and_the_count_close_the_shift_with_its_difference(open_till: Till) -> None:
     t = open_till.terminal
     paid = pay_cached(open_till, cache_today(open_till, 9_000_001, "300.00"))
-    t.record_drop(amount=Decimal("100.00"), user_id=open_till.manager.id)
+    t.record_drop(amount=Decimal("100.00"), manager="gerente", manager_pin=MANAGER_PIN)
     assert t.shift_status(blind=True).expected_cash is None  # blind: revealed at the close
     # 500 float + 300 − 100 drop = 700 expected; 500 + 100 + 50 counted: $50 short.
     closed = t.close_shift(pieces={"b500": 1, "b100": 1, "b50": 1}, closed_by=open_till.manager.id)
-    assert (closed.expected_cash, closed.over_short) == (Decimal("700.00"), Decimal("-50.00"))
+    close = closed.close
+    assert (close.expected_cash, close.over_short) == (Decimal("700.00"), Decimal("-50.00"))
+    assert closed.printed.printed and b"CORTE DE TURNO" in open_till.printed()
     assert t.current_shift() is None
-    assert [p.uuid for p in t.payments_today()] == [paid.uuid]
+    assert [r.payment.uuid for r in t.payments_today()] == [paid.uuid]
 
 
 # --- the scan ------------------------------------------------------------------------------
@@ -199,7 +201,9 @@ def test_a_reprint_is_logged_and_printed_as_a_reprint(open_till: Till) -> None:
     paid = scan_and_pay(open_till)
     open_till.terminal.deliver_receipt(paid.uuid)
     first = open_till.printed()
-    outcome = open_till.terminal.reprint(paid.uuid, user_id=open_till.cashier.id)
+    outcome = open_till.terminal.reprint(
+        paid.uuid, user_id=open_till.cashier.id, manager="gerente", manager_pin=MANAGER_PIN
+    )
     assert outcome.printed.printed
     assert b"REIMPRESI" in open_till.printed()[len(first) :]
     assert open_till.terminal.manager_view(blind=False).figures.reprints == 1
@@ -236,8 +240,8 @@ def test_the_manager_view_lists_todays_payments_voids_and_hours(open_till: Till)
         requested_by=open_till.cashier.id,
     )
     view = t.manager_view(blind=False)
-    assert [p.uuid for p in view.payments] == [kept.uuid, voided.uuid]
-    assert view.voided == {voided.uuid}
+    assert [r.payment.uuid for r in view.rows] == [kept.uuid, voided.uuid]
+    assert [r.voided for r in view.rows] == [False, True]
     assert view.by_hour == ((kept.paid_at.hour, Decimal("300.00"), ZERO),)
     assert (view.figures.payments, view.figures.total) == (1, Decimal("300.00"))
     assert [u.username for u in view.cashiers] == ["cajero"]
@@ -250,22 +254,26 @@ def test_a_void_needs_the_managers_pin(open_till: Till) -> None:
         open_till.terminal.void(
             paid.uuid, manager="gerente", manager_pin="0000", reason="x", requested_by=1
         )
-    assert open_till.terminal.manager_view(blind=False).voided == frozenset()
-    void = open_till.terminal.void(
+    assert not any(r.voided for r in open_till.terminal.manager_view(blind=False).rows)
+    outcome = open_till.terminal.void(
         paid.uuid,
         manager="gerente",
         manager_pin=MANAGER_PIN,
         reason="error de cobro",
         requested_by=open_till.cashier.id,
     )
-    assert void.payment_uuid == paid.uuid
+    assert outcome.void.payment_uuid == paid.uuid and outcome.printed.printed
 
 
 def test_a_managers_reprint_needs_a_managers_pin(open_till: Till) -> None:
     paid = pay_cached(open_till, cache_today(open_till, 9_000_008, "100.00"))
     with pytest.raises(Refused):
-        open_till.terminal.reprint_approved(paid.uuid, manager="cajero", pin=CASHIER_PIN)
-    outcome = open_till.terminal.reprint_approved(paid.uuid, manager="gerente", pin=MANAGER_PIN)
+        open_till.terminal.reprint(
+            paid.uuid, user_id=open_till.cashier.id, manager="cajero", manager_pin=CASHIER_PIN
+        )
+    outcome = open_till.terminal.reprint(
+        paid.uuid, user_id=open_till.cashier.id, manager="gerente", manager_pin=MANAGER_PIN
+    )
     assert outcome.printed.printed and outcome.payment.uuid == paid.uuid
 
 
@@ -281,15 +289,15 @@ def test_the_x_report_prints_and_the_z_closes_the_day_once(open_till: Till) -> N
     )
     assert [u.uuid for u in x.report.figures.unconfirmed] == [paid.uuid]
     with pytest.raises(Refused) as still_open:
-        t.print_report("Z", manager=open_till.manager)
+        t.print_report("Z", manager=open_till.manager, manager_pin=MANAGER_PIN)
     assert still_open.value.code == "TURNO_ABIERTO"
     t.close_shift(pieces={"b500": 2, "b20": 2}, closed_by=open_till.manager.id)
-    z = t.print_report("Z", manager=open_till.manager)
+    z = t.print_report("Z", manager=open_till.manager, manager_pin=MANAGER_PIN)
     assert z.report.figures.closed_at is not None and z.printed.printed
     assert z.report.counted_cash == Decimal("1040.00")
     assert z.report.pieces == {"b500": 2, "b20": 2}
     with pytest.raises(Refused) as twice:
-        t.print_report("Z", manager=open_till.manager)
+        t.print_report("Z", manager=open_till.manager, manager_pin=MANAGER_PIN)
     assert twice.value.code == "DIA_CERRADO"
     paper = open_till.printed()
     assert b"REPORTE X (PARCIAL)" in paper and b"REPORTE Z (CORTE DE CAJA)" in paper

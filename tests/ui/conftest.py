@@ -206,3 +206,24 @@ def kiosk_terminal(
     t = enrolled(settings, clock, enrollment)
     yield t
     t.close()
+
+
+def confirm_open_dialog(qtbot: Any, window: Any, pin: str | None = None, manager: str = "") -> None:
+    """Answer the confirmation a window has open (``ui.approval.Confirm``): the PIN (and the
+    manager) typed when it asks for them, then its confirm button."""
+    from ui.approval import Confirm
+
+    qtbot.waitUntil(lambda: bool(window.findChildren(Confirm)), timeout=5000)
+    (dialog,) = [d for d in window.findChildren(Confirm) if d.isVisible()]
+    if manager:
+        dialog.manager.setText(manager)
+    if pin is not None:
+        dialog.pin.setText(pin)
+    dialog.ok.click()
+
+
+def visible_texts(window: Any) -> str:
+    """Every label a person can see in the window, joined."""
+    from PySide6.QtWidgets import QLabel
+
+    return " | ".join(w.text() for w in window.findChildren(QLabel) if w.isVisible())

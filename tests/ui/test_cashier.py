@@ -7,10 +7,21 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from kiosk import shifts
-from kiosk.references import Reference
-from tests.ui.conftest import CASHIER_PIN, add_people, barcodes_in, cache_reference
+from kiosk.ports import PrintOutcome
+from kiosk.references import VIGENTE, Reference
+from kiosk.rules import Verdict
+from tests.ui.conftest import (
+    CASHIER_PIN,
+    MANAGER_PIN,
+    add_people,
+    barcodes_in,
+    cache_reference,
+    visible_texts,
+)
+from tests.ui.fit_support import LONG_ERROR, LONG_NAME, MARKUP, SCREENS, fits
 from ui.cashier import CashierWindow
 
 
@@ -92,7 +103,7 @@ def test_a_payment_from_scan_to_printed_receipt(
         qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
     payment = working.last_payment
     assert payment is not None and payment.change == Decimal("60.00")
-    assert [p.uuid for p in offline_terminal.payments_today()] == [payment.uuid]
+    assert [r.payment.uuid for r in offline_terminal.payments_today()] == [payment.uuid]
     printed = (tmp_path / "impresora.bin").read_bytes()
     assert barcodes_in(printed) == [record.reference]
     assert Reference(record.reference).grouped().encode() in printed
@@ -126,8 +137,11 @@ def test_each_refused_referencia_is_shown_in_red_with_its_reason(
     record = cache_reference(offline_terminal, 7, "100.00", clock, status=status, issued_on=day)
     verdict = scan(qtbot, working, record.reference)
     assert not verdict.ok and verdict.code == code
-    assert code in working.verdict_panel.headline.text()
+    assert working.verdict_panel.headline.text() == "✘ NO SE PUEDE COBRAR"
+    assert code not in visible_texts(working)  # codes are for programs, not people
     assert words in working.verdict_panel.reason.text()
+    # What was scanned stays in view beside the refusal.
+    assert f"Leído: {record.reference}" in working.verdict_panel.concept.text()
     assert not working.tender.isEnabled()
     assert working.scan.hasFocus()
 
@@ -155,7 +169,8 @@ def test_a_payment_outside_the_window_or_on_a_non_business_day_is_refused(
     record = cache_reference(offline_terminal, 8, "100.00", clock)
     verdict = scan(qtbot, working, record.reference)
     assert verdict.code == code
-    assert code in working.verdict_panel.headline.text()
+    assert working.verdict_panel.headline.text() == "✘ NO SE PUEDE COBRAR"
+    assert code not in visible_texts(working)
 
 
 def test_a_mistyped_referencia_is_refused_without_asking_anyone(
@@ -243,6 +258,113 @@ def test_f2_takes_exact_cash_and_f3_puts_it_all_on_card_from_the_keyboard(
     qtbot.keyClick(working.tender.cash, Qt.Key.Key_F3)
     assert working.tender.cash.text() in ("", "0.00", "0")
     assert working.tender.card.text().replace(",", "") in ("540.00", "540")
+
+
+def test_a_barcode_scanned_into_the_cash_field_is_a_scan_never_an_amount(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 44, "6912.04", clock)
+    other = cache_reference(offline_terminal, 45, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    assert working.tender.cash.hasFocus()
+    # A medicine's EAN-13 at scanner speed, Enter included: checked as a scan and refused.
+    with qtbot.waitSignal(working.verdict_shown, timeout=5000) as shown:
+        qtbot.keyClicks(working.tender.cash, "7501055300075")
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert not shown.args[0].ok
+    assert "Leído: 7501055300075" in working.verdict_panel.concept.text()
+    assert offline_terminal.payments_today() == []
+    # A ficha scanned into the cash field is the next ficha's verdict, never cash.
+    assert scan(qtbot, working, record.reference).ok
+    with qtbot.waitSignal(working.verdict_shown, timeout=5000) as shown:
+        qtbot.keyClicks(working.tender.cash, other.reference)
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert shown.args[0].ok and shown.args[0].record.reference == other.reference
+    assert offline_terminal.payments_today() == []
+
+
+def test_change_over_five_hundred_is_confirmed_and_a_thousand_is_refused_on_screen(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from tests.ui.conftest import confirm_open_dialog
+
+    record = cache_reference(offline_terminal, 46, "6912.04", clock)
+    assert scan(qtbot, working, record.reference).ok
+    working.tender.cash.setText("8000")  # change $1,088.00
+    assert not working.tender.confirm.isEnabled()
+    assert "menor que $1,000.00" in working.tender.message.text()
+    working.tender.cash.setText("7500")  # change $588.00
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert offline_terminal.payments_today() == []  # not before the cashier confirms
+    with qtbot.waitSignal(working.payment_taken, timeout=5000) as taken:
+        confirm_open_dialog(qtbot, working)
+    assert taken.args[0].change_given == Decimal("588.00")
+
+
+def test_what_a_cashier_notices_f2_cap_f4_rest_on_card_tab_order_and_a_calm_prompt(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    record = cache_reference(offline_terminal, 47, "35000.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    assert "Cobre al menos $5,000.00 con tarjeta" in working.tender.message.text()
+    assert "#b3261e" not in working.tender.message.styleSheet()  # not red before any key
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_F2)
+    assert working.tender.cash.text() == "30000.00"  # never more than the cash cap
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_F4)
+    assert working.tender.card.text() == "5000.00"  # the rest, on card
+    assert working.tender.auth.hasFocus()
+    working.tender.cash.setFocus()
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is working.tender.card
+    qtbot.keyClick(working.tender.card, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is working.tender.auth
+
+
+def test_another_cashier_cannot_carry_on_in_the_first_cashiers_shift(
+    qtbot: Any, window: CashierWindow, offline_terminal: Any, people: Any, clock: Any
+) -> None:
+    offline_terminal.create_user(
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        username="beto",
+        name="Beto Ruiz",
+        role="cajero",
+        pin="4321",
+    )
+    shifts.open_shift(
+        offline_terminal.uow, cashier_id=people[1].id, opening_float=Decimal("500"), clock=clock
+    )
+    login(qtbot, window, username="beto", pin="4321")
+    qtbot.waitUntil(lambda: "solo esa persona cobra" in window.login.error.text(), timeout=5000)
+    assert window.pages.currentWidget() is window.login
+    assert people[1].name in window.login.error.text()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_cashier_window_fits_the_screen_with_long_and_huge_data(
+    qtbot: Any, working: Any, offline_terminal: Any, clock: Any, screen: tuple[int, int]
+) -> None:
+    offline_terminal.last_print = PrintOutcome(False, True, LONG_ERROR)
+    working.status.refresh()
+    qtbot.waitUntil(lambda: "cola de reimpresión" in working.status.printer.text(), timeout=5000)
+    record = cache_reference(
+        offline_terminal, 90, "999999999.99", clock, member_name=LONG_NAME, status=VIGENTE
+    )
+    working.verdict_panel.show_verdict(Verdict(True, "ACEPTADA", "Pago válido.", record))
+    working.notice.setText(LONG_ERROR)
+    fits(qtbot, working, *screen)
+    refused = cache_reference(offline_terminal, 91, "100.00", clock, member_name=MARKUP)
+    working.verdict_panel.show_verdict(
+        Verdict(False, "PAGADA", "Ya pagada.", refused), "7501055300075" * 5
+    )
+    fits(qtbot, working, *screen)
+    # A name that looks like markup is shown as the characters it is.
+    assert working.verdict_panel.member.text().startswith(MARKUP)
+    data = [working.notice, working.tender.message, *working.status.findChildren(QLabel)]
+    for label in [*working.verdict_panel.findChildren(QLabel), *data]:
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
 
 
 def spy(monkeypatch: Any, terminal: Any, name: str) -> list[Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication
 
 from kiosk import shifts
 from tests.ui import test_cashier as base
@@ -17,19 +17,17 @@ from tests.ui.conftest import (
     add_people,
     barcodes_in,
     cache_reference,
+    confirm_open_dialog,
     identified,
     make_settings,
     open_terminal,
+    visible_texts,
 )
 from tests.ui.test_cashier import login, scan
 from ui.cashier import CashierWindow
 
 # The cashier screen's fixtures: a window logged in with a shift open.
 people, window, working = base.people, base.window, base.working
-
-
-def visible_texts(w: CashierWindow) -> str:
-    return " | ".join(label.text() for label in w.findChildren(QLabel) if label.isVisible())
 
 
 @contextmanager
@@ -86,15 +84,18 @@ def test_a_cashier_closes_with_a_blind_count_that_comes_up_short(
     qtbot.keyClicks(QApplication.focusWidget(), "1")
     assert working.count.total.text() == "Contado: $1,020.00"
     assert "1,040" not in visible_texts(working) and "Esperado" not in visible_texts(working)
+    working.count.close_button.click()
     with qtbot.waitSignal(working.shift_closed, timeout=5000) as closed:
-        working.count.close_button.click()
-    assert closed.args[0].over_short == Decimal("-20.00")
-    assert working.count.expected_label.text() == "Esperado: $1,040.00"
+        confirm_open_dialog(qtbot, working)
+    assert closed.args[0].close.over_short == Decimal("-20.00")
+    assert "= esperado $1,040.00" in working.count.expected_label.text()
     assert working.count.difference.text() == "FALTANTE: $20.00"
     assert offline_terminal.current_shift() is None
     working.finish_close.click()
     assert working.pages.currentWidget() is working.login
     assert "Turno cerrado" in working.login.error.text()
+    assert "#b3261e" not in working.login.error.styleSheet()  # good news is not red
+    assert "color:" in working.login.error.styleSheet()
 
 
 def test_an_idle_cashier_window_locks_itself_and_hides_the_last_affiliate(
@@ -131,7 +132,7 @@ def test_a_receipt_the_printer_could_not_take_waits_and_prints_once_when_it_retu
         t, w, record, blocker, paper = rig
         with qtbot.waitSignal(w.receipt_failed, timeout=10000):
             pay_cash(qtbot, w, record.reference, "250")
-        assert [p.reference for p in t.payments_today()] == [record.reference]  # it stands
+        assert [r.payment.reference for r in t.payments_today()] == [record.reference]
         assert "cola de reimpresión" in w.notice.text()
         qtbot.waitUntil(
             lambda: "1 comprobante por imprimir" in w.status.printer.text(), timeout=5000

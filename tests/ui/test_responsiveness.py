@@ -105,7 +105,7 @@ def test_the_window_keeps_processing_events_while_central_and_printer_are_slow(
         beat.timer.stop()
         assert elapsed > 1.5, "central and the printer were supposed to be slow"
         assert beat.worst < 0.1, f"the event loop stalled {beat.worst * 1000:.0f} ms"
-        assert "no se imprimió" in w.notice.text()
+        assert "No se imprimió" in w.notice.text()
         assert w.verdict is not None and w.verdict.code == "NO_ENCONTRADA"
         w.close()
     finally:

@@ -20,6 +20,7 @@ from tests.integration.printing_support import (
     EPSON_CODE_PAGES,
     decode_code128,
     read_job,
+    sample_drop,
     sample_receipt,
     sample_report,
     sample_slip,
@@ -123,14 +124,41 @@ def test_a_ficha_tells_when_how_much_and_where_it_can_be_paid() -> None:
     assert "3/24, 4/24" in text
 
 
-def test_a_ficha_that_replaces_another_names_the_old_referencia() -> None:
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_ficha_that_replaces_another_names_the_old_referencia_on_one_line(width: int) -> None:
     old = issue(date(2025, 11, 24), 5)
-    text = read_job(render(sample_slip(replaces_reference=old))).text.replace("\n", " ")
-    assert f"sustituye a la referencia {old.grouped()}" in text
+    lines = [
+        line.text.strip()
+        for line in read_job(render(sample_slip(replaces_reference=old), width)).lines
+    ]
+    at = lines.index(old.grouped())  # whole, on a line of its own
+    assert " ".join(lines[:at]).endswith("Esta ficha sustituye a la referencia")
+    assert lines[at + 1] == "que ya no puede pagarse."
+
+
+@pytest.mark.parametrize(
+    "kind,label",
+    [
+        ("QUINCENAL", "Pago quincenal"),
+        ("ABONO", "Abono a capital"),
+        ("RENOVACION", "Renovación"),
+        ("LIQUIDACION", "Liquidación"),
+        ("installment", "Pago quincenal"),
+    ],
+)
+def test_receipts_and_fichas_print_the_kind_in_spanish_with_its_accents(
+    kind: str, label: str
+) -> None:
+    for data in (sample_receipt(kind=kind), sample_slip(kind=kind)):
+        text = read_job(render(data)).text
+        assert f"Tipo de pago:{label:>{48 - len('Tipo de pago:')}}" in text
+        assert kind not in text.replace(label, "")
 
 
 def test_a_void_shows_the_original_folio_reason_and_amount() -> None:
-    text = read_job(render(sample_void())).text.replace("\n", " ")
+    job = read_job(render(sample_void()))
+    assert [decode_code128(data) for _, data in job.barcodes] == [sample_void().reference]
+    text = job.text.replace("\n", " ")
     assert "CANCELACIÓN DE PAGO" in text
     assert "C1-000123" in text and "CAN-0007" in text
     assert "Se cobró a otro afiliado por error" in text
@@ -159,7 +187,14 @@ def test_an_x_report_with_a_surplus_says_sobrante_and_has_no_signatures() -> Non
 
 
 def test_every_ticket_ends_with_one_cut() -> None:
-    for data in (sample_receipt(), sample_slip(), sample_void(), sample_report()):
+    for data in (
+        sample_receipt(),
+        sample_slip(),
+        sample_void(),
+        sample_report(),
+        sample_report("TURNO"),
+        sample_drop(),
+    ):
         assert read_job(render(data)).cuts == 1
 
 
@@ -233,6 +268,8 @@ def test_no_line_is_ever_wider_than_the_paper(
         sample_slip(member_name=name, store_name=store, amount=amount, quincenas=(name,)),
         sample_void(member_name=name, manager=cashier, amount=amount, reason=name),
         sample_report(cashier=name, manager=cashier, payments_total=amount),
+        sample_report("TURNO", cashier=name, rounding=amount, drops=sample_report().reprints),
+        sample_drop(cashier=name, dropped_by=cashier, store_name=store, amount=amount),
     ]
     for data in documents:
         job = read_job(render(data, width))
@@ -269,3 +306,27 @@ def test_columns_follow_the_paper_and_the_profile() -> None:
 def test_member_numbers_are_masked_to_their_last_four_digits() -> None:
     assert layouts.mask_member_number("0012341234") == "****1234"
     assert layouts.mask_member_number("123") == "****"
+
+
+def test_empty_report_lists_agree_with_their_titles() -> None:
+    text = read_job(render(sample_report(voids=(), reprints=(), unconfirmed=()))).text
+    assert "CANCELACIONES (0)\nNinguna." in text
+    assert "REIMPRESIONES (0)\nNinguna." in text
+    assert "PAGOS SIN CONFIRMAR POR CENTRAL (0)\nNinguno." in text
+
+
+def test_a_drop_slip_says_how_much_in_figures_and_words_and_who_signs() -> None:
+    text = read_job(render(sample_drop())).text.replace("\n", " ")
+    assert "RETIRO DE EFECTIVO" in text and "$30,000.00" in text
+    assert "TREINTA MIL PESOS 00/100 M.N." in text
+    assert "Víctor Ortíz" in text and "Entregó (cajero):" in text and "Recibió (gerente):" in text
+
+
+def test_the_z_lists_card_payments_with_their_authorizations_for_the_bank_batch() -> None:
+    from printing.documents import ReportLine
+
+    ref = sample_report().voids[0].reference
+    line = ReportLine("C1-000102", ref, Decimal("2500.00"), note="Autorización: 0A12BC")
+    text = read_job(render(sample_report(card_payments=(line,)))).text
+    assert "PAGOS CON TARJETA (1)" in text
+    assert "Folio C1-000102" in text and "$2,500.00" in text and "Autorización: 0A12BC" in text

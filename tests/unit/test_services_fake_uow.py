@@ -121,9 +121,10 @@ class Payments(_R):
             sum((p.amount for p in live), zero),
             sum((p.cash for p in live), zero),
             sum((p.card for p in live), zero),
-            sum((p.change for p in live), zero),
+            sum((p.change_given for p in live), zero),
             sum(1 for p in live if p.cash),
             sum(1 for p in live if p.card),
+            sum((p.cash_received for p in live), zero),
         )
 
     def card_lines(self, day: date) -> list[CardLine]:

@@ -63,7 +63,7 @@ def test_change_is_received_minus_applied_cash(world):
 def test_count_total_keys_the_twenty_bill_and_coin_apart():
     assert shifts.count_total({"b20": 1, "m20": 1, "m0.50": 3}) == D("41.50")
     assert shifts.DENOMINATION_LABELS["b20"] != shifts.DENOMINATION_LABELS["m20"]
-    assert len(shifts.DENOMINATIONS) == 12
+    assert len(shifts.DENOMINATIONS) == 14  # SPEC 2.4, the 0.20 and 0.10 coins included
 
 
 def test_a_count_with_a_float_number_of_pieces_is_refused():

@@ -89,6 +89,7 @@ class FakeSync:
 @dataclass
 class FakePrinter:
     receipts: list[ReceiptFacts] = field(default_factory=list)
+    drawer_pulses: int = 0
 
     def prepare(self) -> None:
         pass
@@ -102,6 +103,19 @@ class FakePrinter:
 
     def print_document(self, document: object) -> PrintOutcome:
         return PrintOutcome(True, False, "Impreso.")
+
+    def print_void(self, void: Any) -> PrintOutcome:
+        return PrintOutcome(True, False, "Impreso.")
+
+    def print_shift_report(self, report: Any) -> PrintOutcome:
+        return PrintOutcome(True, False, "Impreso.")
+
+    def print_drop_slip(self, slip: Any) -> PrintOutcome:
+        return PrintOutcome(True, False, "Impreso.")
+
+    def open_drawer(self) -> str | None:
+        self.drawer_pulses += 1
+        return None
 
     def retry_pending(self) -> int:
         return 0
