@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central import console, pgpay, security
 from central import db as dbmod
-from central import pgpay, security
 from central import schemas as sc
 from central import service as svc
 from kiosk import money
@@ -125,6 +125,7 @@ def create_app(
     app.state.policy = pol
     app.state.clock = now
     app.add_middleware(_DateHeader, clock=now)
+    console.install(app)  # the institute's web console at /consola/ (cookies, not bearer tokens)
 
     @app.exception_handler(svc.ApiError)
     async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:
