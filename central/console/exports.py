@@ -17,8 +17,9 @@ from central.console.queries import Report, Row, StoreClose
 MONEY_FORMAT = '"$"#,##0.00'
 
 
-def pesos(value: Decimal) -> str:
+def pesos(value: Decimal | str) -> str:
     """$1,234.56, as money is written in Mexico (negative: -$1,234.56)."""
+    value = Decimal(value)
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from central.models import Base, Closing, Payment, UTCDateTime
+from central.models import Base, Closing, Payment, ReferenceRow, UTCDateTime
 
 ROLES = ("operador", "finanzas", "soporte")
 
@@ -57,3 +57,4 @@ class ConsoleAudit(Base):
 # them up by key only.
 Index("ix_payments_paid_at", Payment.paid_at)
 Index("ix_closings_business_date", Closing.business_date, Closing.store_id)
+Index("ix_payment_references_member_number", ReferenceRow.member_number)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
 )
 
 from central.db import Database, is_sqlite
@@ -252,24 +253,33 @@ def _int_of(value: Any) -> int:
         return 0
 
 
-def day_close(db: Database, day: date, policy: Policy) -> list[StoreClose]:
-    """Every caja's Z for ``day``, combined per store, with central's own figures."""
+def day_close(
+    db: Database, day: date, policy: Policy, store_id: str | None = None
+) -> list[StoreClose]:
+    """Every caja's Z for ``day``, combined per store (or for one store), with central's own
+    figures."""
     start, end = day_bounds(day, policy)
+    one = (lambda column: column == store_id) if store_id else (lambda column: true())
     with db.reading() as conn:
         cajas = conn.execute(
             select(Terminal.terminal_id, Terminal.name, Store.store_id, Store.name)
             .join(Store, Store.store_id == Terminal.store_id)
-            .where(Terminal.kind == "caja")
+            .where(Terminal.kind == "caja", one(Terminal.store_id))
             .order_by(Store.store_id, Terminal.name)
         ).all()
         zs = conn.execute(
             select(Closing.terminal_id, Closing.closed_at, Closing.report)
-            .where(Closing.business_date == day, Closing.kind == "DIA")
+            .where(Closing.business_date == day, Closing.kind == "DIA", one(Closing.store_id))
             .order_by(Closing.received_at)
         ).all()
         received = conn.execute(
             select(Payment.terminal_id, func.count(), _sum(Payment.amount))
-            .where(Payment.paid_at >= start, Payment.paid_at < end, Payment.status == APPLIED)
+            .where(
+                Payment.paid_at >= start,
+                Payment.paid_at < end,
+                Payment.status == APPLIED,
+                one(Payment.store_id),
+            )
             .group_by(Payment.terminal_id)
         ).all()
     latest = {z.terminal_id: z for z in zs}  # a repeated Z: the last one received counts
@@ -326,6 +336,7 @@ class Report:
 def _local_month(conn: Connection, policy: Policy) -> ColumnElement[Any]:
     """The first day of a payment's local month, as the database can group by it."""
     if not is_sqlite(str(conn.engine.url)):
+        # The console16 migration keeps statistics on exactly this expression.
         local = func.timezone(policy.timezone, func.timezone("UTC", Payment.paid_at))
         return func.date_trunc("month", local)
     zone = ZoneInfo(policy.timezone)

@@ -43,6 +43,9 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["pesos"] = exports.pesos
 templates.env.filters["hora"] = lambda d: d.strftime("%d/%m/%Y %H:%M") if d else "—"
+templates.env.filters["iso_hora"] = lambda text: datetime.fromisoformat(text).strftime(
+    "%d/%m/%Y %H:%M"
+)
 
 NAV = (
     ("hoy", "Hoy", "ver"),
@@ -273,31 +276,37 @@ def build_router() -> APIRouter:
 
     @router.get("/cierre")
     def day_close_page(
-        request: Request, staff: Who, fecha: Annotated[str | None, Query(max_length=10)] = None
+        request: Request,
+        staff: Who,
+        fecha: Annotated[str | None, Query(max_length=10)] = None,
+        tienda: Annotated[str | None, Query(max_length=20)] = None,
     ) -> HTMLResponse:
         console = _console(request)
         day = _day(fecha, console)
-        stores = queries.day_close(console.db, day, console.policy)
-        return _page(request, "cierre.html", staff, fecha=day, tiendas=stores)
+        stores = queries.day_close(console.db, day, console.policy, tienda)
+        return _page(request, "cierre.html", staff, fecha=day, tienda=tienda, tiendas=stores)
 
     @router.get("/cierre.pdf")
     def day_close_pdf(
-        request: Request, staff: Who, fecha: Annotated[str | None, Query(max_length=10)] = None
+        request: Request,
+        staff: Who,
+        fecha: Annotated[str | None, Query(max_length=10)] = None,
+        tienda: Annotated[str | None, Query(max_length=20)] = None,
     ) -> Response:
         console = _console(request)
         day = _day(fecha, console)
-        stores = queries.day_close(console.db, day, console.policy)
+        stores = queries.day_close(console.db, day, console.policy, tienda)
+        if not stores:
+            raise Refused("No hay cajas de esa farmacia.", 404)
         printed = console.policy.local(console.now()).strftime("%d/%m/%Y %H:%M")
-        body = exports.day_close_pdf(
-            stores, f"Cierre del día por farmacia: {day:%d/%m/%Y}",
-            f"Impreso el {printed} por {staff.name}",
-        )  # fmt: skip
+        title = f"Cierre del día {day:%d/%m/%Y}" + (f", farmacia {tienda}" if tienda else "")
+        body = exports.day_close_pdf(stores, title, f"Impreso el {printed} por {staff.name}")
+        name = f"cierre-{day.isoformat()}{'-' + tienda if tienda else ''}.pdf"
         return Response(
             body,
             media_type="application/pdf",
-            headers={**SECURITY_HEADERS,
-                     "Content-Disposition": f'inline; filename="cierre-{day.isoformat()}.pdf"'},
-        )  # fmt: skip
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'inline; filename="{name}"'},
+        )
 
     # --- 4. cases ----------------------------------------------------------------------
 

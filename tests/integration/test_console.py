@@ -235,6 +235,12 @@ def test_the_day_close_combines_the_cajas_and_flags_what_differs(staffed: Api) -
     pdf = client.get(f"/consola/cierre.pdf?fecha={BUSINESS_NOW.date().isoformat()}")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
+    one = client.get(f"/consola/cierre.pdf?fecha={BUSINESS_NOW.date().isoformat()}&tienda=F002")
+    assert one.content.startswith(b"%PDF-") and len(one.content) < len(pdf.content)
+    assert "cierre-2025-06-10-F002.pdf" in one.headers["content-disposition"]
+    assert client.get("/consola/cierre.pdf?tienda=F999").status_code == 404
+    only = client.get("/consola/cierre?tienda=F002").text
+    assert "F002" in only and "F001 Farmacia" not in only
     assert client.get("/consola/cierre?fecha=ayer").status_code == 400
 
 
