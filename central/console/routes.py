@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from central.console import actions, exports, queries
 from central.console.auth import Refused, Staff, csrf_ok, current_staff, sign_in, sign_out
 from central.console.seams import Seams, alerts
 from central.db import Database
 from central.service.common import Clock
+from central.service.reconciliation import reconciliation_list
 from kiosk.rules import Policy
 
 HERE = Path(__file__).parent
@@ -312,8 +314,6 @@ def build_router() -> APIRouter:
 
     def cases_page(request: Request, staff: Staff, status: int = 200, **extra: Any) -> HTMLResponse:
         console = _console(request)
-        from central.service.reconciliation import reconciliation_list
-
         items = reconciliation_list(console.db, console.policy)
         items.sort(key=lambda c: (c["resolved"], c["reconciliation_id"]))
         return _page(request, "casos.html", staff, status, casos=items,
@@ -484,5 +484,6 @@ def install(app: FastAPI, seams: Seams | None = None) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
         console: Console = request.app.state.console
-        staff = current_staff(console.db, request.cookies.get(SESSION_COOKIE), console.now())
+        token = request.cookies.get(SESSION_COOKIE)
+        staff = await run_in_threadpool(current_staff, console.db, token, console.now())
         return _page(request, "aviso.html", staff, exc.status, mensaje=str(exc))
