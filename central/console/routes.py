@@ -148,6 +148,29 @@ def _day(text: str | None, console: Console) -> date:
         raise Refused("La fecha debe ser AAAA-MM-DD.") from None
 
 
+@dataclass(frozen=True)
+class DayClose:
+    day: date
+    store_id: str | None
+    stores: list[queries.StoreClose]
+
+
+def _day_close(
+    request: Request,
+    _staff: Who,
+    fecha: Annotated[str | None, Query(max_length=10)] = None,
+    tienda: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{0,20}$")] = None,
+) -> DayClose:
+    """The day close a page or PDF asks for: a day (today by default), one store or all."""
+    console = _console(request)
+    day = _day(fecha, console)
+    store_id = tienda or None
+    return DayClose(day, store_id, queries.day_close(console.db, day, console.policy, store_id))
+
+
+Close = Annotated[DayClose, Depends(_day_close)]
+
+
 def _report_args(
     vista: Annotated[str, Query(max_length=20)] = "mensual",
     desde: Annotated[str | None, Query(max_length=10)] = None,
@@ -277,37 +300,24 @@ def build_router() -> APIRouter:
     # --- 3. the store's day close ------------------------------------------------------
 
     @router.get("/cierre")
-    def day_close_page(
-        request: Request,
-        staff: Who,
-        fecha: Annotated[str | None, Query(max_length=10)] = None,
-        tienda: Annotated[str | None, Query(max_length=20)] = None,
-    ) -> HTMLResponse:
-        console = _console(request)
-        day = _day(fecha, console)
-        stores = queries.day_close(console.db, day, console.policy, tienda)
-        return _page(request, "cierre.html", staff, fecha=day, tienda=tienda, tiendas=stores)
+    def day_close_page(request: Request, staff: Who, close: Close) -> HTMLResponse:
+        return _page(request, "cierre.html", staff, fecha=close.day, tienda=close.store_id,
+                     tiendas=close.stores)  # fmt: skip
 
     @router.get("/cierre.pdf")
-    def day_close_pdf(
-        request: Request,
-        staff: Who,
-        fecha: Annotated[str | None, Query(max_length=10)] = None,
-        tienda: Annotated[str | None, Query(max_length=20)] = None,
-    ) -> Response:
+    def day_close_pdf(request: Request, staff: Who, close: Close) -> Response:
         console = _console(request)
-        day = _day(fecha, console)
-        stores = queries.day_close(console.db, day, console.policy, tienda)
-        if not stores:
+        if not close.stores:
             raise Refused("No hay cajas de esa farmacia.", 404)
         printed = console.policy.local(console.now()).strftime("%d/%m/%Y %H:%M")
-        title = f"Cierre del día {day:%d/%m/%Y}" + (f", farmacia {tienda}" if tienda else "")
-        body = exports.day_close_pdf(stores, title, f"Impreso el {printed} por {staff.name}")
-        name = f"cierre-{day.isoformat()}{'-' + tienda if tienda else ''}.pdf"
+        one = f", farmacia {close.store_id}" if close.store_id else ""
+        body = exports.day_close_pdf(close.stores, f"Cierre del día {close.day:%d/%m/%Y}{one}",
+                                     f"Impreso el {printed} por {staff.name}")  # fmt: skip
+        name = f"cierre-{close.day.isoformat()}{'-' + close.store_id if close.store_id else ''}"
         return Response(
             body,
             media_type="application/pdf",
-            headers={**SECURITY_HEADERS, "Content-Disposition": f'inline; filename="{name}"'},
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'inline; filename="{name}.pdf"'},
         )
 
     # --- 4. cases ----------------------------------------------------------------------
