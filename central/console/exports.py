@@ -54,7 +54,7 @@ def report_xlsx(report: Report) -> bytes:
         line = sheet.max_row
         sheet.cell(line, 1).alignment = Alignment(indent=2 * row.level)
         sheet.cell(line, 2).number_format = MONEY_FORMAT
-        if row.level == 0:
+        if report.nested and row.level == 0:
             for col in (1, 2, 3):
                 sheet.cell(line, col).font = Font(bold=True)
     if report.note:
@@ -72,7 +72,9 @@ def bar_chart(rows: list[Row], title: str) -> str:
     """Horizontal bars, one per row, sized by amount: inline SVG, no script."""
     if not rows:
         return ""
-    bar_h, gap, label_w, bar_w, value_w = 18, 6, 150, 420, 150
+    bar_h, gap, bar_w, value_w = 18, 6, 420, 150
+    # About 7 px a character at 12 px: room for the longest label (a store's full name).
+    label_w = min(360, 16 + 7 * max(len(r.label) for r in rows))
     top = max((r.total for r in rows), default=Decimal(0)) or Decimal(1)
     height = len(rows) * (bar_h + gap) + gap
     width = label_w + bar_w + value_w

@@ -328,6 +328,11 @@ class Report:
     note: str = ""
 
     @property
+    def nested(self) -> bool:
+        """Groups with rows inside them (the monthly table), not a flat list."""
+        return any(r.level for r in self.rows)
+
+    @property
     def grand_total(self) -> Row:
         top = [r for r in self.rows if r.level == 0]
         return Row("Total general", sum((r.total for r in top), ZERO), sum(r.count for r in top))

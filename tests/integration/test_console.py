@@ -315,6 +315,7 @@ def test_the_xlsx_has_numbers_as_money(staffed: Api) -> None:
     assert values[-1][0] == "Total general"
     assert Decimal(str(values[-1][1])) == total and values[-1][2] == 3
     assert sheet.cell(3, 2).number_format == '"$"#,##0.00'
+    assert not sheet.cell(3, 1).font.bold  # a flat list: only the headers and total stand out
 
 
 def test_reports_by_method_and_channel(staffed: Api) -> None:

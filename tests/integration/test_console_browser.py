@@ -35,6 +35,7 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=es-MX",
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="falta playwright (pip)")
