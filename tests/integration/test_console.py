@@ -19,6 +19,7 @@ from central import admin
 from central.console import auth
 from central.console.models import ConsoleAudit, ConsoleUser
 from central.console.notify import SmtpNotifier
+from central.console.seams import Health
 from central.embedded import free_port
 from central.models import Member, Payment, Reconciliation, ReferenceRow, Terminal
 from tests.integration.central_support import BUSINESS_NOW, Api
@@ -77,13 +78,18 @@ def test_five_wrong_passwords_lock_the_account_with_every_attempt_audited(staffe
         answers.append(
             client.post(
                 "/consola/entrar",
-                data={"usuario": "olga", "contrasena": "no-es-la-clave", "csrf": csrf_in(form.text)},
+                data={
+                    "usuario": "olga",
+                    "contrasena": "no-es-la-clave",
+                    "csrf": csrf_in(form.text),
+                },
             ).status_code
         )
     assert answers == [401] * auth.MAX_FAILURES + [423]
     form = client.get("/consola/entrar")
     right = client.post(
-        "/consola/entrar", data={"usuario": "olga", "contrasena": PASSWORD, "csrf": csrf_in(form.text)}
+        "/consola/entrar",
+        data={"usuario": "olga", "contrasena": PASSWORD, "csrf": csrf_in(form.text)},
     )
     assert right.status_code == 423 and "bloqueada" in right.text
     actions = [a for u, a, _ in audit_actions(staffed) if u == "olga"]
@@ -100,7 +106,8 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(staffed: Api) -> No
     for user in ("olga", "nadie"):
         form = client.get("/consola/entrar")
         r = client.post(
-            "/consola/entrar", data={"usuario": user, "contrasena": "x" * 12, "csrf": csrf_in(form.text)}
+            "/consola/entrar",
+            data={"usuario": user, "contrasena": "x" * 12, "csrf": csrf_in(form.text)},
         )
         bodies.append((r.status_code, "Usuario o contraseña incorrectos." in r.text))
     assert bodies == [(401, True), (401, True)]
@@ -279,7 +286,9 @@ def test_the_monthly_report_is_by_local_year_and_month_with_sum_and_count(staffe
     _pay_at(staffed, datetime(2019, 1, 10, 18, 0, tzinfo=UTC), "1000.00")
     _pay_at(staffed, datetime(2019, 1, 11, 18, 0, tzinfo=UTC), "999.00", status="ANULADO")
     client = signed_in(staffed, "finanzas")
-    rows = list(csv.reader(io.StringIO(client.get("/consola/reportes.csv").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(client.get("/consola/reportes.csv").content.decode("utf-8-sig")))
+    )
     assert rows == [
         ["Etiquetas de fila", "Suma de MONTO", "Cuenta de MONTO"],
         ["2018", "600.75", "3"],
@@ -321,14 +330,27 @@ def test_the_xlsx_has_numbers_as_money(staffed: Api) -> None:
 def test_reports_by_method_and_channel(staffed: Api) -> None:
     day = a_day_of_payments(staffed)
     client = signed_in(staffed, "operador")
-    rows = list(csv.reader(io.StringIO(client.get("/consola/reportes.csv?vista=metodo").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/consola/reportes.csv?vista=metodo").content.decode("utf-8-sig")
+            )
+        )
+    )
     card = Decimal(day.paid[2]["amount"]) - 100
     cash = sum(Decimal(p["amount"]) for p in day.paid) - card
     assert rows[1] == ["Efectivo", f"{cash:.2f}", "3"]
     assert rows[2] == ["Tarjeta", f"{card:.2f}", "1"]
-    channel = list(csv.reader(io.StringIO(client.get("/consola/reportes.csv?vista=canal").content.decode("utf-8-sig"))))
+    channel = list(
+        csv.reader(
+            io.StringIO(client.get("/consola/reportes.csv?vista=canal").content.decode("utf-8-sig"))
+        )
+    )
     assert channel[1][0] == "Kiosco" and channel[1][2] == "3"
-    assert client.get("/consola/reportes?vista=canal&desde=2025-06-10&hasta=2025-06-01").status_code == 400
+    assert (
+        client.get("/consola/reportes?vista=canal&desde=2025-06-10&hasta=2025-06-01").status_code
+        == 400
+    )
 
 
 @pytest.fixture
@@ -445,7 +467,10 @@ def test_the_admin_command_creates_a_console_user(
         with db.read() as s:
             users = s.execute(select(ConsoleUser.username, ConsoleUser.role)).all()
         assert [tuple(u) for u in users] == [("mlopez", "finanzas")]
-        assert auth.sign_in(db, "mlopez", "una-clave-bastante-larga", BUSINESS_NOW)[1].role == "finanzas"
+        assert (
+            auth.sign_in(db, "mlopez", "una-clave-bastante-larga", BUSINESS_NOW)[1].role
+            == "finanzas"
+        )
     finally:
         db.dispose()
 
@@ -461,9 +486,56 @@ def test_the_kind_report_reads_the_referencias_kind(staffed: Api) -> None:
                 )
             ).scalars()
         }
-    html = signed_in(staffed, "operador").get(
-        f"/consola/reportes?vista=tipo&desde={date(2025, 6, 1)}&hasta={date(2025, 6, 30)}"
-    ).text
-    labels = {"QUINCENAL": "Pago quincenal", "LIQUIDACION": "Liquidación", "RENOVACION": "Pago para renovación"}
+    html = (
+        signed_in(staffed, "operador")
+        .get(f"/consola/reportes?vista=tipo&desde={date(2025, 6, 1)}&hasta={date(2025, 6, 30)}")
+        .text
+    )
+    labels = {
+        "QUINCENAL": "Pago quincenal",
+        "LIQUIDACION": "Liquidación",
+        "RENOVACION": "Pago para renovación",
+    }
     for kind in kinds:
         assert labels[kind] in html
+
+
+def test_the_terminals_page_shows_each_heartbeat_and_its_alerts(staffed: Api) -> None:
+    caja1, caja2 = staffed.demo["terminals"][0], staffed.demo["terminals"][1]
+    now = staffed.clock()
+
+    def health(_db: Any, ids: Any) -> dict[int, Health]:
+        return {
+            caja1["terminal_id"]: Health(
+                last_seen_at=now - timedelta(minutes=1),
+                version="1.4.2",
+                queue=7,
+                oldest_pending_at=now - timedelta(hours=2),
+                clock_skew=timedelta(seconds=-3),
+                printer="sin papel",
+                cache_age=timedelta(minutes=12),
+            ),
+            caja2["terminal_id"]: Health(last_seen_at=now - timedelta(minutes=20)),
+        }
+
+    staffed.server.app.state.console.seams.terminal_health = health
+    html = signed_in(staffed, "operador").get("/consola/terminales").text
+    assert "1.4.2" in html and "sin papel" in html and "-3 s" in html and "12 min" in html
+    assert "Pagos sin enviar desde 10/06 08:00 (7 en cola)" in html
+    assert "Sin latido desde 09:40" in html
+    assert html.count("sin latido") == len(staffed.demo["terminals"]) - 2
+
+
+def test_seams_not_yet_wired_refuse_in_spanish_and_keep_role_checks(staffed: Api) -> None:
+    finanzas = signed_in(staffed, "finanzas")
+    token = csrf_in(finanzas.get("/consola/politica").text)
+    r = finanzas.post("/consola/politica", data={"csrf": token, "cash_cap": "20000.00"})
+    assert r.status_code == 409 and "versiones de política" in r.text
+    operador = signed_in(staffed, "operador")
+    token = csrf_in(operador.get("/consola/terminales").text)
+    assert operador.post("/consola/politica", data={"csrf": token}).status_code == 403
+    code = operador.post(
+        "/consola/terminales/codigos",
+        data={"csrf": token, "tienda": "F001", "nombre": "Caja 3", "tipo": "caja"},
+    )
+    assert code.status_code == 409 and "códigos de alta" in code.text
