@@ -371,15 +371,9 @@ def build_router() -> APIRouter:
     def reports_page(request: Request, staff: Who, args: Args) -> HTMLResponse:
         console = _console(request)
         report, since, until = report_of(console, **args)
-        chart_rows = [r for r in report.rows if r.level == (1 if args["vista"] == "mensual" else 0)]
-        if args["vista"] == "mensual":
-            chart_rows = [
-                queries.Row(f"{r.label[:3]} {year}", r.total, r.count)
-                for year, r in _with_years(report.rows)
-            ]
         return _page(request, "reportes.html", staff, reporte=report, vista=args["vista"],
                      vistas=REPORT_VIEWS, desde=since, hasta=until,
-                     grafica=exports.bar_chart(chart_rows, report.title),
+                     grafica=exports.bar_chart(_chart_rows(report), report.title),
                      query=request.url.query)  # fmt: skip
 
     @router.get("/reportes.csv")
@@ -459,14 +453,17 @@ def build_router() -> APIRouter:
     return router
 
 
-def _with_years(rows: list[queries.Row]) -> list[tuple[str, queries.Row]]:
-    year, out = "", []
-    for row in rows:
+def _chart_rows(report: queries.Report) -> list[queries.Row]:
+    """One bar per row; in the monthly table, one per month ("ene 2019"), not per year."""
+    if not report.nested:
+        return report.rows
+    year, bars = "", []
+    for row in report.rows:
         if row.level == 0:
             year = row.label
         else:
-            out.append((year, row))
-    return out
+            bars.append(queries.Row(f"{row.label[:3]} {year}", row.total, row.count))
+    return bars
 
 
 def _download(body: bytes, media: str, args: dict[str, Any], ext: str) -> Response:

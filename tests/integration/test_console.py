@@ -300,6 +300,8 @@ def test_the_monthly_report_is_by_local_year_and_month_with_sum_and_count(staffe
     ]
     html = client.get("/consola/reportes?vista=mensual").text
     assert "<svg" in html and "$1,600.75" in html
+    assert html.count("<rect") == 3  # one bar a month: nov 2018, dic 2018, ene 2019
+    assert "nov 2018" in html and "ene 2019" in html
 
 
 def test_the_csv_opens_in_a_spanish_excel(staffed: Api) -> None:
