@@ -126,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
         "conciliacion", parents=[common], help="Lista los cobros rechazados por conciliar."
     )
     p.add_argument("--json", action="store_true", help="Salida en JSON.")
+
+    p = sub.add_parser(
+        "usuario-consola",
+        parents=[common],
+        help="Da de alta a una persona del instituto en la consola web (/consola/).",
+        description="La contraseña se pide sin eco, o se lee de la entrada estándar con "
+        "--contrasena-stdin (nunca en la línea de órdenes).",
+    )
+    p.add_argument("--usuario", required=True, help="Nombre de usuario, p. ej. mlopez.")
+    p.add_argument("--nombre", required=True, help="Nombre de la persona.")
+    p.add_argument("--rol", required=True, choices=("operador", "finanzas", "soporte"))
+    p.add_argument("--contrasena-stdin", action="store_true", help="Lee la contraseña de stdin.")
     return parser
 
 
@@ -246,7 +258,30 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                 print(f"{i['reconciliation_id']}\t{i['paid_at']}\t{i['store_id']}\t"
                       f"{i['reference']}\t${i['amount']}\t{i['reason_code']}\t{i['message']}")  # fmt: skip
         return 0
+    if args.command == "usuario-consola":
+        return _console_user(args, db, now)
     raise AssertionError(args.command)
+
+
+def _console_user(args: argparse.Namespace, db: dbmod.Database, now: Any) -> int:
+    from central.console.auth import Refused, create_user
+
+    if args.contrasena_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("Contraseña: ")
+        if getpass.getpass("Repita la contraseña: ") != password:
+            print("Las contraseñas no coinciden.", file=sys.stderr)
+            return 1
+    try:
+        user_id = create_user(db, args.usuario, args.nombre, args.rol, password, now)
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    print(f"Usuario {args.usuario} ({args.rol}) dado de alta con el número {user_id}.")
+    return 0
 
 
 if __name__ == "__main__":

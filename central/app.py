@@ -24,8 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central import console, enrollment, operations, pgpay, security
 from central import db as dbmod
-from central import enrollment, operations, pgpay, security
 from central import schemas as sc
 from central import service as svc
 from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits, replaying
@@ -188,6 +188,7 @@ def create_app(
         return JSONResponse(
             {"code": code, "message": message}, status_code=exc.status_code, headers=exc.headers
         )
+    console.install(app)  # the institute's web console at /consola/ (cookies, not bearer tokens)
 
     @app.exception_handler(svc.ApiError)
     async def _api_error(_request: Request, exc: svc.ApiError) -> JSONResponse:

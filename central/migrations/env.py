@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from central.console import models as _console_models  # noqa: F401 - its tables, on Base
 from central.db import is_sqlite, make_engine
 from central.models import Base
 

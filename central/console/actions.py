@@ -1,0 +1,103 @@
+"""What the console changes, each in one transaction with its audit line. A refusal changes
+nothing and says why in Spanish (:class:`~central.console.auth.Refused`)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from central import security
+from central.console.auth import Refused, Staff, audit
+from central.console.notify import NotifyError
+from central.console.seams import Seams
+from central.db import Database
+from central.models import Member, Terminal
+
+NIP_DIGITS = 4
+MAX_REASON = 500
+
+
+def revoke_terminal(
+    db: Database, staff: Staff, terminal_id: int, now: datetime, remote: str
+) -> str:
+    with db.write() as s:
+        terminal = s.get(Terminal, terminal_id)
+        if terminal is None:
+            raise Refused("No existe esa terminal.", 404)
+        if terminal.revoked_at is not None:
+            raise Refused("Esa terminal ya estaba revocada.", 409)
+        terminal.revoked_at = now
+        audit(s, now, staff.username, "REVOCAR_TERMINAL", str(terminal_id),
+              {"tienda": terminal.store_id, "nombre": terminal.name}, remote)  # fmt: skip
+        return f"{terminal.store_id} {terminal.name}"
+
+
+def resolve_case(
+    db: Database,
+    seams: Seams,
+    staff: Staff,
+    case_id: int,
+    action: str,
+    reason: str,
+    now: datetime,
+    remote: str,
+) -> None:
+    reason = reason.strip()
+    if action not in seams.case_actions:
+        raise Refused("Esa resolución no existe.")
+    if not 5 <= len(reason) <= MAX_REASON:
+        raise Refused(f"Escriba el motivo (de 5 a {MAX_REASON} caracteres).")
+    with db.write() as s:
+        if not seams.resolve_case(s, case_id, action, reason, staff.username, now):
+            raise Refused("Ese caso no existe o ya estaba resuelto.", 409)
+        audit(s, now, staff.username, "RESOLVER_CASO", str(case_id),
+              {"accion": action, "motivo": reason}, remote)  # fmt: skip
+
+
+def reset_nip(
+    db: Database, seams: Seams, staff: Staff, number: str, now: datetime, remote: str
+) -> str:
+    """A new random kiosk NIP, sent to the affiliate's email; nobody at the console sees it.
+    The mail goes out before the commit: when it cannot be sent, the old NIP stays."""
+    if seams.notifier is None:
+        raise Refused("El envío de correo no está configurado; no se puede enviar un NIP nuevo.")
+    with db.write() as s:
+        member = s.get(Member, number, with_for_update=True)
+        if member is None:
+            raise Refused("No existe ese afiliado.", 404)
+        email = seams.member_email(s, number)
+        if not email:
+            raise Refused("El afiliado no tiene correo registrado; no se puede enviar el NIP.")
+        nip = "".join(secrets.choice("0123456789") for _ in range(NIP_DIGITS))
+        member.nip_hash = security.hash_nip(nip)
+        member.failed_attempts = 0
+        member.locked_until = None
+        audit(s, now, staff.username, "RESTABLECER_NIP", number, {"correo": _masked(email)}, remote)
+        s.flush()
+        try:
+            seams.notifier.send(
+                email,
+                "ISSEG: su nuevo NIP de kiosco",
+                f"Estimado(a) {member.name}:\n\n"
+                f"Su NIP para los kioscos de las farmacias ISSEG se restableció.\n"
+                f"Su nuevo NIP es: {nip}\n\n"
+                "Si usted no lo solicitó, comuníquese con el ISSEG.\n",
+            )
+        except NotifyError:
+            raise Refused("No se pudo enviar el correo; el NIP no cambió.", 502) from None
+    return _masked(email)
+
+
+def unlock_member(db: Database, staff: Staff, number: str, now: datetime, remote: str) -> None:
+    with db.write() as s:
+        member = s.get(Member, number, with_for_update=True)
+        if member is None:
+            raise Refused("No existe ese afiliado.", 404)
+        member.failed_attempts = 0
+        member.locked_until = None
+        audit(s, now, staff.username, "DESBLOQUEAR_AFILIADO", number, remote=remote)
+
+
+def _masked(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:2]}…@{domain}"
