@@ -6,12 +6,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from central import security
+from sqlalchemy.orm import Session
+
+from central import enrollment, security
 from central.console.auth import Refused, Staff, audit
 from central.console.notify import NotifyError
 from central.console.seams import Seams
 from central.db import Database
-from central.models import Member, Terminal
+from central.models import LoginAttempts, Member, Terminal
+from central.service import ApiError
 
 NIP_DIGITS = 4
 MAX_REASON = 500
@@ -30,6 +33,20 @@ def revoke_terminal(
         audit(s, now, staff.username, "REVOCAR_TERMINAL", str(terminal_id),
               {"tienda": terminal.store_id, "nombre": terminal.name}, remote)  # fmt: skip
         return f"{terminal.store_id} {terminal.name}"
+
+
+def issue_enrollment_code(
+    db: Database, staff: Staff, store: str, name: str, kind: str, now: datetime, remote: str
+) -> str:
+    """A one-time code for a new terminal (``isseg-farmacia enrolar --codigo``), audited."""
+    try:
+        with db.write() as s:
+            code, expires = enrollment.new_code(s, store, name, kind, now)
+            audit(s, now, staff.username, "CODIGO_DE_ALTA", store,
+                  {"nombre": name, "tipo": kind, "vence": expires.isoformat()}, remote)  # fmt: skip
+    except ApiError as exc:
+        raise Refused(exc.message) from None
+    return code
 
 
 def resolve_case(
@@ -70,8 +87,7 @@ def reset_nip(
             raise Refused("El afiliado no tiene correo registrado; no se puede enviar el NIP.")
         nip = "".join(secrets.choice("0123456789") for _ in range(NIP_DIGITS))
         member.nip_hash = security.hash_nip(nip)
-        member.failed_attempts = 0
-        member.locked_until = None
+        _clear_lockout(s, number)
         audit(s, now, staff.username, "RESTABLECER_NIP", number, {"correo": _masked(email)}, remote)
         s.flush()
         try:
@@ -93,9 +109,15 @@ def unlock_member(db: Database, staff: Staff, number: str, now: datetime, remote
         member = s.get(Member, number, with_for_update=True)
         if member is None:
             raise Refused("No existe ese afiliado.", 404)
-        member.failed_attempts = 0
-        member.locked_until = None
+        _clear_lockout(s, number)
         audit(s, now, staff.username, "DESBLOQUEAR_AFILIADO", number, remote=remote)
+
+
+def _clear_lockout(s: Session, number: str) -> None:
+    """The kiosk's lockout lives per number in login_attempts (any number, known or not)."""
+    attempts = s.get(LoginAttempts, number, with_for_update=True)
+    if attempts is not None:
+        attempts.failures, attempts.locked_until = 0, None
 
 
 def _masked(email: str) -> str:

@@ -22,7 +22,9 @@ from sqlalchemy import (
 )
 
 from central.db import Database, is_sqlite
+from central.enrollment import EnrollmentCode
 from central.models import (
+    LoginAttempts,
     Closing,
     LoanRow,
     Member,
@@ -184,6 +186,18 @@ def terminals(db: Database) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def enrollment_codes(db: Database, now: datetime) -> list[dict[str, Any]]:
+    """Enrollment codes still waiting to be used (the codes themselves are never stored)."""
+    code = EnrollmentCode
+    with db.reading() as conn:
+        rows = conn.execute(
+            select(code.store_id, code.name, code.kind, code.expires_at)
+            .where(code.used_at.is_(None), code.expires_at > now)
+            .order_by(code.expires_at)
+        ).all()
+    return [r._asdict() for r in rows]
 
 
 # --- the store's day close ----------------------------------------------------------------
@@ -456,7 +470,8 @@ def search_members(db: Database, text: str) -> list[dict[str, Any]]:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     with db.reading() as conn:
         rows = conn.execute(
-            select(Member.number, Member.name, Member.locked_until)
+            select(Member.number, Member.name, LoginAttempts.locked_until)
+            .outerjoin(LoginAttempts, LoginAttempts.member_number == Member.number)
             .where(
                 or_(
                     Member.number.like(f"{escaped}%", escape="\\"),
@@ -471,7 +486,11 @@ def search_members(db: Database, text: str) -> list[dict[str, Any]]:
 
 def member_detail(db: Database, number: str, policy: Policy) -> dict[str, Any] | None:
     with db.reading() as conn:
-        member = conn.execute(select(Member).where(Member.number == number)).first()
+        member = conn.execute(
+            select(Member.number, Member.name, LoginAttempts.failures, LoginAttempts.locked_until)
+            .outerjoin(LoginAttempts, LoginAttempts.member_number == Member.number)
+            .where(Member.number == number)
+        ).first()
         if member is None:
             return None
         loans = conn.execute(
@@ -487,7 +506,7 @@ def member_detail(db: Database, number: str, policy: Policy) -> dict[str, Any] |
     return {
         "number": member.number,
         "name": member.name,
-        "failed_attempts": member.failed_attempts,
+        "failed_attempts": member.failures or 0,  # the kiosk's, kept per number
         "locked_until": member.locked_until,
         "loans": [dict(r._mapping) for r in loans],
         "payments": [

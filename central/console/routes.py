@@ -258,13 +258,8 @@ def build_router() -> APIRouter:
         for row in rows:
             row["health"] = health.get(row["terminal_id"])
             row["alerts"] = [] if row["revoked_at"] else alerts(row["health"], now, console.policy)
-        codes = (
-            console.seams.enrollment_codes(console.db)
-            if console.seams.enrollment_codes is not None
-            else None
-        )
-        return _page(request, "terminales.html", staff, terminales=rows, codigos=codes,
-                     issue_codes=console.seams.issue_enrollment_code is not None, **extra)  # fmt: skip
+        codes = queries.enrollment_codes(console.db, now)
+        return _page(request, "terminales.html", staff, terminales=rows, codigos=codes, **extra)
 
     @router.get("/terminales")
     def terminals_get(request: Request, staff: Who) -> HTMLResponse:
@@ -289,10 +284,9 @@ def build_router() -> APIRouter:
     ) -> HTMLResponse:
         _require(staff, "codigos_alta")
         console = _console(request)
-        issue = console.seams.issue_enrollment_code
-        if issue is None:
-            raise Refused("Central aún no emite códigos de alta.", 409)
-        code = issue(console.db, tienda, nombre, tipo, console.now())
+        code = actions.issue_enrollment_code(
+            console.db, staff, tienda, nombre, tipo, console.now(), _remote(request)
+        )
         return terminals_page(
             request, staff, aviso=f"Código de alta para {tienda} {nombre}: {code}"
         )

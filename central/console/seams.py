@@ -3,10 +3,6 @@
 Each seam is a small function with a working default over what central has today; the
 defaults say what they stand in for. At merge, the lead swaps in:
 
-* ``terminal_health`` — the heartbeat table (``POST /v1/heartbeat``): today no terminal
-  reports one, so the health columns read "sin latido".
-* ``enrollment_codes`` / ``issue_enrollment_code`` — one-time enrollment codes; None today,
-  so the terminals page offers revocation only.
 * ``resolve_case`` and ``case_actions`` — case resolution (apply as abono a capital, refund at
   the store, reject); today a case can only be rejected with a reason, which closes the
   reconciliation row and keeps the reason in the console's audit.
@@ -22,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, literal, update
+from sqlalchemy import ColumnElement, literal, select, update
 from sqlalchemy.orm import Session
 
 from central.console.notify import Notifier, SmtpNotifier
 from central.db import Database
-from central.models import Reconciliation
+from central.models import Reconciliation, TerminalHeartbeat
 from kiosk.rules import Policy
 
 # A terminal sends its heartbeat every minute: this much silence in business hours is an alert.
@@ -72,8 +67,33 @@ def alerts(health: Health | None, now: datetime, policy: Policy) -> list[str]:
     return found
 
 
-def no_heartbeats(db: Database, terminal_ids: Sequence[int]) -> Mapping[int, Health]:
-    return {}
+def heartbeats(db: Database, terminal_ids: Sequence[int]) -> Mapping[int, Health]:
+    """Each terminal's latest heartbeat (``POST /v1/heartbeat``), timed by central's clock:
+    the oldest pending payment's age is counted back from when central received it."""
+    if not terminal_ids:
+        return {}
+    beat = TerminalHeartbeat
+    with db.reading() as conn:
+        rows = conn.execute(select(beat).where(beat.terminal_id.in_(terminal_ids))).all()
+
+    def seconds(value: int | None) -> timedelta | None:
+        return None if value is None else timedelta(seconds=value)
+
+    return {
+        r.terminal_id: Health(
+            last_seen_at=r.received_at,
+            version=r.version,
+            queue=r.queue_depth,
+            oldest_pending_at=(
+                None if r.oldest_pending_seconds is None
+                else r.received_at - timedelta(seconds=r.oldest_pending_seconds)
+            ),
+            clock_skew=seconds(r.clock_skew_seconds),
+            printer=r.printer_state,
+            cache_age=seconds(r.cache_age_seconds),
+        )
+        for r in rows
+    }
 
 
 def reject_reconciliation(
@@ -105,9 +125,7 @@ def kiosk_channel() -> ColumnElement[str]:
 
 @dataclass
 class Seams:
-    terminal_health: Callable[[Database, Sequence[int]], Mapping[int, Health]] = no_heartbeats
-    enrollment_codes: Callable[[Database], list[dict[str, Any]]] | None = None
-    issue_enrollment_code: Callable[[Database, str, str, str, datetime], str] | None = None
+    terminal_health: Callable[[Database, Sequence[int]], Mapping[int, Health]] = heartbeats
     resolve_case: Callable[[Session, int, str, str, str, datetime], bool] = reject_reconciliation
     case_actions: dict[str, str] = field(default_factory=lambda: {"RECHAZAR": "Rechazar"})
     policy_history: Callable[[Database, Policy], list[PolicyVersion]] = current_policy_only

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,12 +20,13 @@ from central import admin
 from central.console import auth
 from central.console.models import ConsoleAudit, ConsoleUser
 from central.console.notify import SmtpNotifier
-from central.console.seams import Health
 from central.embedded import free_port
-from central.models import Member, Payment, Reconciliation, ReferenceRow, Terminal
+from central.models import Payment, Reconciliation, ReferenceRow, Terminal
+from kiosk.rules import Policy
 from tests.integration.central_support import BUSINESS_NOW, Api
 from tests.integration.console_support import (
     PASSWORD,
+    STAFF,
     a_day_of_payments,
     add_staff,
     csrf_in,
@@ -421,9 +423,10 @@ def test_a_nip_reset_without_an_email_on_record_is_refused(staffed: Api) -> None
 
 
 def test_soporte_finds_an_affiliate_and_unlocks_the_kiosk(staffed: Api) -> None:
-    with staffed.server.app.state.db.write() as s:
-        member = s.get(Member, "100002")
-        member.failed_attempts, member.locked_until = 3, staffed.clock() + timedelta(minutes=30)
+    kiosk = staffed.auth(staffed.token("F001", "kiosko"))
+    wrong = {"member_number": "100002", "nip": "0000"}
+    answers = [staffed.http.post("/v1/kiosk/sessions", headers=kiosk, json=wrong) for _ in range(5)]
+    assert answers[-1].status_code == 423  # locked out by real wrong NIPs at a kiosk
     client = signed_in(staffed, "soporte")
     by_name = client.get("/consola/afiliados?q=ramírez").text
     assert "100002" in by_name and "bloqueado" in by_name
@@ -502,30 +505,50 @@ def test_the_kind_report_reads_the_referencias_kind(staffed: Api) -> None:
         assert labels[kind] in html
 
 
+def _heartbeat(api: Api, token: str, **fields: Any) -> None:
+    body = {
+        "sent_at": api.clock().isoformat(),
+        "version": "1.4.2",
+        "queue_depth": 0,
+        "printer_state": "lista",
+        "audit_head": {"seq": 0, "hash": "0" * 64},
+        **fields,
+    }
+    r = api.http.post("/v1/heartbeat", headers=api.auth(token), json=body)
+    assert r.status_code == 200, r.text
+
+
 def test_the_terminals_page_shows_each_heartbeat_and_its_alerts(staffed: Api) -> None:
     caja1, caja2 = staffed.demo["terminals"][0], staffed.demo["terminals"][1]
-    now = staffed.clock()
-
-    def health(_db: Any, ids: Any) -> dict[int, Health]:
-        return {
-            caja1["terminal_id"]: Health(
-                last_seen_at=now - timedelta(minutes=1),
-                version="1.4.2",
-                queue=7,
-                oldest_pending_at=now - timedelta(hours=2),
-                clock_skew=timedelta(seconds=-3),
-                printer="sin papel",
-                cache_age=timedelta(minutes=12),
-            ),
-            caja2["terminal_id"]: Health(last_seen_at=now - timedelta(minutes=20)),
-        }
-
-    staffed.server.app.state.console.seams.terminal_health = health
+    _heartbeat(staffed, caja2["token"])
+    silent_since = staffed.clock()
+    staffed.clock.advance(timedelta(minutes=19))
+    _heartbeat(staffed, caja1["token"], queue_depth=7, oldest_pending_seconds=7200,
+               clock_skew_seconds=-3, printer_state="sin papel", cache_age_seconds=720)  # fmt: skip
+    unsent_since = staffed.clock() - timedelta(hours=2)
+    local = Policy().local
     html = signed_in(staffed, "operador").get("/consola/terminales").text
     assert "1.4.2" in html and "sin papel" in html and "-3 s" in html and "12 min" in html
-    assert "Pagos sin enviar desde 10/06 08:00 (7 en cola)" in html
-    assert "Sin latido desde 09:40" in html
+    assert f"Pagos sin enviar desde {local(unsent_since):%d/%m %H:%M} (7 en cola)" in html
+    assert f"Sin latido desde {local(silent_since):%H:%M}" in html
     assert html.count("sin latido") == len(staffed.demo["terminals"]) - 2
+
+
+def test_an_operador_issues_an_enrollment_code_that_enrolls_a_terminal_once(staffed: Api) -> None:
+    operador = signed_in(staffed, "operador")
+    token = csrf_in(operador.get("/consola/terminales").text)
+    page = operador.post(
+        "/consola/terminales/codigos",
+        data={"csrf": token, "tienda": "F001", "nombre": "Caja 3", "tipo": "caja"},
+    )
+    assert page.status_code == 200 and "Código de alta para F001 Caja 3" in page.text
+    code = re.search(r"Caja 3: ([0-9A-Z]{5}-[0-9A-Z]{5})", page.text)
+    assert code is not None
+    enrolled = staffed.http.post("/v1/enrollments", json={"code": code.group(1)})
+    assert enrolled.status_code == 201, enrolled.text
+    again = staffed.http.post("/v1/enrollments", json={"code": code.group(1)})
+    assert again.status_code != 201
+    assert (STAFF["operador"], "CODIGO_DE_ALTA", "F001") in audit_actions(staffed)
 
 
 def test_seams_not_yet_wired_refuse_in_spanish_and_keep_role_checks(staffed: Api) -> None:
@@ -536,8 +559,3 @@ def test_seams_not_yet_wired_refuse_in_spanish_and_keep_role_checks(staffed: Api
     operador = signed_in(staffed, "operador")
     token = csrf_in(operador.get("/consola/terminales").text)
     assert operador.post("/consola/politica", data={"csrf": token}).status_code == 403
-    code = operador.post(
-        "/consola/terminales/codigos",
-        data={"csrf": token, "tienda": "F001", "nombre": "Caja 3", "tipo": "caja"},
-    )
-    assert code.status_code == 409 and "códigos de alta" in code.text
