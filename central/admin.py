@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from central import admin_institute
 from central import db as dbmod
 from central import service as svc
 from central.models import LoanRow, Member, Terminal
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         "conciliacion", parents=[common], help="Lista los cobros rechazados por conciliar."
     )
     p.add_argument("--json", action="store_true", help="Salida en JSON.")
+    admin_institute.add_parsers(sub, common)
     return parser
 
 
@@ -266,16 +268,18 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                 print(f"  Referencia {r['reference']} por ${r['amount']} ({r['concept']})")
         return 0
     if args.command == "conciliacion":
-        items = svc.reconciliation_list(db, policy)
+        items = svc.list_cases(db, policy)
         if args.json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
         elif not items:
             print("No hay cobros por conciliar.")
         else:
             for i in items:
-                print(f"{i['reconciliation_id']}\t{i['paid_at']}\t{i['store_id']}\t"
+                print(f"{i['case_id']}\t{i['paid_at']}\t{i['store_id']}\t"
                       f"{i['reference']}\t${i['amount']}\t{i['reason_code']}\t{i['message']}")  # fmt: skip
         return 0
+    if args.command in admin_institute.COMMANDS:
+        return admin_institute.run(args, db, policy, now)
     raise AssertionError(args.command)
 
 

@@ -72,6 +72,8 @@ class PolicyOut(BaseModel):
     cash_cap: MoneyStr
     timezone: str
     max_clock_skew_seconds: int
+    offline_window_hours: int = Field(description="Tras esto, un pago queda retenido.")
+    slips_per_member_per_day: int = Field(description="Fichas por afiliado por día.")
     version: int
 
 

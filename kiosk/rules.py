@@ -45,6 +45,10 @@ class Policy:
     cash_cap: Decimal = Decimal("30000.00")
     timezone: str = MEXICO_CITY
     max_clock_skew: timedelta = timedelta(minutes=5)
+    # Central holds a payment for review when it arrives later than this after its time.
+    offline_window: timedelta = timedelta(hours=72)
+    # Fichas central issues to one affiliate in one day, over every channel.
+    slips_per_member_per_day: int = 10
     version: int = 0
 
     @property
@@ -96,6 +100,8 @@ class Policy:
             "cash_cap": str(self.cash_cap),
             "timezone": self.timezone,
             "max_clock_skew_seconds": int(self.max_clock_skew.total_seconds()),
+            "offline_window_hours": int(self.offline_window.total_seconds() // 3600),
+            "slips_per_member_per_day": self.slips_per_member_per_day,
             "version": self.version,
         }
 
@@ -127,6 +133,10 @@ class Policy:
             changes["timezone"] = str(data["timezone"])
         if "max_clock_skew_seconds" in data:
             changes["max_clock_skew"] = timedelta(seconds=int(data["max_clock_skew_seconds"]))
+        if "offline_window_hours" in data:
+            changes["offline_window"] = timedelta(hours=int(data["offline_window_hours"]))
+        if "slips_per_member_per_day" in data:
+            changes["slips_per_member_per_day"] = int(data["slips_per_member_per_day"])
         if "version" in data:
             changes["version"] = int(data["version"])
         policy = replace(p, **changes)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from central.db import Database
 from central.models import LoanRow, Payment, ReferenceClaim, ReferenceRow
+from central.service import events
 from central.service.common import (
     APPLIED,
     VOIDED,
@@ -120,6 +121,7 @@ def void_payment(
             payment.void_body = body
             ref.change_seq = None  # sequenced by the feed after commit
             s.flush()
+            events.record(s, events.PAYMENT_VOIDED, body, now)
             return Outcome(201, body)
 
     return retrying(attempt)

@@ -1,0 +1,125 @@
+"""The event log the institute reads (SPEC 2.6): every payment, void, closing, case and ficha
+is an event, written in the same transaction as the change it records, read with a cursor
+(``GET /v1/events?since=``) and pushed by the dispatcher as signed webhooks.
+
+An event's ``event_id`` (a UUID) is for de-duplication by the receiver; its ``seq`` is its
+position in the feed, given after commit under the "events" counter's lock
+(:func:`assign_pending`, as :func:`central.service.feed.assign_pending` does for
+referencias): a later commit can only get a later position, so a cursor never skips an
+event, and no payment waits on the counter.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.orm import Session
+
+from central.db import Database
+from central.models import Counter, EventRow
+from central.service.common import iso, retrying
+from kiosk.rules import Policy
+
+PAYMENT_APPLIED = "PAGO_APLICADO"
+PAYMENT_HELD = "PAGO_RETENIDO"
+PAYMENT_VOIDED = "PAGO_ANULADO"
+CLOSING = "CORTE_RECIBIDO"
+CASE_OPENED = "CASO_ABIERTO"
+CASE_RESOLVED = "CASO_RESUELTO"
+REFUND_PAID = "DEVOLUCION_ENTREGADA"
+SLIP_ISSUED = "FICHA_EMITIDA"
+SLIP_SUPERSEDED = "FICHA_SUSTITUIDA"
+SLIP_EXPIRED = "FICHA_CADUCADA"
+KINDS = (
+    PAYMENT_APPLIED, PAYMENT_HELD, PAYMENT_VOIDED, CLOSING, CASE_OPENED, CASE_RESOLVED,
+    REFUND_PAID, SLIP_ISSUED, SLIP_SUPERSEDED, SLIP_EXPIRED,
+)  # fmt: skip
+
+EVENTS_DEFAULT_PAGE = 500
+EVENTS_MAX_PAGE = 5000
+
+INSERT = insert(EventRow)
+_ANY_UNSEQUENCED = select(EventRow.event_id).where(EventRow.seq.is_(None)).limit(1)
+
+
+def new_event(kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An event row's values (``payload`` is what the institute receives, less ``seq``)."""
+    event_id = str(uuid.uuid4())
+    return {
+        "event_id": event_id,
+        "seq": None,
+        "kind": kind,
+        "created_at": now,
+        "payload": {"event_id": event_id, "kind": kind, "data": data},
+    }
+
+
+def record(
+    s: Session | Connection, kind: str, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Write an event in the caller's transaction; returns its values."""
+    values = new_event(kind, data, now)
+    s.execute(INSERT, values)
+    return values
+
+
+def assign_pending(db: Database) -> int:
+    """Give feed positions to committed events that have none yet; how many got one."""
+    with db.reading() as conn:
+        if conn.execute(_ANY_UNSEQUENCED).first() is None:
+            return 0
+
+    def attempt() -> int:
+        with db.write() as s:
+            start = s.execute(
+                select(Counter.value).where(Counter.name == "events").with_for_update()
+            ).scalar_one()
+            pending = (
+                s.execute(
+                    select(EventRow.event_id)
+                    .where(EventRow.seq.is_(None))
+                    .order_by(EventRow.created_at, EventRow.event_id)
+                )
+                .scalars()
+                .all()
+            )
+            if not pending:
+                return 0
+            s.execute(
+                update(EventRow),
+                [{"event_id": e, "seq": start + i} for i, e in enumerate(pending, start=1)],
+            )
+            s.execute(
+                update(Counter).where(Counter.name == "events").values(value=start + len(pending))
+            )
+            return len(pending)
+
+    return retrying(attempt)
+
+
+def item(row: Any, policy: Policy) -> dict[str, Any]:
+    """An event as the feed and the webhooks show it."""
+    return {**row.payload, "seq": row.seq, "occurred_at": iso(row.created_at, policy)}
+
+
+def events_json(db: Database, since: int, limit: int, policy: Policy) -> str:
+    """One page of GET /v1/events as JSON text: the events after ``since``, in order."""
+    assign_pending(db)
+    with db.reading() as conn:
+        rows = conn.execute(
+            select(EventRow.seq, EventRow.created_at, EventRow.payload)
+            .where(EventRow.seq > since)
+            .order_by(EventRow.seq)
+            .limit(limit)
+        ).all()
+    items = [item(r, policy) for r in rows]
+    cursor = rows[-1].seq if rows else since
+    return json.dumps(
+        {"events": items, "next_cursor": cursor, "more": len(rows) == limit},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

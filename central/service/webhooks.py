@@ -1,0 +1,166 @@
+"""Webhooks to the institute: every event, POSTed to each active endpoint, signed with
+HMAC-SHA256, retried with backoff until the receiver answers 2xx. ``webhook_deliveries`` is
+the delivery log (attempts, last answer, when delivered); a replay puts deliveries back in
+the queue. The dispatcher (:mod:`central.dispatcher`) does the sending.
+
+What the receiver gets: the event's JSON (``event_id``, ``seq``, ``kind``, ``occurred_at``,
+``data``) with headers ``X-Isseg-Event-Id``, ``X-Isseg-Timestamp`` (Unix seconds) and
+``X-Isseg-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the endpoint's
+secret>``. Delivery is at least once: the receiver de-duplicates by ``event_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from central.db import Database
+from central.models import EventRow, WebhookDelivery, WebhookEndpoint
+from central.service.common import ApiError
+
+PENDING = "PENDIENTE"
+DELIVERED = "ENTREGADO"
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed ones: 0.5 s, 1 s, 2 s … 5 min."""
+    return min(MAX_BACKOFF, timedelta(seconds=0.25 * 2 ** min(attempts, 20)))
+
+
+def add_endpoint(s: Session, url: str, secret: str, now: datetime) -> WebhookEndpoint:
+    if not re.fullmatch(r"https?://[^\s]{1,490}", url):
+        raise ApiError(422, "URL_INVALIDA", "La dirección debe empezar con http:// o https://.")
+    if len(secret) < 16 or len(secret) > 200:
+        raise ApiError(422, "SECRETO_INVALIDO", "El secreto debe tener de 16 a 200 caracteres.")
+    endpoint = WebhookEndpoint(url=url, secret=secret, created_at=now, active=True)
+    s.add(endpoint)
+    s.flush()
+    return endpoint
+
+
+def fan_out(s: Session, rows: list[tuple[str, int]], now: datetime) -> int:
+    """Queue a delivery of each (event_id, seq) to every active endpoint."""
+    endpoints = (
+        s.execute(select(WebhookEndpoint.endpoint_id).where(WebhookEndpoint.active.is_(True)))
+        .scalars()
+        .all()
+    )
+    values = [
+        {
+            "endpoint_id": e,
+            "event_id": event_id,
+            "seq": seq,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for e in endpoints
+        for event_id, seq in rows
+    ]
+    if values:
+        s.execute(insert(WebhookDelivery), values)
+    return len(values)
+
+
+def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Deliveries whose time has come, oldest event first, with what to send."""
+    with db.read() as s:
+        rows = s.execute(
+            select(WebhookDelivery, WebhookEndpoint, EventRow)
+            .join(WebhookEndpoint, WebhookEndpoint.endpoint_id == WebhookDelivery.endpoint_id)
+            .join(EventRow, EventRow.event_id == WebhookDelivery.event_id)
+            .where(
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.active.is_(True),
+            )
+            .order_by(WebhookDelivery.seq)
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "endpoint_id": d.endpoint_id,
+                "event_id": d.event_id,
+                "attempts": d.attempts,
+                "url": e.url,
+                "secret": e.secret,
+                "event": ev,
+            }
+            for d, e, ev in rows
+        ]
+
+
+def record_attempt(
+    db: Database,
+    endpoint_id: int,
+    event_id: str,
+    attempts: int,
+    ok: bool,
+    status: int | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    with db.write() as s:
+        s.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                WebhookDelivery.event_id == event_id,
+                WebhookDelivery.status == PENDING,
+            )
+            .values(
+                status=DELIVERED if ok else PENDING,
+                attempts=attempts + 1,
+                last_status=status,
+                last_error=(error or "")[:300] or None,
+                delivered_at=now if ok else None,
+                next_attempt_at=now if ok else now + backoff(attempts + 1),
+            )
+        )
+
+
+def replay(db: Database, since: int, now: datetime, endpoint_id: int | None = None) -> int:
+    """Send again every event after ``since`` (to one endpoint, or all): delivered ones go
+    back in the queue; returns how many were queued."""
+    with db.write() as s:
+        stmt = (
+            update(WebhookDelivery)
+            .where(WebhookDelivery.seq > since)
+            .values(status=PENDING, next_attempt_at=now, delivered_at=None)
+        )
+        if endpoint_id is not None:
+            stmt = stmt.where(WebhookDelivery.endpoint_id == endpoint_id)
+        return int(s.connection().execute(stmt).rowcount)
+
+
+def delivery_log(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+    with db.read() as s:
+        rows = s.execute(
+            select(WebhookDelivery).order_by(WebhookDelivery.seq.desc()).limit(limit)
+        ).scalars()
+        return [
+            {
+                "endpoint_id": d.endpoint_id,
+                "event_id": d.event_id,
+                "seq": d.seq,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_status": d.last_status,
+                "last_error": d.last_error,
+                "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+            }
+            for d in rows
+        ]
