@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from kiosk import cashier, reference_cache, reports, shifts, users, voids
+from kiosk import cashier, reference_cache, refunds, reports, shifts, users, voids
 from kiosk.ports import (
     CONFIRMED,
     MANAGER,
@@ -51,6 +51,7 @@ class TerminalStatus:
     clock_skew: timedelta | None = None
     clock_ok: bool = True  # False: the skew is past the limit and payments are refused
     detail: str = ""
+    policy_version: int = 0  # of the policy central pushed last
 
 
 @dataclass
@@ -337,6 +338,37 @@ class Terminal:
             uow.commit()
         return user
 
+    def refunds_due(self) -> list[refunds.Refund]:
+        """The refunds the institute decided for this store (network pool)."""
+        if self.central is None:
+            self.start()
+        if self.central is None:
+            raise Refused("SIN_CENTRAL", "La caja no está conectada al instituto.")
+        return refunds.still_due(self.uow, self.central.refunds())
+
+    def pay_refund(self, refund: refunds.Refund, *, user_id: int) -> Any:
+        """Hand a refund back from the drawer (recorded first), then print the voucher the
+        affiliate signs; the answer is the print's. Database thread."""
+        from printing.documents import RefundData
+
+        refunds.pay_refund(self.uow, refund, user_id=user_id, clock=self.clock)
+        self.nudge()
+        user = self.user(user_id)
+        document = RefundData(
+            store_name=self.settings.store_name,
+            case_id=refund.case_id,
+            refunded_at=self.clock(),
+            terminal=self.settings.terminal_name,
+            manager=user.name if user else str(user_id),
+            original_folio=refund.payment_uuid,
+            reference=refund.reference,
+            paid_at=refund.paid_at,
+            amount=refund.amount,
+            reason=refund.reason,
+            resolved_by=refund.resolved_by,
+        )
+        return self.print_document(document)
+
     def rejected(self) -> list[OutboxEntry]:
         with self.uow.reading() as uow:
             return uow.outbox.rejected()
@@ -549,6 +581,7 @@ class Terminal:
             clock_skew=st.get("clock_skew"),
             clock_ok=st.get("clock_ok") is not False,
             detail=detail,
+            policy_version=self.policy().version,
         )
 
     def _printer_state(self) -> tuple[str, bool | None, int]:

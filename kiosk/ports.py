@@ -151,13 +151,20 @@ class Shift:
         return self.closed_at is None
 
 
+DROP = "RETIRO"  # cash to the safe
+REFUND = "DEVOLUCION"  # cash back to an affiliate, as the institute decided for a case
+
+
 @dataclass(frozen=True, slots=True)
 class CashDrop:
+    """Cash that left the drawer during a shift."""
+
     shift_id: int
     amount: Decimal
     user_id: int
     at: datetime
     id: int = 0
+    kind: str = DROP
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +226,7 @@ class AuditEntry:
 PENDING = "pendiente"
 CONFIRMED = "confirmado"
 REJECTED = "rechazado"
+RESOLVED = "resuelto"  # a rejected payment whose case the institute resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +348,10 @@ class OutboxRepository(Protocol):
     ) -> None: ...
 
     def record_attempt(self, entry_id: int, error: str, next_attempt_at: datetime) -> None: ...
+
+    def mark_resolved(self, entry_id: int, note: str, at: datetime | None = None) -> None:
+        """A rejected entry whose case was resolved: it leaves the manager's alerts."""
+        ...
 
     def counts(self) -> OutboxCounts: ...
 

@@ -95,6 +95,23 @@ class VoidData:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundData:
+    """Devolución al afiliado de un cobro que el instituto resolvió devolver; lo firma."""
+
+    store_name: str
+    case_id: int
+    refunded_at: datetime
+    terminal: str
+    manager: str
+    original_folio: str
+    reference: str
+    paid_at: datetime
+    amount: Decimal
+    reason: str
+    resolved_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class MethodTotal:
     """Payments by method (efectivo, tarjeta...): how many and how much."""
 
@@ -180,4 +197,4 @@ class ReportData:
         return self.counted_cash - self.expected_cash
 
 
-Document = ReceiptData | SlipData | VoidData | ReportData
+Document = ReceiptData | SlipData | VoidData | RefundData | ReportData

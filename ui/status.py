@@ -123,6 +123,8 @@ class StatusBar(QFrame):
                 text += f" · rechazados: {st.rejected}"
             self.queue.setText(text)
             self.queue.setStyleSheet(f"color: {RED}; font-weight: bold;" if st.rejected else "")
+            if st.policy_version:
+                text += f" · política v{st.policy_version}"
             ptext = f"Impresora: {st.printer}"
             if st.reprint_queue:
                 ptext += f" · {receipts_waiting(st.reprint_queue)}"

@@ -12,6 +12,9 @@ event, and no payment waits on the counter.
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -46,9 +49,27 @@ INSERT = insert(EventRow)
 _ANY_UNSEQUENCED = select(EventRow.event_id).where(EventRow.seq.is_(None)).limit(1)
 
 
+_last_id = 0
+_id_lock = threading.Lock()
+
+
+def _event_id() -> str:
+    """A UUID laid out like a version 7 one (RFC 9562) but with a finer clock: its first 60
+    bits count 256 ns steps of the machine's time, never repeating in this process, so ids
+    sort in the order they were made; the feed numbers a batch of events in that order."""
+    global _last_id
+    with _id_lock:
+        stamp = max(time.time_ns() // 256, _last_id + 1)
+        _last_id = stamp
+    high = stamp & ((1 << 60) - 1)
+    value = (high >> 12) << 80 | 0x7 << 76 | (high & 0xFFF) << 64
+    value |= 0b10 << 62 | secrets.randbits(62)
+    return str(uuid.UUID(int=value))
+
+
 def new_event(kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """An event row's values (``payload`` is what the institute receives, less ``seq``)."""
-    event_id = str(uuid.uuid4())
+    event_id = _event_id()
     return {
         "event_id": event_id,
         "seq": None,
@@ -82,7 +103,7 @@ def assign_pending(db: Database) -> int:
                 s.execute(
                     select(EventRow.event_id)
                     .where(EventRow.seq.is_(None))
-                    .order_by(EventRow.created_at, EventRow.event_id)
+                    .order_by(EventRow.event_id)
                 )
                 .scalars()
                 .all()
