@@ -45,12 +45,17 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 class Receiver:
-    """The institute's webhook endpoint: answers 500 to the first ``fail_first`` requests and
-    then to a ``fail_rate`` share of them (seeded), 200 otherwise; keeps every acknowledged
+    """The institute's webhook endpoint: answers 500 to the first ``fail_first`` requests (of
+    events of ``kind``, when given) and then to a ``fail_rate`` share of them (seeded), 200
+    otherwise; keeps every acknowledged
     event (by id) with when it arrived, and counts bad signatures."""
 
-    def __init__(self, fail_first: int = 0, fail_rate: float = 0.0, seed: int = 15) -> None:
+    def __init__(
+        self, fail_first: int = 0, fail_rate: float = 0.0, seed: int = 15, kind: str = ""
+    ) -> None:
         self.fail_first = fail_first
+        self.kind = kind  # count only events of this kind towards fail_first
+        self.of_that_kind = 0
         self.fail_rate = fail_rate
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -89,10 +94,14 @@ class Receiver:
             if not hmac.compare_digest(expected, headers["X-Isseg-Signature"]):
                 self.bad_signatures += 1
                 return 401
-            if self.requests <= self.fail_first or self.random.random() < self.fail_rate:
+            event = json.loads(body)
+            matching = not self.kind or event["kind"] == self.kind
+            self.of_that_kind += matching
+            if (matching and self.of_that_kind <= self.fail_first) or (
+                self.random.random() < self.fail_rate
+            ):
                 self.failed += 1
                 return 500
-            event = json.loads(body)
             assert event["event_id"] == headers["X-Isseg-Event-Id"]
             if event["event_id"] in self.acked:
                 self.duplicates += 1
