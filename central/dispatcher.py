@@ -4,7 +4,7 @@ notices to affiliates — from inside central.
 Every worker process runs one in a thread, but only the holder of the "dispatcher" lease in
 the database works (one per deployment); the others wait for the lease to lapse, so a dead
 holder is replaced within :data:`LEASE` and two never send at once. Each round it numbers new
-events (:func:`central.service.events.assign_pending`), queues a delivery per endpoint and a
+events (:func:`central.service.events.number_pending`), queues a delivery per endpoint and a
 notice per applied payment for the events after its durable cursor (one transaction with the
 cursor's advance), then sends what is due. Everything it has to do is in the database, so a
 restart loses nothing; a webhook sent but not yet recorded is sent again, and the receiver
@@ -141,7 +141,6 @@ class Dispatcher:
         """One round; True when it found work (so the next round starts at once)."""
         if not self.holds_lease():
             return False
-        events.assign_pending(self.db)
         queued = self._fan_out()
         now = utcnow()
         sent = self._send_webhooks(now)
@@ -149,15 +148,16 @@ class Dispatcher:
         return bool(queued or sent or mailed)
 
     def _fan_out(self) -> int:
+        """Number new events and queue their deliveries and notices, in one transaction with
+        the cursor's advance."""
         with self.db.read() as s:
             cursor = s.execute(select(Lease.cursor).where(Lease.name == "dispatcher")).scalar_one()
-            if (
-                s.execute(select(EventRow.seq).where(EventRow.seq > cursor).limit(1)).first()
-                is None
-            ):
-                return 0
+            newer = s.execute(select(EventRow.seq).where(EventRow.seq > cursor).limit(1)).first()
+        if newer is None and not events.unnumbered(self.db):
+            return 0
         now = utcnow()
         with self.db.write() as s:
+            events.number_pending(s)
             mine = s.execute(
                 select(Lease.cursor)
                 .where(Lease.name == "dispatcher", Lease.holder == self.holder)
@@ -171,6 +171,8 @@ class Dispatcher:
                 .order_by(EventRow.seq)
                 .limit(FAN_OUT_PAGE)
             ).all()
+            if not rows:
+                return 0
             webhooks.fan_out(s, [(r.event_id, r.seq) for r in rows], now)
             notices.queue_for(
                 s, [(r.event_id, r.kind, r.payload) for r in rows], now, self.policy()
@@ -183,12 +185,8 @@ class Dispatcher:
         if not due:
             return 0
         policy = self.policy()
-        results = list(self._pool.map(lambda d: self._post(d, policy), due))
-        done = utcnow()
-        for d, (ok, status, error) in zip(due, results, strict=True):
-            webhooks.record_attempt(
-                self.db, d["endpoint_id"], d["event_id"], d["attempts"], ok, status, error, done
-            )
+        results = list(self._pool.map(lambda d: (d, *self._post(d, policy)), due))
+        webhooks.record_attempts(self.db, results, utcnow())
         return len(due)
 
     def _post(self, d: dict[str, Any], policy: Policy) -> tuple[bool, int | None, str | None]:

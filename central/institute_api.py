@@ -3,7 +3,6 @@ fichas for the portal and the phone line, the policy, the event feed and cases â
 routes through which a caja learns of and reports a refund. The work is in
 :mod:`central.service`; this module is HTTP only."""
 
-
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal

@@ -88,36 +88,42 @@ def record(
     return values
 
 
-def assign_pending(db: Database) -> int:
-    """Give feed positions to committed events that have none yet; how many got one."""
+def number_pending(s: Session) -> int:
+    """In the caller's transaction, under the "events" counter's lock: give feed positions
+    to committed events that have none yet; how many got one."""
+    start = s.execute(
+        select(Counter.value).where(Counter.name == "events").with_for_update()
+    ).scalar_one()
+    pending = (
+        s.execute(
+            select(EventRow.event_id).where(EventRow.seq.is_(None)).order_by(EventRow.event_id)
+        )
+        .scalars()
+        .all()
+    )
+    if not pending:
+        return 0
+    s.execute(
+        update(EventRow),
+        [{"event_id": e, "seq": start + i} for i, e in enumerate(pending, start=1)],
+    )
+    s.execute(update(Counter).where(Counter.name == "events").values(value=start + len(pending)))
+    return len(pending)
+
+
+def unnumbered(db: Database) -> bool:
     with db.reading() as conn:
-        if conn.execute(_ANY_UNSEQUENCED).first() is None:
-            return 0
+        return conn.execute(_ANY_UNSEQUENCED).first() is not None
+
+
+def assign_pending(db: Database) -> int:
+    """:func:`number_pending` in a transaction of its own, when there is anything to number."""
+    if not unnumbered(db):
+        return 0
 
     def attempt() -> int:
         with db.write() as s:
-            start = s.execute(
-                select(Counter.value).where(Counter.name == "events").with_for_update()
-            ).scalar_one()
-            pending = (
-                s.execute(
-                    select(EventRow.event_id)
-                    .where(EventRow.seq.is_(None))
-                    .order_by(EventRow.event_id)
-                )
-                .scalars()
-                .all()
-            )
-            if not pending:
-                return 0
-            s.execute(
-                update(EventRow),
-                [{"event_id": e, "seq": start + i} for i, e in enumerate(pending, start=1)],
-            )
-            s.execute(
-                update(Counter).where(Counter.name == "events").values(value=start + len(pending))
-            )
-            return len(pending)
+            return number_pending(s)
 
     return retrying(attempt)
 

@@ -91,18 +91,28 @@ def queue_for(
 ) -> int:
     """Queue the notice of each applied payment among ``events`` (event_id, kind, payload)
     whose affiliate has an email."""
+    paid = [(eid, p["data"]) for eid, kind, p in events if kind == PAYMENT_APPLIED]
+    numbers = {d.get("member_number") for _, d in paid}
+    emails: dict[str, str] = {}
+    if paid:
+        found = s.execute(
+            select(Member.number, Member.email).where(
+                Member.number.in_(numbers), Member.email.is_not(None)
+            )
+        ).all()
+        emails = {number: email for number, email in found if email}
+    if not emails:
+        return 0
+    stores: dict[str, str] = {}
+    for store_id, name in s.execute(select(Store.store_id, Store.name)).all():
+        stores[store_id] = name
     values = []
-    for event_id, kind, payload in events:
-        if kind != PAYMENT_APPLIED:
-            continue
-        data = payload["data"]
-        email = s.execute(
-            select(Member.email).where(Member.number == data["member_number"])
-        ).scalar_one_or_none()
+    for event_id, data in paid:
+        email = emails.get(data.get("member_number"))
         if not email:
             continue
-        store = s.get(Store, data["store_id"])
-        subject, body = payment_message(data, store.name if store else data["store_id"], policy)
+        store = stores.get(data["store_id"], data["store_id"])
+        subject, body = payment_message(data, store, policy)
         values.append(
             {
                 "event_id": event_id,

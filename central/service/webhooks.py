@@ -17,7 +17,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from central.db import Database
@@ -103,33 +103,44 @@ def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
         ]
 
 
-def record_attempt(
-    db: Database,
-    endpoint_id: int,
-    event_id: str,
-    attempts: int,
-    ok: bool,
-    status: int | None,
-    error: str | None,
-    now: datetime,
+_RECORD = (
+    update(WebhookDelivery)
+    .where(
+        WebhookDelivery.endpoint_id == bindparam("e"),
+        WebhookDelivery.event_id == bindparam("ev"),
+        WebhookDelivery.status == PENDING,
+    )
+    .values(
+        status=bindparam("st"),
+        attempts=bindparam("n"),
+        last_status=bindparam("code"),
+        last_error=bindparam("err"),
+        delivered_at=bindparam("at"),
+        next_attempt_at=bindparam("next"),
+    )
+)
+
+
+def record_attempts(
+    db: Database, results: list[tuple[dict[str, Any], bool, int | None, str | None]], now: datetime
 ) -> None:
-    with db.write() as s:
-        s.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.endpoint_id == endpoint_id,
-                WebhookDelivery.event_id == event_id,
-                WebhookDelivery.status == PENDING,
-            )
-            .values(
-                status=DELIVERED if ok else PENDING,
-                attempts=attempts + 1,
-                last_status=status,
-                last_error=(error or "")[:300] or None,
-                delivered_at=now if ok else None,
-                next_attempt_at=now if ok else now + backoff(attempts + 1),
-            )
-        )
+    """Write the outcome of each try (a delivery from :func:`due`, acknowledged or not, the
+    receiver's status and error) in one transaction: a failed one waits :func:`backoff`."""
+    rows = [
+        {
+            "e": d["endpoint_id"],
+            "ev": d["event_id"],
+            "st": DELIVERED if ok else PENDING,
+            "n": d["attempts"] + 1,
+            "code": status,
+            "err": (error or "")[:300] or None,
+            "at": now if ok else None,
+            "next": now if ok else now + backoff(d["attempts"] + 1),
+        }
+        for d, ok, status, error in results
+    ]
+    with db.begin() as conn:
+        conn.execute(_RECORD, rows)
 
 
 def replay(db: Database, since: int, now: datetime, endpoint_id: int | None = None) -> int:
