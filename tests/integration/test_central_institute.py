@@ -9,11 +9,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from central import admin
+from central import db as dbmod
+from central.demo import seed_demo
 from central.dispatcher import Dispatcher
-from central.embedded import EmbeddedCentral
+from central.embedded import CentralProcess, EmbeddedCentral
 from central.models import EventRow, Member
 from central.service import accounts
 from central.service.notices import SmtpSettings
@@ -455,3 +458,38 @@ def test_every_event_is_numbered_once(api: Api) -> None:
     with _db(api).read() as s:
         stored = s.query(EventRow).count()
     assert len(got) == stored and len({e["seq"] for e in got}) == stored
+
+
+def test_no_webhook_is_lost_when_central_is_killed_while_the_receiver_fails(
+    db_url: str,
+) -> None:
+    dbmod.upgrade(db_url)
+    db = dbmod.Database(db_url)
+    demo = seed_demo(db, BUSINESS_NOW, Policy(version=1))
+    token = next(t["token"] for t in demo["terminals"] if t["kind"] == "caja")
+    with Receiver(fail_rate=1.0) as receiver:
+        add_webhook(db, receiver.url)
+        central = CentralProcess(db_url, now=BUSINESS_NOW).start()
+        try:
+            paid = []
+            with httpx.Client(base_url=central.base_url, timeout=10) as http:
+                for ref in demo["references"]:
+                    body = {"reference": ref["reference"], "store_id": "F001",
+                            "amount": ref["amount"], "cash": ref["amount"], "card": "0.00",
+                            "paid_at": BUSINESS_NOW.isoformat(), "cashier": "c"}  # fmt: skip
+                    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": new_key()}
+                    r = http.post("/v1/payments", json=body, headers=headers)
+                    assert r.status_code == 201, r.text
+                    paid.append(r.json()["payment_uuid"])
+            wait_until(lambda: receiver.failed >= len(paid))
+            central.kill()  # every delivery still unacknowledged
+            receiver.fail_rate = 0.3
+            central.start()
+
+            def delivered() -> set[str]:
+                return {e["data"]["payment_uuid"] for e in receiver.of_kind("PAGO_APLICADO")}
+
+            wait_until(lambda: delivered() == set(paid), timeout=60)
+        finally:
+            central.close()
+            db.dispose()
