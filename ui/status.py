@@ -59,11 +59,13 @@ class StatusBar(QFrame):
         self.queue = QLabel("Por enviar: …")
         self.printer = QLabel("Impresora: …")
         self.who = QLabel("")
+        self.policy = QLabel("")  # the version of central's policy in force here
         self.clock = QLabel("")
         self.clock.setVisible(False)
         for w in (self.central, self.queue, self.printer, self.clock):
             layout.addWidget(w)
         layout.addStretch(1)
+        layout.addWidget(self.policy)
         layout.addWidget(self.who)
         self._redraw = QTimer(self)
         self._redraw.timeout.connect(self._maybe_redraw)
@@ -123,8 +125,7 @@ class StatusBar(QFrame):
                 text += f" · rechazados: {st.rejected}"
             self.queue.setText(text)
             self.queue.setStyleSheet(f"color: {RED}; font-weight: bold;" if st.rejected else "")
-            if st.policy_version:
-                text += f" · política v{st.policy_version}"
+            self.policy.setText(f"Política v{st.policy_version}" if st.policy_version else "")
             ptext = f"Impresora: {st.printer}"
             if st.reprint_queue:
                 ptext += f" · {receipts_waiting(st.reprint_queue)}"
