@@ -29,6 +29,7 @@ from central.service.loans import (
     LOAN_ACTIVE,
     LOAN_SETTLED,
     add_loan,
+    installment_row,
     load_loan,
     renewal_state,
 )
@@ -175,16 +176,7 @@ def upsert_loan(
             loanlib.PAID if current is not None and current.state == loanlib.PAID else item.state
         )
         if current is None:
-            s.add(
-                InstallmentRow(
-                    loan_id=loan.loan_id,
-                    number=item.number,
-                    due_date=item.due_date,
-                    amount=item.amount,
-                    principal=item.principal,
-                    state=state,
-                )
-            )
+            s.add(installment_row(loan.loan_id, item, state))
         else:
             current.due_date, current.amount = item.due_date, item.amount
             current.principal, current.state = item.principal, state

@@ -69,17 +69,19 @@ def add_loan(s: Session, member_number: str, loan: loanlib.Loan) -> None:
     )
     s.flush()
     for item in loan.installments:
-        s.add(
-            InstallmentRow(
-                loan_id=loan.loan_id,
-                number=item.number,
-                due_date=item.due_date,
-                amount=item.amount,
-                principal=item.principal,
-                state=item.state,
-            )
-        )
+        s.add(installment_row(loan.loan_id, item, item.state))
     s.flush()
+
+
+def installment_row(loan_id: str, item: loanlib.LoanInstallment, state: str) -> InstallmentRow:
+    return InstallmentRow(
+        loan_id=loan_id,
+        number=item.number,
+        due_date=item.due_date,
+        amount=item.amount,
+        principal=item.principal,
+        state=state,
+    )
 
 
 def _refresh_loan_status(s: Session, loan_id: str) -> None:
