@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,10 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._http = httpx.Client(timeout=TIMEOUT)
         self._pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="webhook")
+        # Mail goes out on a thread of its own: a slow or unreachable mail server must not
+        # hold up the webhooks.
+        self._mailer = ThreadPoolExecutor(1, thread_name_prefix="correo")
+        self._mailing: Future[int] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -76,6 +80,7 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True)
+        self._mailer.shutdown(wait=True)
         self._http.close()
         if self._held_until is not None:
             self._release()
@@ -144,8 +149,9 @@ class Dispatcher:
         queued = self._fan_out()
         now = utcnow()
         sent = self._send_webhooks(now)
-        mailed = notices.send_due(self.db, self.smtp, now) if self.smtp else 0
-        return bool(queued or sent or mailed)
+        if self.smtp is not None and (self._mailing is None or self._mailing.done()):
+            self._mailing = self._mailer.submit(notices.send_due, self.db, self.smtp, now)
+        return bool(queued or sent)
 
     def _fan_out(self) -> int:
         """Number new events and queue their deliveries and notices, in one transaction with

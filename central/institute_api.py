@@ -37,6 +37,7 @@ _AUTH: dict[int | str, dict[str, Any]] = {
 }
 _VERSIONED: dict[int | str, dict[str, Any]] = {
     **_AUTH,
+    201: {"description": "Creado (la primera versión)."},
     409: {"model": sc.ErrorOut, "description": "Versión anterior o repetida con otro contenido."},
     422: {"model": sc.ErrorOut},
 }

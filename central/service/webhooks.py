@@ -17,11 +17,11 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from central.db import Database
-from central.models import EventRow, WebhookDelivery, WebhookEndpoint
+from central.models import EventRow, Lease, UTCDateTime, WebhookDelivery, WebhookEndpoint
 from central.service.common import ApiError
 
 PENDING = "PENDIENTE"
@@ -144,9 +144,11 @@ def record_attempts(
 
 
 def replay(db: Database, since: int, now: datetime, endpoint_id: int | None = None) -> int:
-    """Send again every event after ``since`` (to one endpoint, or all): delivered ones go
-    back in the queue; returns how many were queued."""
+    """Send again every event after ``since`` (to one endpoint, or to all): delivered ones go
+    back in the queue, and an endpoint added later gets the events it never had; returns how
+    many deliveries were queued."""
     with db.write() as s:
+        conn = s.connection()
         stmt = (
             update(WebhookDelivery)
             .where(WebhookDelivery.seq > since)
@@ -154,7 +156,25 @@ def replay(db: Database, since: int, now: datetime, endpoint_id: int | None = No
         )
         if endpoint_id is not None:
             stmt = stmt.where(WebhookDelivery.endpoint_id == endpoint_id)
-        return int(s.connection().execute(stmt).rowcount)
+        queued = int(conn.execute(stmt).rowcount)
+        if endpoint_id is None:
+            return queued
+        cursor = s.execute(select(Lease.cursor).where(Lease.name == "dispatcher")).scalar()
+        missing = select(
+            literal(endpoint_id), EventRow.event_id, EventRow.seq, literal(PENDING), literal(0),
+            literal(now, UTCDateTime()), literal(now, UTCDateTime()),
+        ).where(
+            EventRow.seq > since,
+            EventRow.seq <= (cursor or 0),  # later ones the dispatcher fans out itself
+            ~exists().where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                WebhookDelivery.event_id == EventRow.event_id,
+            ),
+        )  # fmt: skip
+        columns = ["endpoint_id", "event_id", "seq", "status", "attempts",
+                   "next_attempt_at", "created_at"]  # fmt: skip
+        added = conn.execute(insert(WebhookDelivery).from_select(columns, missing)).rowcount
+        return queued + int(added)
 
 
 def delivery_log(db: Database, limit: int = 100) -> list[dict[str, Any]]:

@@ -380,6 +380,12 @@ def test_webhooks_are_signed_retried_until_acknowledged_and_replayed_on_demand(
         # A replay sends everything again; the receiver recognizes the event ids.
         assert admin.main(["--db", api.server.db_url, "webhook", "reenviar"]) == 0
         wait_until(lambda: receiver.duplicates >= len(receiver.acked))
+    # An endpoint added later gets the history it asks for.
+    with Receiver() as late:
+        endpoint = add_webhook(_db(api), late.url)
+        command = ["--db", api.server.db_url, "webhook", "reenviar", "--id", str(endpoint)]
+        assert admin.main(command) == 0
+        wait_until(lambda: len(late.of_kind("PAGO_APLICADO")) == 1)
 
 
 def _deliveries(api: Api) -> list[dict[str, Any]]:
