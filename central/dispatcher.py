@@ -94,7 +94,9 @@ class Dispatcher:
                 busy = False
                 self._stop.wait(1.0)
             if not busy:
-                self._stop.wait(self.idle_wait)
+                # Another worker holds the lease: look again well before it could lapse.
+                idle = self.idle_wait if self._held_until is not None else LEASE.total_seconds() / 5
+                self._stop.wait(idle)
 
     # --- the lease ---------------------------------------------------------------------------
 
@@ -172,18 +174,17 @@ class Dispatcher:
             if mine is None:
                 return 0  # the lease went to another worker meanwhile
             rows = s.execute(
-                select(EventRow.event_id, EventRow.seq, EventRow.kind, EventRow.payload)
+                select(EventRow.event_id, EventRow.seq)
                 .where(EventRow.seq > mine)
                 .order_by(EventRow.seq)
                 .limit(FAN_OUT_PAGE)
             ).all()
             if not rows:
                 return 0
+            last = rows[-1].seq
             webhooks.fan_out(s, [(r.event_id, r.seq) for r in rows], now)
-            notices.queue_for(
-                s, [(r.event_id, r.kind, r.payload) for r in rows], now, self.policy()
-            )
-            s.execute(update(Lease).where(Lease.name == "dispatcher").values(cursor=rows[-1].seq))
+            notices.queue_for(s, mine, last, now, self.policy())
+            s.execute(update(Lease).where(Lease.name == "dispatcher").values(cursor=last))
             return len(rows)
 
     def _send_webhooks(self, now: datetime) -> int:

@@ -284,6 +284,9 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The affiliate it is about, if any: the notices find their emails without decoding
+    # every payload.
+    member_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class WebhookEndpoint(Base):

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from central.db import Database
@@ -76,6 +76,7 @@ def new_event(kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
         "kind": kind,
         "created_at": now,
         "payload": {"event_id": event_id, "kind": kind, "data": data},
+        "member_number": data.get("member_number"),
     }
 
 
@@ -94,21 +95,21 @@ def number_pending(s: Session) -> int:
     start = s.execute(
         select(Counter.value).where(Counter.name == "events").with_for_update()
     ).scalar_one()
-    pending = (
-        s.execute(
-            select(EventRow.event_id).where(EventRow.seq.is_(None)).order_by(EventRow.event_id)
+    # One statement, in the order the ids were made (see _event_id).
+    order = func.row_number().over(order_by=EventRow.event_id).label("n")
+    pending = select(EventRow.event_id, order).where(EventRow.seq.is_(None)).subquery()
+    done = (
+        s.connection()
+        .execute(
+            update(EventRow)
+            .where(EventRow.event_id == pending.c.event_id)
+            .values(seq=start + pending.c.n)
         )
-        .scalars()
-        .all()
+        .rowcount
     )
-    if not pending:
-        return 0
-    s.execute(
-        update(EventRow),
-        [{"event_id": e, "seq": start + i} for i, e in enumerate(pending, start=1)],
-    )
-    s.execute(update(Counter).where(Counter.name == "events").values(value=start + len(pending)))
-    return len(pending)
+    if done:
+        s.execute(update(Counter).where(Counter.name == "events").values(value=start + done))
+    return int(done)
 
 
 def unnumbered(db: Database) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from central.db import Database
-from central.models import Member, Notice, Store
+from central.models import EventRow, Member, Notice, Store
 from central.service.events import PAYMENT_APPLIED
 from kiosk.money import fmt, in_words, to_decimal
 from kiosk.rules import Policy
@@ -86,33 +86,28 @@ def payment_message(data: dict[str, Any], store_name: str, policy: Policy) -> tu
     return subject, "\n".join(lines) + "\n"
 
 
-def queue_for(
-    s: Session, events: list[tuple[str, str, dict[str, Any]]], now: datetime, policy: Policy
-) -> int:
-    """Queue the notice of each applied payment among ``events`` (event_id, kind, payload)
-    whose affiliate has an email."""
-    paid = [(eid, p["data"]) for eid, kind, p in events if kind == PAYMENT_APPLIED]
-    numbers = {d.get("member_number") for _, d in paid}
-    emails: dict[str, str] = {}
-    if paid:
-        found = s.execute(
-            select(Member.number, Member.email).where(
-                Member.number.in_(numbers), Member.email.is_not(None)
-            )
-        ).all()
-        emails = {number: email for number, email in found if email}
-    if not emails:
+def queue_for(s: Session, after: int, upto: int, now: datetime, policy: Policy) -> int:
+    """Queue the notice of each applied payment numbered in (``after``, ``upto``] whose
+    affiliate has an email."""
+    rows = s.execute(
+        select(EventRow.event_id, EventRow.payload, Member.email)
+        .join(Member, Member.number == EventRow.member_number)
+        .where(
+            EventRow.seq > after,
+            EventRow.seq <= upto,
+            EventRow.kind == PAYMENT_APPLIED,
+            Member.email.is_not(None),
+        )
+    ).all()
+    if not rows:
         return 0
     stores: dict[str, str] = {}
     for store_id, name in s.execute(select(Store.store_id, Store.name)).all():
         stores[store_id] = name
     values = []
-    for event_id, data in paid:
-        email = emails.get(data.get("member_number"))
-        if not email:
-            continue
-        store = stores.get(data["store_id"], data["store_id"])
-        subject, body = payment_message(data, store, policy)
+    for event_id, payload, email in rows:
+        data = payload["data"]
+        subject, body = payment_message(data, stores.get(data["store_id"], ""), policy)
         values.append(
             {
                 "event_id": event_id,
@@ -125,8 +120,7 @@ def queue_for(
                 "created_at": now,
             }
         )
-    if values:
-        s.execute(insert(Notice), values)
+    s.execute(insert(Notice), values)
     return len(values)
 
 

@@ -38,9 +38,10 @@ def _with_events(apply: str) -> str:
         )
         .replace(
             claim,
-            claim + "\n                INSERT INTO events (event_id, seq, kind, "
-            "created_at, payload)\n                VALUES (v.event_id, NULL, "
-            "'PAGO_APLICADO', v.received_at, v.event_payload);",
+            claim + "\n                INSERT INTO events (event_id, seq, kind, created_at, "
+            "payload, member_number)\n                VALUES (v.event_id, NULL, "
+            "'PAGO_APLICADO', v.received_at, v.event_payload,\n"
+            "                        v.event_payload->'data'->>'member_number');",
         )
     )
 
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("member_number", sa.String(length=20), nullable=True),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_events")),
         sa.UniqueConstraint("seq", name=op.f("uq_events_seq")),
     )
