@@ -38,7 +38,8 @@ from kiosk.rules import Policy
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)
-IDLE_WAIT = 0.05  # seconds between rounds that found nothing to do
+IDLE_WAIT = 0.1  # seconds between rounds that did not fill a page
+RETRY_LOOK = 0.5  # seconds between looks for deliveries whose retry time came
 FAN_OUT_PAGE = 1000
 SEND_PAGE = 64
 SENDERS = 8
@@ -68,6 +69,8 @@ class Dispatcher:
         # hold up the webhooks.
         self._mailer = ThreadPoolExecutor(1, thread_name_prefix="correo")
         self._mailing: Future[int] | None = None
+        self._fanned = False  # the last fan-out queued deliveries
+        self._next_look = 0.0  # monotonic time of the next look for due retries
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -145,7 +148,7 @@ class Dispatcher:
     # --- one round ---------------------------------------------------------------------------
 
     def run_once(self) -> bool:
-        """One round; True when it found work (so the next round starts at once)."""
+        """One round; True when more work is waiting (so the next round starts at once)."""
         if not self.holds_lease():
             return False
         queued = self._fan_out()
@@ -153,7 +156,9 @@ class Dispatcher:
         sent = self._send_webhooks(now)
         if self.smtp is not None and (self._mailing is None or self._mailing.done()):
             self._mailing = self._mailer.submit(notices.send_due, self.db, self.smtp, now)
-        return bool(queued or sent)
+        # Another round at once only when a page was full; otherwise the next waits a little,
+        # so that under a stream of payments each round carries many events.
+        return queued == FAN_OUT_PAGE or sent == SEND_PAGE
 
     def _fan_out(self) -> int:
         """Number new events and queue their deliveries and notices, in one transaction with
@@ -161,8 +166,8 @@ class Dispatcher:
         with self.db.read() as s:
             cursor = s.execute(select(Lease.cursor).where(Lease.name == "dispatcher")).scalar_one()
             newer = s.execute(select(EventRow.seq).where(EventRow.seq > cursor).limit(1)).first()
-        if newer is None and not events.unnumbered(self.db):
-            return 0
+            if newer is None and s.execute(events.ANY_UNSEQUENCED).first() is None:
+                return 0
         now = utcnow()
         with self.db.write() as s:
             events.number_pending(s)
@@ -182,18 +187,25 @@ class Dispatcher:
             if not rows:
                 return 0
             last = rows[-1].seq
-            webhooks.fan_out(s, [(r.event_id, r.seq) for r in rows], now)
+            self._fanned = webhooks.fan_out(s, [(r.event_id, r.seq) for r in rows], now) > 0
             notices.queue_for(s, mine, last, now, self.policy())
             s.execute(update(Lease).where(Lease.name == "dispatcher").values(cursor=last))
             return len(rows)
 
     def _send_webhooks(self, now: datetime) -> int:
+        # New deliveries are looked for at once; retries, whose time comes later, every
+        # RETRY_LOOK seconds: a round with nothing new costs no query here.
+        if not self._fanned and time.monotonic() < self._next_look:
+            return 0
+        self._fanned, self._next_look = False, time.monotonic() + RETRY_LOOK
         due = webhooks.due(self.db, now, SEND_PAGE)
         if not due:
             return 0
         policy = self.policy()
         results = list(self._pool.map(lambda d: (d, *self._post(d, policy)), due))
         webhooks.record_attempts(self.db, results, utcnow())
+        if len(due) == SEND_PAGE:
+            self._next_look = 0.0  # a full page: more may be due already
         return len(due)
 
     def _post(self, d: dict[str, Any], policy: Policy) -> tuple[bool, int | None, str | None]:

@@ -46,7 +46,7 @@ EVENTS_DEFAULT_PAGE = 500
 EVENTS_MAX_PAGE = 5000
 
 INSERT = insert(EventRow)
-_ANY_UNSEQUENCED = select(EventRow.event_id).where(EventRow.seq.is_(None)).limit(1)
+ANY_UNSEQUENCED = select(EventRow.event_id).where(EventRow.seq.is_(None)).limit(1)
 
 
 _last_id = 0
@@ -114,7 +114,7 @@ def number_pending(s: Session) -> int:
 
 def unnumbered(db: Database) -> bool:
     with db.reading() as conn:
-        return conn.execute(_ANY_UNSEQUENCED).first() is not None
+        return conn.execute(ANY_UNSEQUENCED).first() is not None
 
 
 def assign_pending(db: Database) -> int:
