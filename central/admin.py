@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from central import admin_institute, imports, operations
 from central import db as dbmod
-from central import imports, operations
 from central import service as svc
 from central.models import Terminal
 from kiosk.rules import Policy
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nombre", required=True, help="Nombre de la persona.")
     p.add_argument("--rol", required=True, choices=("operador", "finanzas", "soporte"))
     p.add_argument("--contrasena-stdin", action="store_true", help="Lee la contraseña de stdin.")
+    admin_institute.add_parsers(sub, common)
     return parser
 
 
@@ -248,18 +249,20 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                 print(f"  Referencia {r['reference']} por ${r['amount']} ({r['concept']})")
         return 0
     if args.command == "conciliacion":
-        items = svc.reconciliation_list(db, policy)
+        items = svc.list_cases(db, policy)
         if args.json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
         elif not items:
             print("No hay cobros por conciliar.")
         else:
             for i in items:
-                print(f"{i['reconciliation_id']}\t{i['paid_at']}\t{i['store_id']}\t"
+                print(f"{i['case_id']}\t{i['paid_at']}\t{i['store_id']}\t"
                       f"{i['reference']}\t${i['amount']}\t{i['reason_code']}\t{i['message']}")  # fmt: skip
         return 0
     if args.command == "usuario-consola":
         return _console_user(args, db, now)
+    if args.command in admin_institute.COMMANDS:
+        return admin_institute.run(args, db, policy, now)
     raise AssertionError(args.command)
 
 

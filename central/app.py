@@ -28,7 +28,10 @@ from central import console, enrollment, operations, pgpay, security
 from central import db as dbmod
 from central import schemas as sc
 from central import service as svc
+from central.dispatcher import Dispatcher
 from central.limits import MAX_BODY_BYTES, TERMINAL_PATHS, RequestLimits, replaying
+from central.service.notices import SmtpSettings
+from central.service.policy import PolicyCache
 from kiosk import money
 from kiosk.rules import Policy
 
@@ -121,19 +124,26 @@ def create_app(
     kiosk_idle: timedelta = DEFAULT_KIOSK_IDLE,
     auth_cache_ttl: float = DEFAULT_AUTH_CACHE_TTL,
     max_body: int = MAX_BODY_BYTES,
+    dispatch: bool = True,
+    smtp: SmtpSettings | None = None,
 ) -> FastAPI:
     """Central's ASGI app over ``db_url``. ``clock`` returns an aware datetime (tests inject a
     fixed business-day time); the schema must be migrated already
     (``isseg-farmacia central migrar``); ``auth_cache_ttl`` is how many seconds a terminal
     token stays trusted without a database look-up, so a revoked token stops working within
     that time (0: checked on every request); ``max_body`` is the largest request body
-    accepted (413 beyond, unread)."""
+    accepted (413 beyond, unread); ``dispatch`` runs the dispatcher of webhooks and notices
+    (central.dispatcher) while the app runs, with ``smtp`` (by default from the environment)
+    for the notices."""
     database = dbmod.Database(db_url)
     # POST /v1/payments on PostgreSQL: payments arriving together are decided and committed
     # together (central.pgpay); the Core path answers everything else.
     fast = None if dbmod.is_sqlite(db_url) else pgpay.PgPayments(db_url)
     now: svc.Clock = clock or svc.utcnow
-    pol = policy or Policy(version=1)
+    # The policy in force: the latest version the institute set (central.service.policy),
+    # or this one until it sets any.
+    pol = PolicyCache(database, policy or Policy(version=1))
+    dispatcher = Dispatcher(database, pol, smtp or SmtpSettings.from_env()) if dispatch else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -141,8 +151,12 @@ def create_app(
         # burst queues here instead of opening short-lived database connections.
         to_thread.current_default_thread_limiter().total_tokens = dbmod.CONCURRENCY
         sweeper = asyncio.create_task(_expire_slips_every(EXPIRY_SWEEP_SECONDS))
+        if dispatcher is not None:
+            dispatcher.start()
         yield
         sweeper.cancel()
+        if dispatcher is not None:
+            await run_in_threadpool(dispatcher.stop)
         if fast is not None:
             await fast.close()
 
@@ -150,7 +164,7 @@ def create_app(
         """Unpaid fichas of past days become CADUCADA by central's clock (SPEC 2.5)."""
         while True:
             try:
-                await run_in_threadpool(svc.expire_slips, database, now(), pol)
+                await run_in_threadpool(svc.expire_slips, database, now(), pol())
             except Exception:  # the next sweep retries; the feed filters by date anyway
                 log.exception("caducidad de fichas: se reintentará")
             await asyncio.sleep(seconds)
@@ -167,7 +181,8 @@ def create_app(
         ),
     )
     app.state.db = database
-    app.state.policy = pol
+    app.state.policy = pol()
+    app.state.policies = pol
     app.state.clock = now
     tokens = svc.TokenCache(auth_cache_ttl)
 
@@ -268,7 +283,7 @@ def create_app(
             ok = False
         body = {
             "status": "ok" if ok else "degradado",
-            "server_time": svc.iso(now(), pol),
+            "server_time": svc.iso(now(), pol()),
             "database": "ok" if ok else "error",
             "version": VERSION,
         }
@@ -277,7 +292,7 @@ def create_app(
     @app.get("/v1/policy", response_model=sc.PolicyOut, tags=["terminal"], responses=_ERRORS)
     def get_policy(_who: AnyTerminal) -> dict[str, Any]:
         """Horario, días hábiles, inhábiles, tope de efectivo, zona horaria y versión."""
-        return pol.to_dict()
+        return pol().to_dict()
 
     # The page is JSON text already (svc.feed_json): returning a Response skips FastAPI's
     # validation and re-encoding, which cost more than reading the rows; response_model still
@@ -292,7 +307,7 @@ def create_app(
     ) -> Response:
         """Referencias nuevas y modificadas desde el cursor, en orden de cambio."""
         return Response(
-            svc.feed_json(database, since, limit, pol, now()), media_type="application/json"
+            svc.feed_json(database, since, limit, pol(), now()), media_type="application/json"
         )
 
     @app.get(
@@ -309,7 +324,7 @@ def create_app(
         _who: Cashier, reference: Annotated[str, Path(max_length=64)]
     ) -> dict[str, Any]:
         """Una referencia (cuando no está en la caché de la caja)."""
-        return svc.get_reference(database, reference, pol)
+        return svc.get_reference(database, reference, pol())
 
     @app.post(
         "/v1/payments",
@@ -336,10 +351,12 @@ def create_app(
     async def pay(who: svc.TerminalPrincipal, body: sc.PaymentIn, key: str) -> JSONResponse:
         req, at = _payment_request(body), now()
         if fast is not None:
-            outcome = await fast.record(key, req, svc.Received.at(who, at, pol))
+            outcome = await fast.record(key, req, svc.Received.at(who, at, pol()))
             if outcome is not None:
                 return reply(outcome)
-        return reply(await run_in_threadpool(svc.record_payment, database, key, req, who, at, pol))
+        return reply(
+            await run_in_threadpool(svc.record_payment, database, key, req, who, at, pol())
+        )
 
     def plain_payment(
         request: Request, raw: bytes
@@ -400,7 +417,7 @@ def create_app(
         # itself; a caja draining a day offline sends its backlog this way.
         # They were all received at once: one clock reading, one write connection.
         results: list[dict[str, Any]] = []
-        with svc.payment_batch(database, who, now(), pol) as record:
+        with svc.payment_batch(database, who, now(), pol()) as record:
             for item in body.payments:
                 try:
                     outcome = record(_uuid(item.idempotency_key), _payment_request(item.body))
@@ -432,7 +449,7 @@ def create_app(
             voided_at=body.voided_at,
             authorized_by=body.authorized_by,
         )
-        return reply(svc.void_payment(database, str(payment_uuid), req, who, now(), pol))
+        return reply(svc.void_payment(database, str(payment_uuid), req, who, now(), pol()))
 
     @app.post(
         "/v1/closings",
@@ -456,7 +473,7 @@ def create_app(
             report=body.report,
             audit_head=_head(body.audit_head),
         )
-        return reply(svc.record_closing(database, req, who, now(), pol))
+        return reply(svc.record_closing(database, req, who, now(), pol()))
 
     @app.post(
         "/v1/heartbeat",
@@ -480,7 +497,7 @@ def create_app(
             audit_head=svc.Head(body.audit_head.seq, body.audit_head.hash),
             anchor=_head(body.anchor),
         )
-        return svc.record_heartbeat(database, beat, who, now(), pol)
+        return svc.record_heartbeat(database, beat, who, now(), pol())
 
     @app.post(
         "/v1/kiosk/sessions",
@@ -495,7 +512,7 @@ def create_app(
     )
     def kiosk_login(who: Kiosk, body: sc.SessionIn) -> dict[str, Any]:
         """Inicio de sesión del afiliado (número y NIP) con el token del kiosko."""
-        return svc.login(database, who, body.member_number, body.nip, now(), pol, kiosk_idle)
+        return svc.login(database, who, body.member_number, body.nip, now(), pol(), kiosk_idle)
 
     @app.delete("/v1/kiosk/sessions", status_code=204, tags=["kiosko"], responses=_ERRORS)
     def kiosk_logout(who: KioskSession) -> None:
@@ -506,8 +523,8 @@ def create_app(
     def kiosk_loans(who: KioskSession) -> dict[str, Any]:
         """Los préstamos del afiliado con sus opciones de pago."""
         member, expires = svc.touch_session(database, who, now(), kiosk_idle)
-        out = svc.member_loans(database, member, pol)
-        out["session_expires_at"] = svc.iso(expires, pol)
+        out = svc.member_loans(database, member, pol())
+        out["session_expires_at"] = svc.iso(expires, pol())
         return out
 
     @app.get("/v1/kiosk/history", response_model=sc.HistoryOut, tags=["kiosko"], responses=_ERRORS)
@@ -515,7 +532,7 @@ def create_app(
         """Por préstamo: los pagos hechos (fecha, farmacia, importe, tipo, estado) y las
         fichas de hoy con su estado."""
         member, _ = svc.touch_session(database, who, now(), kiosk_idle)
-        return svc.kiosk_history(database, member, pol, now())
+        return svc.kiosk_history(database, member, pol(), now())
 
     @app.get("/v1/kiosk/profile", response_model=sc.ProfileOut, tags=["kiosko"], responses=_ERRORS)
     def kiosk_profile(who: KioskSession) -> dict[str, Any]:
@@ -543,8 +560,12 @@ def create_app(
             quincenas=body.quincenas,
             amount=amount,
             now=now(),
-            policy=pol,
+            policy=pol(),
         )
+
+    from central.institute_api import institute_router
+
+    app.include_router(institute_router(database, pol, now, terminal_of("caja"), pol.refresh))
 
     _document_every_answer(app)
     return app

@@ -126,6 +126,11 @@ class Member(Base):
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     pensioner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     has_debts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set by the institute's PUT /v1/members (central.service.inbound): its notices go here.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sync_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class LoanRow(Base):
@@ -138,6 +143,10 @@ class LoanRow(Base):
     installment: Mapped[Decimal] = mapped_column(Money())
     prepayments: Mapped[Decimal] = mapped_column(Money())
     status: Mapped[str] = mapped_column(String(20))  # ACTIVO | LIQUIDADO
+    # The employer whose payroll generates its quincenas, and the institute's upsert version.
+    dependencia: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sync_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class InstallmentRow(Base):
@@ -170,6 +179,11 @@ class ReferenceRow(Base):
     # sequenced": payments leave it NULL and the feed numbers such rows after they commit
     # (see central.service.feed.assign_pending), so no payment waits on the counter's lock.
     change_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+    # Who asked for it: KIOSKO, PORTAL or TELEFONO; the institute's requests carry their
+    # Idempotency-Key and a fingerprint of the request, as payments do.
+    channel: Mapped[str] = mapped_column(String(10), default="KIOSKO", server_default="KIOSKO")
+    request_key: Mapped[str | None] = mapped_column(String(36), unique=True, nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Counter(Base):
@@ -240,6 +254,14 @@ class Reconciliation(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A case's resolution (central.service.cases): ABONO, DEVOLUCION or RECHAZO, who decided,
+    # when and why; a DEVOLUCION is paid out at the store, which reports refund_paid_at.
+    resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolution_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refund_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    refund_paid_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class Closing(Base):
@@ -313,3 +335,96 @@ class KioskSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ServiceAccount(Base):
+    """An institute system's credential (not a terminal's): scopes, hashed token, revocable."""
+
+    __tablename__ = "service_accounts"
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EventRow(Base):
+    """The event log, written in the same transaction as the change it records. ``seq`` is
+    its position in GET /v1/events, given after commit as the referencia feed does
+    (central.service.events.assign_pending), so no writer waits on a counter."""
+
+    __tablename__ = "events"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The affiliate it is about, if any: the notices find their emails without decoding
+    # every payload.
+    member_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    endpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebhookDelivery(Base):
+    """The delivery log: one row per event and endpoint, retried until acknowledged."""
+
+    __tablename__ = "webhook_deliveries"
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.endpoint_id"), primary_key=True
+    )
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.event_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # PENDIENTE | ENTREGADO
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Notice(Base):
+    """An email to an affiliate, queued from the event log and sent by the dispatcher."""
+
+    __tablename__ = "notices"
+    notice_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.event_id"), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # PENDIENTE | ENVIADO
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PolicyVersion(Base):
+    """Every policy central has served; the highest version is the current one."""
+
+    __tablename__ = "policy_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Lease(Base):
+    """Who runs the dispatcher (one per deployment) until when, and how far it has read the
+    event log."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    cursor: Mapped[int] = mapped_column(BigInteger)

@@ -161,6 +161,8 @@ def _item_json(stamp: str, decision: svc.Acceptance) -> dict[str, Any]:
         "paid_now": decision.paid_now,
         "prepayments": to_centavos(decision.prepayments),
         "loan_status": decision.loan_status,
+        "event_id": decision.event["event_id"],
+        "event_payload": decision.event["payload"],
     }
 
 

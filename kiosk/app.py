@@ -20,7 +20,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from kiosk import cashier, payment_list, reference_cache, reports, shifts, users, voids
+from kiosk import (
+    cashier,
+    payment_list,
+    reference_cache,
+    refunds,
+    reports,
+    shifts,
+    users,
+    voids,
+)
 from kiosk.kiosk_flow import KioskService
 from kiosk.ports import (
     CONFIRMED,
@@ -64,6 +73,7 @@ class TerminalStatus:
     clock_skew: timedelta | None = None
     clock_ok: bool = True  # False: the skew is past the limit and payments are refused
     detail: str = ""
+    policy_version: int = 0  # of the policy central pushed last
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,6 +516,22 @@ class Terminal:
         )
         return VoidOutcome(void, self._printed(self._printer().print_void(facts)))
 
+    def refunds_due(self) -> list[refunds.Refund]:
+        """The refunds the institute decided for this store, less those handed back (io)."""
+        if self.central is None:
+            raise Refused("SIN_CONEXION", "Sin conexión con el instituto.")
+        return refunds.still_due(self.uow, self.central.refunds())
+
+    def pay_refund(self, refund: refunds.Refund, *, manager: User) -> PrintOutcome:
+        """Hand a refund back from the drawer (recorded first, with its outbox entry), then
+        print the voucher the affiliate signs (db)."""
+        refunds.pay_refund(self.uow, refund, user_id=manager.id, clock=self.clock)
+        self.nudge()
+        facts = refunds.RefundFacts(
+            self.settings.store_name, self.settings.terminal_name, refund, manager.name, self.clock()
+        )
+        return self._printed(self._printer().print_refund(facts))
+
     def manager_view(self, *, blind: bool) -> ManagerView:
         """The manager's whole window: a handful of queries, none per payment."""
         shift = self.current_shift()
@@ -575,6 +601,7 @@ class Terminal:
             clock_skew=skew,
             clock_ok=clock_ok,
             detail=detail,
+            policy_version=self.policy().version,
         )
 
     def _printer_state(self) -> tuple[str, bool | None, int]:

@@ -27,10 +27,13 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from kiosk.records import (
     CASHIER,
     CONFIRMED,
+    DROP,
     MANAGER,
     MEXICO_CITY,
     PENDING,
+    REFUND,
     REJECTED,
+    RESOLVED,
     ROLES,
     AuditEntry,
     CardLine,
@@ -57,6 +60,7 @@ from kiosk.records import (
 from kiosk.references import ReferenceRecord
 
 if TYPE_CHECKING:  # these import this module; the types are only for the Protocols
+    from kiosk.refunds import RefundFacts
     from kiosk.reports import DayReport
     from kiosk.shifts import DropSlip, ShiftReport
     from kiosk.voids import VoidFacts
@@ -93,6 +97,9 @@ __all__ = [
     "ReceiptOutcome",
     "Refused",
     "StorageError",
+    "DROP",
+    "REFUND",
+    "RESOLVED",
 ]
 
 
@@ -202,6 +209,10 @@ class OutboxRepository(Protocol):
     ) -> None: ...
 
     def record_attempt(self, entry_id: int, error: str, next_attempt_at: datetime) -> None: ...
+
+    def mark_resolved(self, entry_id: int, note: str, at: datetime | None = None) -> None:
+        """A rejected entry whose case was resolved: it leaves the manager's alerts."""
+        ...
 
     def counts(self) -> OutboxCounts: ...
 
@@ -393,6 +404,10 @@ class Central(Protocol):
     @property
     def link(self) -> Link: ...
 
+    def refunds(self) -> list[Mapping[str, Any]]:
+        """The refunds the institute decided for this store, not yet handed back."""
+        ...
+
     def get_reference(self, reference: str) -> ReferenceRecord | None:
         """One referencia as a cache record; None when central does not know it. Raises when
         central cannot be asked."""
@@ -478,6 +493,8 @@ class Printer(Protocol):
     def print_shift_report(self, report: ShiftReport) -> PrintOutcome: ...
 
     def print_drop_slip(self, slip: DropSlip) -> PrintOutcome: ...
+
+    def print_refund(self, refund: RefundFacts) -> PrintOutcome: ...
 
     def open_drawer(self) -> str | None:
         """Pulse the cash drawer when one is wired (never queued); None when it opened or

@@ -145,13 +145,20 @@ class Shift:
         return self.closed_at is None
 
 
+DROP = "RETIRO"  # cash to the safe
+REFUND = "DEVOLUCION"  # cash back to an affiliate, as the institute decided for a case
+
+
 @dataclass(frozen=True, slots=True)
 class CashDrop:
+    """Cash that left the drawer during a shift."""
+
     shift_id: int
     amount: Decimal
     user_id: int
     at: datetime
     id: int = 0
+    kind: str = DROP
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +220,7 @@ class AuditEntry:
 PENDING = "pendiente"
 CONFIRMED = "confirmado"
 REJECTED = "rechazado"
+RESOLVED = "resuelto"  # a rejected payment whose case the institute resolved
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any
 from kiosk import audit, money
 from kiosk.cashier import business_date, not_your_shift
 from kiosk.ports import (
+    DROP,
     MANAGER,
     CashCount,
     CashDrop,
@@ -299,27 +300,40 @@ def record_drop(
 ) -> CashDrop:
     """A cash drop (retiro) from the open shift's drawer to the safe."""
     now = clock()
-    if amount <= 0 or amount != money.round_centavo(amount):
-        raise Refused("RETIRO_INVALIDO", "El retiro debe ser un importe mayor que cero.")
     with uow:
-        shift = uow.shifts.open_shift()
-        if shift is None:
-            raise Refused("SIN_TURNO", "No hay turno abierto.")
-        user = _user(uow, user_id)
-        in_drawer = _expected_in(uow, shift)
-        if amount > in_drawer:
-            raise Refused(
-                "RETIRO_EXCEDE",
-                f"El retiro ({money.fmt(amount)}) es mayor que el efectivo esperado "
-                f"en caja ({money.fmt(in_drawer)}).",
-            )
-        drop = CashDrop(shift.id, amount, user_id, now)
-        drop = replace(drop, id=uow.drops.add(drop))
+        drop, user = take_out(uow, amount, user_id, now, DROP)
         audit.record(
-            uow, audit.CASH_DROP, user.username, {"turno": shift.id, "importe": str(amount)}, now
+            uow,
+            audit.CASH_DROP,
+            user.username,
+            {"turno": drop.shift_id, "importe": str(amount)},
+            now,
         )
         uow.commit()
     return drop
+
+
+def take_out(
+    uow: UnitOfWork, amount: Decimal, user_id: int, now: datetime, kind: str
+) -> tuple[CashDrop, User]:
+    """Cash leaving the open shift's drawer (a retiro or a refund), inside the caller's
+    transaction; never more than the drawer should hold."""
+    what = "El retiro" if kind == DROP else "La devolución"
+    if amount <= 0 or amount != money.round_centavo(amount):
+        raise Refused("RETIRO_INVALIDO", f"{what} debe ser un importe mayor que cero.")
+    shift = uow.shifts.open_shift()
+    if shift is None:
+        raise Refused("SIN_TURNO", "No hay turno abierto.")
+    user = _user(uow, user_id)
+    in_drawer = _expected_in(uow, shift)
+    if amount > in_drawer:
+        raise Refused(
+            "RETIRO_EXCEDE",
+            f"{what} ({money.fmt(amount)}) es mayor que el efectivo esperado "
+            f"en caja ({money.fmt(in_drawer)}).",
+        )
+    drop = CashDrop(shift.id, amount, user_id, now, kind=kind)
+    return replace(drop, id=uow.drops.add(drop)), user
 
 
 @dataclass(frozen=True, slots=True)

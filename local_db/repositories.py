@@ -19,6 +19,7 @@ from kiosk.ports import (
     MEXICO_CITY,
     PENDING,
     REJECTED,
+    RESOLVED,
     AuditEntry,
     CardLine,
     CashCount,
@@ -438,6 +439,9 @@ class SqlOutbox(_Repo):
     ) -> None:
         self._settle(entry_id, REJECTED, at, rejection_code=code, rejection_message=message)
 
+    def mark_resolved(self, entry_id: int, note: str, at: datetime | None = None) -> None:
+        self._settle(entry_id, RESOLVED, at, last_error=note)
+
     def record_attempt(self, entry_id: int, error: str, next_attempt_at: datetime) -> None:
         self._uow.run(
             (
@@ -577,22 +581,22 @@ class SqlDrops(_Repo):
     def add(self, d: CashDrop) -> int:
         result = self._uow.run(
             (
-                "INSERT INTO cash_drops (shift_id, amount_cents, user_id, at) "
-                "VALUES (:s, :a, :u, :at)"
+                "INSERT INTO cash_drops (shift_id, amount_cents, user_id, at, kind) "
+                "VALUES (:s, :a, :u, :at, :k)"
             ),
-            {"s": d.shift_id, "a": cents(d.amount), "u": d.user_id, "at": ts(d.at)},
+            {"s": d.shift_id, "a": cents(d.amount), "u": d.user_id, "at": ts(d.at), "k": d.kind},
         )
         return _row_id(result)
 
     def for_shift(self, shift_id: int) -> list[CashDrop]:
         rows = self._rows(
             (
-                "SELECT shift_id, amount_cents, user_id, at, id FROM cash_drops "
+                "SELECT shift_id, amount_cents, user_id, at, id, kind FROM cash_drops "
                 "WHERE shift_id = :s ORDER BY id"
             ),
             {"s": shift_id},
         )
-        return [CashDrop(r[0], pesos(r[1]), r[2], dt(r[3]), r[4]) for r in rows]
+        return [CashDrop(r[0], pesos(r[1]), r[2], dt(r[3]), r[4], r[5]) for r in rows]
 
 
 class SqlCounts(_Repo):

@@ -101,6 +101,23 @@ class VoidData:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundData:
+    """Devolución al afiliado de un cobro que el instituto resolvió devolver; lo firma."""
+
+    store_name: str
+    case_id: int
+    refunded_at: datetime
+    terminal: str
+    manager: str
+    original_folio: str
+    reference: str
+    paid_at: datetime
+    amount: Decimal
+    reason: str
+    resolved_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class MethodTotal:
     """Payments by method (efectivo, tarjeta...): how many and how much."""
 
@@ -203,4 +220,4 @@ class DropData:
     amount: Decimal
 
 
-Document = ReceiptData | SlipData | VoidData | ReportData | DropData
+Document = ReceiptData | SlipData | VoidData | RefundData | ReportData | DropData

@@ -22,6 +22,7 @@ from printing.documents import (
     Document,
     DropData,
     ReceiptData,
+    RefundData,
     ReportData,
     ReportLine,
     SlipData,
@@ -371,6 +372,33 @@ def render_void(printer: Any, data: VoidData, width: int = DEFAULT_WIDTH) -> Non
     t.end()
 
 
+def render_refund(printer: Any, data: RefundData, width: int = DEFAULT_WIDTH) -> None:
+    t = _Ticket(printer, width)
+    t.begin()
+    t.header(data.store_name, "DEVOLUCIÓN AL AFILIADO")
+    t.rule()
+    t.pair("Caso del instituto:", str(data.case_id))
+    t.pair("Folio del pago:", data.original_folio)
+    t.pair("Referencia:", grouped(data.reference))
+    t.pair("Cobrado el:", fmt_datetime(data.paid_at))
+    t.pair("Devuelto el:", fmt_datetime(data.refunded_at))
+    t.pair("Caja:", data.terminal)
+    t.pair("Entregó:", data.manager)
+    t.pair("Autorizó (ISSEG):", data.resolved_by)
+    t.rule()
+    t.text("IMPORTE DEVUELTO EN EFECTIVO", align="center")
+    t.text(money.fmt(data.amount), align="center", bold=True, double=True)
+    t.text(money.in_words(data.amount), align="center")
+    t.text(f"Motivo: {data.reason}")
+    t.rule()
+    t.text("Recibí de conformidad el importe indicado.")
+    t.feed(2)
+    t.text("Nombre y firma del afiliado:")
+    t.feed(2)
+    t.rule("_")
+    t.end()
+
+
 def _report_lines(
     t: _Ticket, title: str, lines: tuple[ReportLine, ...], none: str = "Ninguna."
 ) -> None:
@@ -511,6 +539,8 @@ def render(printer: Any, data: Document, width: int = DEFAULT_WIDTH) -> None:
         render_slip(printer, data, width)
     elif isinstance(data, VoidData):
         render_void(printer, data, width)
+    elif isinstance(data, RefundData):
+        render_refund(printer, data, width)
     elif isinstance(data, ReportData):
         render_report(printer, data, width)
     elif isinstance(data, DropData):
@@ -529,4 +559,6 @@ def document_kind(data: Document) -> str:
         return "cancelacion"
     if isinstance(data, DropData):
         return "retiro"
+    if isinstance(data, RefundData):
+        return "devolucion"
     return f"reporte_{data.kind.lower()}"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kiosk.records import PrintOutcome, ReceiptFacts
+from kiosk.refunds import RefundFacts
 from kiosk.reports import DayReport
 from kiosk.settings import Settings
 from kiosk.shifts import DENOMINATIONS, DropLine, DropSlip, ShiftReport
@@ -23,6 +24,7 @@ from printing.documents import (
     DropData,
     MethodTotal,
     ReceiptData,
+    RefundData,
     ReportData,
     ReportLine,
     ShiftSummary,
@@ -119,6 +121,23 @@ def _denominations(pieces: Mapping[str, int]) -> tuple[DenominationCount, ...]:
 
 def _drop_line(d: DropLine) -> ReportLine:
     return ReportLine(str(d.id), "", d.amount, d.at, f"Retiró: {d.who}")
+
+
+def refund_document(f: RefundFacts) -> RefundData:
+    r = f.refund
+    return RefundData(
+        store_name=f.store_name,
+        case_id=r.case_id,
+        refunded_at=f.at,
+        terminal=f.terminal_name,
+        manager=f.manager,
+        original_folio=r.payment_uuid,
+        reference=r.reference,
+        paid_at=r.paid_at,
+        amount=r.amount,
+        reason=r.reason,
+        resolved_by=r.resolved_by,
+    )
 
 
 def void_document(v: VoidFacts) -> VoidData:
@@ -232,6 +251,9 @@ class TerminalPrinter:
 
     def print_drop_slip(self, slip: DropSlip) -> PrintOutcome:
         return self.print_document(drop_document(slip))
+
+    def print_refund(self, refund: RefundFacts) -> PrintOutcome:
+        return self.print_document(refund_document(refund))
 
     def open_drawer(self) -> str | None:
         return self.service().open_drawer()

@@ -378,6 +378,14 @@ class CentralClient:
     def policy(self) -> dict[str, Any]:
         return dict(self.request("GET", "/v1/policy").body)
 
+    def refunds(self) -> list[Mapping[str, Any]]:
+        """The refunds the institute decided for this store, not yet handed back."""
+        body = self.request("GET", "/v1/refunds").body
+        items = body.get("refunds") if isinstance(body, Mapping) else None
+        if not isinstance(items, list):
+            raise ProtocolError(200, "respuesta de devoluciones inesperada", body)
+        return [i for i in items if isinstance(i, Mapping)]
+
     def references(self, since: str | None = None, limit: int = 1000) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
         if since:

@@ -30,6 +30,7 @@ from kiosk import money, payment_list
 from kiosk.app import ManagerView, ReportOutcome, ShiftClosed, Terminal, VoidOutcome
 from kiosk.payment_list import PaymentRow
 from kiosk.ports import User
+from kiosk.refunds import Refund
 from kiosk.spanish import counted
 from kiosk.users import UserState
 from ui.approval import Confirm, confirm
@@ -329,7 +330,43 @@ class ManagerWindow(QMainWindow):
         self.alerts.setHorizontalHeaderLabels(["Tipo", "Asunto", "Código", "Motivo"])
         self.alerts.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.alerts, 1)
+        # Refunds the institute decided for this store: handed back from the drawer here.
+        layout.addWidget(hint("Devoluciones autorizadas por el instituto para esta farmacia:"))
+        self.refund_list = QTableWidget(0, 4)
+        self.refund_list.setHorizontalHeaderLabels(["Caso", "Referencia", "Importe", "Motivo"])
+        self.refund_list.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.refund_list, 1)
+        self.refund_button = QPushButton("Entregar devolución e imprimir comprobante")
+        self.refund_button.clicked.connect(self.pay_selected_refund)
+        layout.addWidget(self.refund_button)
+        self.refunds_due: list[Refund] = []
         return tab
+
+    def load_refunds(self) -> None:
+        # Offline, the list simply stays as it was: the alerts tab already says what waits.
+        self.runner.io(self.terminal.refunds_due, self._show_refunds, lambda _exc: None)
+
+    def _show_refunds(self, due: list[Refund]) -> None:
+        self.refunds_due = due
+        self.refund_list.setRowCount(len(due))
+        for i, r in enumerate(due):
+            row = (str(r.case_id), r.reference, pesos(r.amount), r.reason)
+            for j, text in enumerate(row):
+                self.refund_list.setItem(i, j, QTableWidgetItem(text))
+        self.refund_button.setEnabled(bool(due))
+
+    def pay_selected_refund(self) -> None:
+        row, user = self.refund_list.currentRow(), self.user
+        if user is None or not 0 <= row < len(self.refunds_due):
+            return
+        refund = self.refunds_due[row]
+        self.runner.db(
+            lambda: self.terminal.pay_refund(refund, manager=user),
+            lambda printed: self._ok(
+                f"Devolución de {pesos(refund.amount)} entregada. Comprobante: {printed.message}"
+            ),
+            self._fail,
+        )
 
     def _users_tab(self) -> QWidget:
         tab = QWidget()
@@ -546,6 +583,7 @@ class ManagerWindow(QMainWindow):
     def refresh(self) -> None:
         blind = self.count.blind
         self.runner.db(lambda: self.terminal.manager_view(blind=blind), self._show, self._fail)
+        self.load_refunds()
 
     def _show(self, view: ManagerView) -> None:
         shift, status = view.shift, view.status

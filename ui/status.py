@@ -62,12 +62,14 @@ class StatusBar(QFrame):
         self.printer = plain("Impresora: …")
         self.who = plain("")
         self.clock = plain("")
+        self.policy = plain("")  # the version of central's policy in force here
         self.clock.setVisible(False)
         for label in (self.central, self.queue, self.who, self.clock):
             label.setWordWrap(False)  # short: on one line (cut, at worst); the printer's wraps
         for w in (self.central, self.queue, self.clock):
             layout.addWidget(w)
         layout.addWidget(self.printer, 1)
+        layout.addWidget(self.policy)
         layout.addWidget(self.who)
         self._redraw = QTimer(self)
         self._redraw.timeout.connect(self._maybe_redraw)
@@ -127,6 +129,7 @@ class StatusBar(QFrame):
                 text += f" · rechazados: {st.rejected}"
             self.queue.setText(text)
             self.queue.setStyleSheet(f"color: {RED}; font-weight: bold;" if st.rejected else "")
+            self.policy.setText(f"Política v{st.policy_version}" if st.policy_version else "")
             ptext = f"Impresora: {st.printer}"
             if st.reprint_queue:
                 ptext += f" · {receipts_waiting(st.reprint_queue)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,9 @@ from central.console.notify import NotifyError
 from central.console.seams import Seams
 from central.db import Database
 from central.models import LoginAttempts, Member, Terminal
-from central.service import ApiError
+from central.service import ApiError, cases
+from central.service import policy as policy_admin
+from kiosk.rules import Policy
 
 NIP_DIGITS = 4
 MAX_REASON = 500
@@ -49,9 +52,17 @@ def issue_enrollment_code(
     return code
 
 
+# The three resolutions of SPEC 2.6, as the console offers them.
+CASE_ACTIONS = {
+    cases.APPLY_AS_PREPAYMENT: "Aplicar como abono a capital",
+    cases.REFUND: "Devolver en la farmacia",
+    cases.REJECT: "Rechazar",
+}
+
+
 def resolve_case(
     db: Database,
-    seams: Seams,
+    policy: Policy,
     staff: Staff,
     case_id: int,
     action: str,
@@ -59,16 +70,43 @@ def resolve_case(
     now: datetime,
     remote: str,
 ) -> None:
+    """Resolve a case through central's one resolution (the API's and the admin command's):
+    the case keeps who, when and why, and the institute gets its event; the console's audit
+    adds where from."""
     reason = reason.strip()
-    if action not in seams.case_actions:
+    if action not in CASE_ACTIONS:
         raise Refused("Esa resolución no existe.")
     if not 5 <= len(reason) <= MAX_REASON:
         raise Refused(f"Escriba el motivo (de 5 a {MAX_REASON} caracteres).")
+    try:
+        outcome = cases.resolve_case(db, case_id, action, staff.username, reason, now, policy)
+    except ApiError as exc:
+        raise Refused(exc.message, exc.status if exc.status in (404, 409) else 400) from None
+    if outcome.replayed:
+        raise Refused("Ese caso ya estaba resuelto así.", 409)
     with db.write() as s:
-        if not seams.resolve_case(s, case_id, action, reason, staff.username, now):
-            raise Refused("Ese caso no existe o ya estaba resuelto.", 409)
         audit(s, now, staff.username, "RESOLVER_CASO", str(case_id),
               {"accion": action, "motivo": reason}, remote)  # fmt: skip
+
+
+def change_policy(
+    db: Database, staff: Staff, form: dict[str, str], now: datetime, current: Policy, remote: str
+) -> Policy:
+    """A new policy version from the console's form (finanzas), stored like PUT /v1/policy's."""
+    changes: dict[str, Any] = {k: form[k] for k in ("window_start", "window_end", "cash_cap") if k in form}
+    if "non_working_days" in form:
+        changes["non_working_days"] = [d.strip() for d in form["non_working_days"].split(",") if d.strip()]
+    if "max_daily_slips" in form:
+        changes["max_daily_slips"] = form["max_daily_slips"]
+    changes["version"] = current.version + 1
+    try:
+        outcome = policy_admin.set_policy(db, changes, staff.username, now, current)
+    except ApiError as exc:
+        raise Refused(exc.message, 409 if exc.status == 409 else 400) from None
+    with db.write() as s:
+        audit(s, now, staff.username, "CAMBIAR_POLITICA", str(changes["version"]),
+              {k: v for k, v in changes.items() if k != "version"}, remote)  # fmt: skip
+    return Policy.from_dict(outcome.body)
 
 
 def reset_nip(

@@ -24,9 +24,9 @@ from sqlalchemy import (
 from central.db import Database, is_sqlite
 from central.enrollment import EnrollmentCode
 from central.models import (
-    LoginAttempts,
     Closing,
     LoanRow,
+    LoginAttempts,
     Member,
     Payment,
     Reconciliation,

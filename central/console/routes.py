@@ -18,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from central.console import actions, exports, queries
 from central.console.auth import Refused, Staff, csrf_ok, current_staff, sign_in, sign_out
-from central.console.seams import Seams, alerts
+from central.console.seams import Seams, alerts, policy_versions
 from central.db import Database
+from central.service import cases
 from central.service.common import Clock
-from central.service.reconciliation import reconciliation_list
 from kiosk.rules import Policy
 
 HERE = Path(__file__).parent
@@ -69,7 +69,8 @@ class Console:
 
     @property
     def policy(self) -> Policy:
-        policy: Policy = self.app.state.policy
+        # The running version: the institute may have stored a new one a moment ago.
+        policy: Policy = self.app.state.policies()
         return policy
 
     def now(self) -> datetime:
@@ -318,10 +319,10 @@ def build_router() -> APIRouter:
 
     def cases_page(request: Request, staff: Staff, status: int = 200, **extra: Any) -> HTMLResponse:
         console = _console(request)
-        items = reconciliation_list(console.db, console.policy)
-        items.sort(key=lambda c: (c["resolved"], c["reconciliation_id"]))
-        return _page(request, "casos.html", staff, status, casos=items,
-                     acciones=console.seams.case_actions, **extra)  # fmt: skip
+        items = cases.list_cases(console.db, console.policy)
+        items.sort(key=lambda c: (c["resolved"], c["case_id"]))
+        return _page(request, "casos.html", staff, status, casos=items, tipos=cases.KIND_LABELS,
+                     acciones=actions.CASE_ACTIONS, **extra)  # fmt: skip
 
     @router.get("/casos")
     def cases_get(request: Request, staff: Who) -> HTMLResponse:
@@ -338,9 +339,9 @@ def build_router() -> APIRouter:
     ) -> HTMLResponse:
         _require(staff, "resolver_caso")
         console = _console(request)
-        actions.resolve_case(console.db, console.seams, staff, case_id, accion, motivo,
+        actions.resolve_case(console.db, console.policy, staff, case_id, accion, motivo,
                              console.now(), _remote(request))  # fmt: skip
-        label = console.seams.case_actions[accion].lower()
+        label = actions.CASE_ACTIONS[accion].lower()
         return cases_page(request, staff, aviso=f"Caso {case_id}: {label}, motivo registrado.")
 
     # --- 5. reports --------------------------------------------------------------------
@@ -386,8 +387,7 @@ def build_router() -> APIRouter:
     def policy_page(request: Request, staff: Staff, **extra: Any) -> HTMLResponse:
         console = _console(request)
         return _page(request, "politica.html", staff, politica=console.policy,
-                     historia=console.seams.policy_history(console.db, console.policy),
-                     editable=console.seams.change_policy is not None, **extra)  # fmt: skip
+                     historia=policy_versions(console.db, console.policy), **extra)  # fmt: skip
 
     @router.get("/politica")
     def policy_get(request: Request, staff: Who) -> HTMLResponse:
@@ -397,12 +397,11 @@ def build_router() -> APIRouter:
     async def policy_post(request: Request, staff: Changer) -> HTMLResponse:
         _require(staff, "cambiar_politica")
         console = _console(request)
-        change = console.seams.change_policy
-        if change is None:
-            raise Refused("El cambio de política llega con las versiones de política.", 409)
         form = await request.form(max_files=0, max_fields=30)
-        values = {k: str(v)[:200] for k, v in form.items() if k != "csrf"}
-        policy = change(console.db, values, staff.username, console.now())
+        values = {k: str(v)[:2000] for k, v in form.items() if k != "csrf"}
+        policy = actions.change_policy(console.db, staff, values, console.now(), console.policy,
+                                       _remote(request))  # fmt: skip
+        console.app.state.policies.refresh()
         return policy_page(request, staff, aviso=f"Política versión {policy.version} vigente.")
 
     # --- 7. affiliates -----------------------------------------------------------------

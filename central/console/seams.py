@@ -1,17 +1,6 @@
-"""Where features built elsewhere plug into the console.
-
-Each seam is a small function with a working default over what central has today; the
-defaults say what they stand in for. At merge, the lead swaps in:
-
-* ``resolve_case`` and ``case_actions`` — case resolution (apply as abono a capital, refund at
-  the store, reject); today a case can only be rejected with a reason, which closes the
-  reconciliation row and keeps the reason in the console's audit.
-* ``policy_history`` / ``change_policy`` — versioned policy; today the history is the running
-  policy alone and changing it is not offered.
-* ``member_email`` — the affiliate's email (members have none yet), where a new NIP goes.
-* ``channel`` — the channel a ficha was issued on (kiosk, portal, phone); every ficha central
-  issues today comes from a kiosk.
-"""
+"""What the console reads of other parts of central, in one place, so tests can swap it:
+terminals' health (their heartbeats), the affiliate's email (where a new NIP goes), the
+channel a ficha came from, and the notifier that sends mail."""
 
 from __future__ import annotations
 
@@ -19,12 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, literal, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from central.console.notify import Notifier, SmtpNotifier
 from central.db import Database
-from central.models import Reconciliation, TerminalHeartbeat
+from central.models import Member, ReferenceRow, TerminalHeartbeat
+from central.models import PolicyVersion as PolicyRow
 from kiosk.rules import Policy
 
 # A terminal sends its heartbeat every minute: this much silence in business hours is an alert.
@@ -96,40 +86,32 @@ def heartbeats(db: Database, terminal_ids: Sequence[int]) -> Mapping[int, Health
     }
 
 
-def reject_reconciliation(
-    s: Session, case_id: int, action: str, reason: str, by: str, now: datetime
-) -> bool:
-    """Close an open case as rejected (the only resolution central has today), in the
-    caller's transaction, which audits it with the reason. False: no such open case."""
-    del action, reason, by, now  # what the full resolution records; the audit keeps them here
-    closed = s.execute(
-        update(Reconciliation)
-        .where(Reconciliation.reconciliation_id == case_id, Reconciliation.resolved.is_(False))
-        .values(resolved=True)
-        .returning(Reconciliation.reconciliation_id)
-    ).first()
-    return closed is not None
+def policy_versions(db: Database, policy: Policy) -> list[PolicyVersion]:
+    """Every version the institute stored, newest first; the running one when none was."""
+    with db.reading() as conn:
+        rows = conn.execute(
+            select(PolicyRow).order_by(PolicyRow.version.desc())
+        ).all()
+    if not rows:
+        return [PolicyVersion(policy.version, policy)]
+    return [
+        PolicyVersion(r.version, Policy.from_dict(r.data), r.created_at, r.created_by)
+        for r in rows
+    ]
 
 
-def current_policy_only(db: Database, policy: Policy) -> list[PolicyVersion]:
-    return [PolicyVersion(policy.version, policy)]
+def member_email(s: Session, member_number: str) -> str | None:
+    member = s.get(Member, member_number)
+    return member.email if member is not None else None
 
 
-def no_email(s: Session, member_number: str) -> str | None:
-    return None
-
-
-def kiosk_channel() -> ColumnElement[str]:
-    return literal("KIOSKO")
+def ficha_channel() -> ColumnElement[str]:
+    return ReferenceRow.__table__.c.channel
 
 
 @dataclass
 class Seams:
     terminal_health: Callable[[Database, Sequence[int]], Mapping[int, Health]] = heartbeats
-    resolve_case: Callable[[Session, int, str, str, str, datetime], bool] = reject_reconciliation
-    case_actions: dict[str, str] = field(default_factory=lambda: {"RECHAZAR": "Rechazar"})
-    policy_history: Callable[[Database, Policy], list[PolicyVersion]] = current_policy_only
-    change_policy: Callable[[Database, dict[str, str], str, datetime], Policy] | None = None
-    member_email: Callable[[Session, str], str | None] = no_email
-    channel: Callable[[], ColumnElement[str]] = kiosk_channel
+    member_email: Callable[[Session, str], str | None] = member_email
+    channel: Callable[[], ColumnElement[str]] = ficha_channel
     notifier: Notifier | None = field(default_factory=SmtpNotifier.from_env)

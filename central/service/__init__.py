@@ -4,7 +4,8 @@ command line both call these, as ``from central import service as svc``; ``svc.X
 One module per concern: :mod:`.common` (refusals, answers, principals, helpers), :mod:`.auth`,
 :mod:`.feed` (referencias and the delta feed), :mod:`.loans`, :mod:`.slips` (fichas),
 :mod:`.payments`, :mod:`.voids`, :mod:`.closings`, :mod:`.kiosk` (member sessions),
-:mod:`.reconciliation` and :mod:`.admin`.
+:mod:`.admin`; the institute's side: :mod:`.accounts`, :mod:`.events`,
+:mod:`.inbound`, :mod:`.policy`, :mod:`.cases`, :mod:`.webhooks`, :mod:`.notices`.
 
 Every refusal is an :class:`ApiError` with an HTTP status, an uppercase Spanish ``code`` and a
 Spanish ``message``.
@@ -18,6 +19,7 @@ from central.service.admin import (
     upsert_member,
 )
 from central.service.auth import AUTH_CACHE_TTL, TokenCache, authenticate, bearer_digest
+from central.service.cases import list_cases
 from central.service.closings import ClosingRequest, record_closing
 from central.service.common import (
     APPLIED,
@@ -74,7 +76,7 @@ from central.service.payments import (
     payment_digest,
     record_payment,
 )
-from central.service.reconciliation import CASE_KINDS, open_case, reconciliation_list
+from central.service.reconciliation import CASE_KINDS, open_case
 from central.service.slips import SLIP_KINDS, issue_slip
 from central.service.voids import VoidRequest, void_payment
 
@@ -133,7 +135,6 @@ __all__ = [
     "kiosk_history",
     "kiosk_profile",
     "kiosk_slip",
-    "reconciliation_list",
     "Head",
     "Heartbeat",
     "audit_heads",
@@ -141,6 +142,7 @@ __all__ = [
     "record_heartbeat",
     "CASE_KINDS",
     "open_case",
+    "list_cases",
     "TERMINAL_KINDS",
     "ensure_store",
     "enroll_terminal",

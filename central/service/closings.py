@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from central.db import Database
 from central.models import Closing
+from central.service import events
 from central.service.common import ApiError, Outcome, TerminalPrincipal, canonical_hash, iso
 from central.service.heartbeats import Head, check_head
 from kiosk.rules import Policy
@@ -87,6 +88,7 @@ def record_closing(
             if req.audit_head is not None:
                 check_head(s, who, req.audit_head, now, current=False)
             s.flush()
+            events.record(s, events.CLOSING, {**body(closing), "report": req.report}, now)
             return Outcome(201, body(closing))
     except IntegrityError:
         with db.read() as s:

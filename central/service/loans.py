@@ -69,17 +69,19 @@ def add_loan(s: Session, member_number: str, loan: loanlib.Loan) -> None:
     )
     s.flush()
     for item in loan.installments:
-        s.add(
-            InstallmentRow(
-                loan_id=loan.loan_id,
-                number=item.number,
-                due_date=item.due_date,
-                amount=item.amount,
-                principal=item.principal,
-                state=item.state,
-            )
-        )
+        s.add(installment_row(loan.loan_id, item, item.state))
     s.flush()
+
+
+def installment_row(loan_id: str, item: loanlib.LoanInstallment, state: str) -> InstallmentRow:
+    return InstallmentRow(
+        loan_id=loan_id,
+        number=item.number,
+        due_date=item.due_date,
+        amount=item.amount,
+        principal=item.principal,
+        state=state,
+    )
 
 
 def _refresh_loan_status(s: Session, loan_id: str) -> None:
@@ -104,7 +106,18 @@ def _loan_effect(ref: Row[Any], items: Sequence[Row[Any]]) -> tuple[dict[str, An
         # Abono, renovación and liquidación all reduce the saldo insoluto as a prepayment.
         prepayments += ref.amount
         effect["prepayment"] = str(ref.amount)
-    after = loanlib.Loan(
+    return effect, loan_of(ref, items, prepayments, chosen)
+
+
+def loan_of(
+    ref: Row[Any],
+    items: Sequence[Row[Any]],
+    prepayments: Decimal | None = None,
+    paid: set[int] | frozenset[int] = frozenset(),
+) -> loanlib.Loan:
+    """The loan of a payment's referencia row, with ``prepayments`` and ``paid`` instead of
+    what the rows say (the loan after a payment)."""
+    return loanlib.Loan(
         loan_id=ref.loan_id,
         kind=ref.loan_kind,
         principal=ref.principal,
@@ -116,13 +129,21 @@ def _loan_effect(ref: Row[Any], items: Sequence[Row[Any]]) -> tuple[dict[str, An
                 i.due_date,
                 i.amount,
                 i.principal,
-                loanlib.PAID if i.number in chosen else i.state,
+                loanlib.PAID if i.number in paid else i.state,
             )
             for i in items
         ),
-        prepayments=prepayments,
+        prepayments=ref.prepayments if prepayments is None else prepayments,
     )
-    return effect, after
+
+
+def renewal_state(loan: loanlib.Loan) -> dict[str, Any]:
+    """Whether the loan can be renewed now (SPEC 2.2: at least 50% effectively paid) and what
+    is still needed for it."""
+    if loanlib.is_settled(loan):
+        return {"settled": True, "renewable": False, "renewal_amount": "0.00"}
+    needed = loanlib.renewal_amount(loan)
+    return {"settled": False, "renewable": needed == ZERO, "renewal_amount": str(needed)}
 
 
 def _undo_loan_effect(s: Session, loan_id: str | None, effect: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from central.models import (
     ReferenceClaim,
     ReferenceRow,
 )
+from central.service import events
 from central.service.common import (
     APPLIED,
     REFUSED,
@@ -31,7 +32,7 @@ from central.service.common import (
     iso,
     retrying,
 )
-from central.service.loans import LOAN_ACTIVE, LOAN_SETTLED, _loan_effect
+from central.service.loans import LOAN_ACTIVE, LOAN_SETTLED, _loan_effect, loan_of, renewal_state
 from central.service.reconciliation import (
     CLOCK_BACKWARDS,
     LATE_PAYMENT,
@@ -227,6 +228,7 @@ def _refuse_payment(
         now=values["received_at"],
         terminal_id=values["terminal_id"],
         payment_uuid=values["payment_uuid"],
+        event=_case_data(values),
     )
     body = {
         "code": code,
@@ -241,6 +243,18 @@ def _refuse_payment(
         .values(response_code=status, response_body=body)
     )
     return Outcome(status, body)
+
+
+def _case_data(values: dict[str, Any]) -> dict[str, Any]:
+    """What a case's event says of the payment it is about."""
+    return {
+        "reference": values["reference"],
+        "store_id": values["store_id"],
+        "amount": str(values["amount"]),
+        "cash": str(values["cash"]),
+        "card": str(values["card"]),
+        "paid_at": values["paid_at"].isoformat(),
+    }
 
 
 @dataclass(frozen=True)
@@ -288,6 +302,7 @@ class Acceptance:
     paid_now: list[int]  # installments this payment marks paid
     loan_status: str | None  # the loan's new status, or None when the loan row is unchanged
     prepayments: Decimal
+    event: dict[str, Any] = field(default_factory=dict)  # its PAGO_APLICADO event's row
 
 
 def judge_payment(
@@ -377,11 +392,20 @@ def judge_payment(
     values.update(status=APPLIED, response_code=201, response_body=body)
     accepted = Acceptance(values, body, ref.reference, ref.loan_id, [], None, ZERO)
     if ref.loan_id:
-        values["effect"], after = _loan_effect(ref, installments(ref.loan_id))
+        items = installments(ref.loan_id)
+        values["effect"], after = _loan_effect(ref, items)
         accepted.paid_now = [int(n) for n in values["effect"].get("installments", {})]
         status = LOAN_SETTLED if loanlib.is_settled(after) else LOAN_ACTIVE
         if status != ref.loan_status or after.prepayments != ref.prepayments:
             accepted.loan_status, accepted.prepayments = status, after.prepayments
+        # Renewal at once: the event says whether the loan can be renewed after this payment,
+        # and whether this payment is the one that made it renewable.
+        renewal = renewal_state(after)
+        before = renewal_state(loan_of(ref, items))
+        renewal["became_renewable"] = renewal["renewable"] and not before["renewable"]
+        accepted.event = events.new_event(events.PAYMENT_APPLIED, {**body, **renewal}, rx.now)
+    else:
+        accepted.event = events.new_event(events.PAYMENT_APPLIED, body, rx.now)
     return accepted
 
 
@@ -416,6 +440,7 @@ def _try_apply(batch: _Batch, key: str, req: PaymentRequest, digest: str) -> Out
         # The claim's primary key is the at-most-once guarantee: a second payment of the same
         # referencia fails here, whatever worker or store it came from.
         conn.execute(_INSERT_CLAIM, {"reference": decision.reference, "payment_uuid": key})
+        conn.execute(events.INSERT, decision.event)
         if conn.execute(_MARK_PAID, {"ref": decision.reference}).rowcount != 1:
             raise Retry()
         if decision.paid_now:

@@ -1,4 +1,5 @@
-"""The reconciliation list: cases for a person to decide (SPEC 2.6).
+"""Cases for a person to decide (SPEC 2.5, 2.6), as they are opened; their resolution and
+listing are in :mod:`central.service.cases`.
 
 Each case has a ``kind``:
 
@@ -19,13 +20,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
-from central.db import Database
-from central.models import Payment, Reconciliation
-from central.service.common import iso
-from kiosk.rules import Policy
+from central.models import Reconciliation
+from central.service import events
 
 REFUSED_PAYMENT = "REFUSED_PAYMENT"
 LATE_PAYMENT = "LATE_PAYMENT"
@@ -45,9 +44,11 @@ def open_case(
     terminal_id: int,
     payment_uuid: str | None = None,
     detail: dict[str, Any] | None = None,
+    event: dict[str, Any] | None = None,
 ) -> int:
-    """A new case in the caller's transaction; its id."""
-    return int(
+    """A new case in the caller's transaction, and its CASO_ABIERTO event for the institute
+    (``event``: what the event says of it beyond the case itself); the case's id."""
+    case_id = int(
         s.execute(
             insert(Reconciliation)
             .values(
@@ -63,32 +64,15 @@ def open_case(
             .returning(Reconciliation.reconciliation_id)
         ).scalar_one()
     )
-
-
-def reconciliation_list(db: Database, policy: Policy) -> list[dict[str, Any]]:
-    with db.read() as s:
-        rows = s.execute(
-            select(Reconciliation, Payment)
-            .outerjoin(Payment, Payment.payment_uuid == Reconciliation.payment_uuid)
-            .order_by(Reconciliation.reconciliation_id)
-        ).all()
-        return [
-            {
-                "reconciliation_id": rec.reconciliation_id,
-                "kind": rec.kind,
-                "terminal_id": rec.terminal_id,
-                "payment_uuid": rec.payment_uuid,
-                "reference": pay.reference if pay else None,
-                "store_id": pay.store_id if pay else None,
-                "amount": str(pay.amount) if pay else None,
-                "cash": str(pay.cash) if pay else None,
-                "card": str(pay.card) if pay else None,
-                "paid_at": iso(pay.paid_at, policy) if pay else None,
-                "reason_code": rec.reason_code,
-                "message": rec.message,
-                "detail": rec.detail,
-                "created_at": iso(rec.created_at, policy),
-                "resolved": rec.resolved,
-            }
-            for rec, pay in rows
-        ]
+    data = {
+        "case_id": case_id,
+        "kind": kind,
+        "payment_uuid": payment_uuid,
+        "terminal_id": terminal_id,
+        "reason_code": code,
+        "message": message,
+        "detail": detail,
+        **(event or {}),
+    }
+    events.record(s, events.CASE_OPENED, data, now)
+    return case_id

@@ -11,13 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from central.models import Member, ReferenceRow
+from central.service import events
 from central.service.common import ApiError, next_seq
+from central.service.feed import reference_item
 from central.service.loans import load_loan
 from kiosk import loans as loanlib
 from kiosk import references as refs
 from kiosk.rules import Policy
 
 SLIP_KINDS = ("QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION")
+KIOSK = "KIOSKO"
+CHANNELS = (KIOSK, "PORTAL", "TELEFONO")
 
 _CONCEPTS = {
     "QUINCENAL": "Pago quincenal",
@@ -64,8 +68,12 @@ def issue_slip(
     policy: Policy,
     quincenas: Sequence[int] | None = None,
     amount: Decimal | None = None,
+    channel: str = KIOSK,
+    request: tuple[str, str] | None = None,
 ) -> tuple[ReferenceRow, str | None]:
-    """Issue a ficha dated today; the loan's previous VIGENTE ficha becomes SUSTITUIDA.
+    """Issue a ficha dated today, for any channel (kiosk, portal, phone line); the loan's
+    previous VIGENTE ficha becomes SUSTITUIDA. Both are events, in this transaction.
+    ``request`` is the Idempotency-Key and fingerprint of an institute request.
 
     Returns the new referencia's row and the replaced referencia (or None).
     """
@@ -125,6 +133,17 @@ def issue_slip(
         old.version += 1
         old.change_seq = next_seq(s)
         replaced = old.reference
+        events.record(
+            s,
+            events.SLIP_SUPERSEDED,
+            {
+                "reference": old.reference,
+                "replaced_by": reference,
+                "loan_id": loan_id,
+                "member_number": member_number,
+            },
+            now,
+        )
     s.flush()
     row = ReferenceRow(
         reference=reference,
@@ -140,7 +159,17 @@ def issue_slip(
         replaced_by=None,
         version=1,
         change_seq=next_seq(s),
+        channel=channel,
+        request_key=request[0] if request else None,
+        request_hash=request[1] if request else None,
     )
     s.add(row)
     s.flush()
+    member_name = s.execute(select(Member.name).where(Member.number == member_number)).scalar_one()
+    events.record(
+        s,
+        events.SLIP_ISSUED,
+        {**reference_item(row, member_name, policy), "channel": channel, "replaced": replaced},
+        now,
+    )
     return row, replaced

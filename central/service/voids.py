@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.db import Database
 from central.models import Closing, LoanRow, Payment, ReferenceClaim, ReferenceRow
+from central.service import events
 from central.service.common import (
     APPLIED,
     VOIDED,
@@ -168,6 +169,7 @@ def void_payment(
             payment.void_body = body
             ref.change_seq = None  # sequenced by the feed after commit
             s.flush()
+            events.record(s, events.PAYMENT_VOIDED, body, now)
             return Outcome(201, body)
 
     return retrying(attempt)

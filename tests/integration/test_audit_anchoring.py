@@ -39,7 +39,7 @@ def _health() -> dict:
 def _cases(central_url: str) -> list[dict]:
     db = Database(central_url)
     try:
-        return [c for c in svc.reconciliation_list(db, Policy()) if c["kind"] == "AUDIT_HEAD"]
+        return [c for c in svc.list_cases(db, Policy()) if c["kind"] == "AUDIT_HEAD"]
     finally:
         db.dispose()
 

@@ -197,7 +197,7 @@ def test_a_nul_character_in_stored_text_is_refused_with_422_not_a_server_error(a
 def admin_conciliacion(api: Api) -> list[dict]:
     from central import service as svc
 
-    return svc.reconciliation_list(api.server.app.state.db, api.server.app.state.policy)
+    return svc.list_cases(api.server.app.state.db, api.server.app.state.policy)
 
 
 def test_a_payment_one_centavo_short_is_refused_with_its_code(api: Api) -> None:

@@ -17,7 +17,7 @@ DAY = timedelta(days=1)
 
 def _cases(api: Api, kind: str) -> list[dict]:
     state = api.server.app.state
-    return [c for c in svc.reconciliation_list(state.db, state.policy) if c["kind"] == kind]
+    return [c for c in svc.list_cases(state.db, state.policy) if c["kind"] == kind]
 
 
 def _void(api: Api, payment_uuid: str, voided_at: str) -> dict:
@@ -48,7 +48,7 @@ def test_a_void_sent_days_later_with_the_tills_date_is_a_case_and_the_referencia
     [case] = _cases(api, "LATE_VOID")
     assert (
         case["payment_uuid"] == uuid
-        and case["reconciliation_id"] == (first.json()["reconciliation_id"])
+        and case["case_id"] == (first.json()["reconciliation_id"])
     )
 
 

@@ -58,7 +58,7 @@ def test_a_referencia_paid_from_two_stores_at_once_is_applied_exactly_once(api: 
     assert (applied, claims) == (1, 1)
     from central import service as svc
 
-    kept = svc.reconciliation_list(db, api.server.app.state.policy)
+    kept = svc.list_cases(db, api.server.app.state.policy)
     assert len(kept) == 2 * ATTEMPTS_PER_STORE - 1
     assert {item["reason_code"] for item in kept} == {"PAGADA"}
 

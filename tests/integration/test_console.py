@@ -178,7 +178,7 @@ def test_soporte_is_refused_a_finanzas_action(staffed: Api) -> None:
     case_id = _open_case(staffed)
     r = client.post(
         f"/consola/casos/{case_id}/resolver",
-        data={"csrf": token, "accion": "RECHAZAR", "motivo": "No procede el cobro"},
+        data={"csrf": token, "accion": "RECHAZO", "motivo": "No procede el cobro"},
     )
     assert r.status_code == 403 and "no permite" in r.text
     assert client.get("/consola/casos").status_code == 403
@@ -201,17 +201,17 @@ def test_finanzas_rejects_a_case_with_its_reason_audited(staffed: Api) -> None:
     case_id = _open_case(staffed)
     token = csrf_in(client.get("/consola/casos").text)
     short = client.post(
-        f"/consola/casos/{case_id}/resolver", data={"csrf": token, "accion": "RECHAZAR"}
+        f"/consola/casos/{case_id}/resolver", data={"csrf": token, "accion": "RECHAZO"}
     )
     assert short.status_code == 400 and "motivo" in short.text
     r = client.post(
         f"/consola/casos/{case_id}/resolver",
-        data={"csrf": token, "accion": "RECHAZAR", "motivo": "Ficha inexistente; se devolvió"},
+        data={"csrf": token, "accion": "RECHAZO", "motivo": "Ficha inexistente; se devolvió"},
     )
     assert r.status_code == 200, r.text
     again = client.post(
         f"/consola/casos/{case_id}/resolver",
-        data={"csrf": token, "accion": "RECHAZAR", "motivo": "Otra vez el mismo caso"},
+        data={"csrf": token, "accion": "RECHAZO", "motivo": "Otra vez el mismo caso"},
     )
     assert again.status_code == 409
     with staffed.server.app.state.db.read() as s:
@@ -220,7 +220,7 @@ def test_finanzas_rejects_a_case_with_its_reason_audited(staffed: Api) -> None:
             select(ConsoleAudit).where(ConsoleAudit.action == "RESOLVER_CASO")
         ).scalar_one()
     assert (line.username, line.target) == ("fernando", str(case_id))
-    assert line.detail == {"accion": "RECHAZAR", "motivo": "Ficha inexistente; se devolvió"}
+    assert line.detail == {"accion": "RECHAZO", "motivo": "Ficha inexistente; se devolvió"}
 
 
 def test_today_shows_each_store_and_caja_and_what_is_unconfirmed(staffed: Api) -> None:
@@ -551,11 +551,22 @@ def test_an_operador_issues_an_enrollment_code_that_enrolls_a_terminal_once(staf
     assert (STAFF["operador"], "CODIGO_DE_ALTA", "F001") in audit_actions(staffed)
 
 
-def test_seams_not_yet_wired_refuse_in_spanish_and_keep_role_checks(staffed: Api) -> None:
+def test_finanzas_changes_the_policy_as_a_new_version_that_terminals_are_served(
+    staffed: Api,
+) -> None:
     finanzas = signed_in(staffed, "finanzas")
-    token = csrf_in(finanzas.get("/consola/politica").text)
-    r = finanzas.post("/consola/politica", data={"csrf": token, "cash_cap": "20000.00"})
-    assert r.status_code == 409 and "versiones de política" in r.text
+    page = finanzas.get("/consola/politica").text
+    before = staffed.http.get("/v1/policy", headers=staffed.auth(staffed.token())).json()
+    r = finanzas.post(
+        "/consola/politica",
+        data={"csrf": csrf_in(page), "window_start": "08:00", "window_end": "21:00",
+              "cash_cap": "20000.00", "non_working_days": "2025-06-20"},  # fmt: skip
+    )
+    assert r.status_code == 200 and f"versión {before['version'] + 1} vigente" in r.text
+    served = staffed.http.get("/v1/policy", headers=staffed.auth(staffed.token())).json()
+    assert served["version"] == before["version"] + 1 and served["cash_cap"] == "20000.00"
+    assert served["non_working_days"] == ["2025-06-20"]
+    assert (STAFF["finanzas"], "CAMBIAR_POLITICA", str(served["version"])) in audit_actions(staffed)
     operador = signed_in(staffed, "operador")
     token = csrf_in(operador.get("/consola/terminales").text)
     assert operador.post("/consola/politica", data={"csrf": token}).status_code == 403

@@ -190,7 +190,7 @@ def test_soporte_is_refused_a_finanzas_action(page: Any, console: tuple[Api, Day
     token = page.locator("input[name=csrf]").first.get_attribute("value")
     r = page.request.post(
         f"{base}/consola/casos/1/resolver",
-        form={"csrf": token, "accion": "RECHAZAR", "motivo": "Intento de soporte"},
+        form={"csrf": token, "accion": "RECHAZO", "motivo": "Intento de soporte"},
     )
     assert r.status == 403 and "no permite" in r.text()
     page.goto(f"{base}/consola/afiliados")

@@ -137,3 +137,15 @@ def test_the_hash_depends_on_every_field():
 
 def test_the_fast_hasher_is_still_argon2id():
     assert FAST_HASHER.hash("1234").startswith("$argon2id$")
+
+
+def test_a_refund_central_sent_malformed_is_refused_whole() -> None:
+    from kiosk.refunds import Refund
+
+    good = {"case_id": 7, "payment_uuid": "u", "reference": "250610000000000155",
+            "amount": "540.00", "paid_at": "2025-06-10T10:00:00-06:00"}  # fmt: skip
+    assert Refund.from_central(good).amount == Decimal("540.00")
+    for broken in ({**good, "amount": "-5"}, {**good, "paid_at": "ayer"}, {"case_id": 7}):
+        with pytest.raises(Refused) as exc:
+            Refund.from_central(broken)
+        assert exc.value.code == "DEVOLUCION_ILEGIBLE"
