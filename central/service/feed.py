@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, String, bindparam, select, type_coerce, updat
 
 from central.db import Database
 from central.models import Counter, Member, ReferenceRow
+from central.service import events
 from central.service.common import ApiError, iso, retrying
 from kiosk import references as refs
 from kiosk.rules import Policy
@@ -150,12 +151,20 @@ def expire_slips(db: Database, now: datetime, policy: Policy) -> int:
 
     def attempt() -> int:
         with db.write() as s:
-            done = s.connection().execute(
+            expired = s.connection().execute(
                 update(ReferenceRow)
                 .where(ReferenceRow.status == refs.VIGENTE, ReferenceRow.issued_on < today)
                 .values(status=refs.CADUCADA, version=ReferenceRow.version + 1)
-            )
-            return int(done.rowcount)
+                .returning(ReferenceRow.reference, ReferenceRow.loan_id, ReferenceRow.member_number)
+            ).all()
+            for reference, loan_id, member_number in expired:  # the institute hears of each
+                events.record(
+                    s,
+                    events.SLIP_EXPIRED,
+                    {"reference": reference, "loan_id": loan_id, "member_number": member_number},
+                    now,
+                )
+            return len(expired)
 
     return retrying(attempt)
 

@@ -230,6 +230,14 @@ def _refuse_payment(
         payment_uuid=values["payment_uuid"],
         event=_case_data(values),
     )
+    if kind != REFUSED_PAYMENT:  # held for review by central's clock, not refused by a rule
+        events.record(
+            conn,
+            events.PAYMENT_HELD,
+            {"payment_uuid": values["payment_uuid"], "case_id": rec_id, "reason_code": code,
+             **_case_data(values)},  # fmt: skip
+            values["received_at"],
+        )
     body = {
         "code": code,
         "message": message,

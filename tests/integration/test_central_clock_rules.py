@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from central import service as svc
 from tests.integration.central_support import BUSINESS_NOW, Api, new_key
+from tests.integration.institute_support import service_token
 
 pytest_plugins = ["tests.integration.central_support"]
 
@@ -46,10 +47,7 @@ def test_a_void_sent_days_later_with_the_tills_date_is_a_case_and_the_referencia
     assert again.status_code == 422 and again.json() == first.json()
     assert api.reference(ref["reference"])["status"] == "PAGADA"
     [case] = _cases(api, "LATE_VOID")
-    assert (
-        case["payment_uuid"] == uuid
-        and case["case_id"] == (first.json()["reconciliation_id"])
-    )
+    assert case["payment_uuid"] == uuid and case["case_id"] == (first.json()["reconciliation_id"])
 
 
 def test_a_void_after_the_stores_day_close_reached_central_is_a_case(api: Api) -> None:
@@ -154,3 +152,30 @@ def test_kiosk_terminals_cannot_read_the_feed_or_a_referencia(api: Api) -> None:
     ref = api.demo["references"][0]["reference"]
     assert api.http.get("/v1/references", headers=kiosk).status_code == 403
     assert api.http.get(f"/v1/references/{ref}", headers=kiosk).status_code == 403
+
+
+def _event_kinds(api: Api) -> list[tuple[str, dict]]:
+    """What the institute's event feed says, through a service account."""
+    token = service_token(api.server.app.state.db, "prueba-eventos", "events")
+    r = api.http.get("/v1/events", params={"limit": 500}, headers=api.auth(token))
+    assert r.status_code == 200, r.text
+    return [(e["kind"], e["data"]) for e in r.json()["events"]]
+
+
+def test_a_held_payment_and_an_expired_ficha_are_events_for_the_institute(api: Api) -> None:
+    first, second = api.demo["references"][0], api.demo["references"][1]
+    day_end = BUSINESS_NOW.replace(hour=21, minute=59)
+    api.clock.advance(7 * DAY)
+    assert _sweep(api) >= 2
+    r = api.pay(api.payment_body(first["reference"], first["amount"], paid_at=day_end.isoformat()))
+    assert r.json()["code"] == "PAGO_EN_REVISION"
+    seen = _event_kinds(api)
+    held = [d for k, d in seen if k == "PAGO_RETENIDO"]
+    assert [h["payment_uuid"] for h in held] == [r.json()["payment_uuid"]]
+    assert (
+        held[0]["reference"] == first["reference"] and held[0]["reason_code"] == "PAGO_EN_REVISION"
+    )
+    opened = [d for k, d in seen if k == "CASO_ABIERTO"]
+    assert [o["kind"] for o in opened] == ["LATE_PAYMENT"]
+    expired = {d["reference"] for k, d in seen if k == "FICHA_CADUCADA"}
+    assert {first["reference"], second["reference"]} <= expired
