@@ -385,19 +385,6 @@ class Link(Protocol):
     def snapshot(self) -> LinkView: ...
 
 
-class KioskSessionView(Protocol):
-    """An affiliate's short-lived session at the kiosk."""
-
-    @property
-    def token(self) -> str: ...
-
-    @property
-    def member_number(self) -> str: ...
-
-    @property
-    def member_name(self) -> str: ...
-
-
 class Central(Protocol):
     """What the terminal asks central itself (everything else goes through the outbox)."""
 
@@ -412,21 +399,6 @@ class Central(Protocol):
         """One referencia as a cache record; None when central does not know it. Raises when
         central cannot be asked."""
         ...
-
-    def kiosk_login(self, member_number: str, nip: str) -> KioskSessionView: ...
-
-    # Loans and slips are central's JSON bodies as sent; the kiosk flow reads them.
-    def kiosk_loans(self, session: str) -> dict[str, Any]: ...
-
-    def kiosk_issue_slip(
-        self,
-        session: str,
-        *,
-        loan_id: str,
-        kind: str,
-        quincenas: Sequence[int] = (),
-        amount: Decimal | None = None,
-    ) -> dict[str, Any]: ...
 
 
 class SyncView(Protocol):
