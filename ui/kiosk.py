@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -51,7 +51,9 @@ SLIP_STATUS = {
     "CADUCADA": "caducada",
     "CANCELADA": "cancelada",
 }
-PORTRAIT_KEY = QSize(220, 130)
+# A tap that lands within this long after the page changed under the finger (the second tap
+# of a double tap, a key pressed while the keypad moves to the NIP) is dropped.
+HOLD_SECONDS = 0.4
 PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado", "RECHAZADO": "en revisión"}
 
 
@@ -96,6 +98,19 @@ def kinetic(inner: QWidget) -> QScrollArea:
     return area
 
 
+def fit(b: QPushButton) -> None:
+    """A button does not wrap: keep the height its lines take in the current type size (a
+    scroll area otherwise squeezes it and cuts its text)."""
+    b.ensurePolished()
+    b.setMinimumHeight(b.sizeHint().height())
+
+
+def to_top(area: QScrollArea) -> None:
+    """A list opens at its start for every visit (the oldest quincena first)."""
+    QScroller.scroller(area.viewport()).stop()
+    area.verticalScrollBar().setValue(0)
+
+
 def clear_layout(layout: QBoxLayout | QGridLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
@@ -134,7 +149,7 @@ class Page(QWidget):
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
-        self.error.setVisible(bool(text))
+        self.error.setVisible(bool(text) or self.error.property("reserve") is True)
 
     def orient(self, portrait: bool) -> None:
         """Lay out for a tall or a wide screen (pages with side-by-side parts override it)."""
@@ -152,6 +167,9 @@ class KeypadPage(Page):
         self.row.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignCenter)
         self.row.addStretch(0)
         self.layout_.addLayout(self.row, 1)
+        # The message keeps its room when empty, so the keys never move under a finger.
+        self.error.setProperty("reserve", True)
+        self.error.show()
 
     def orient(self, portrait: bool) -> None:
         """Portrait: the keypad right under the fields (the eye does not travel), the spare
@@ -161,9 +179,12 @@ class KeypadPage(Page):
         )
         self.row.setStretch(0, 0 if portrait else 1)
         self.row.setStretch(2, 1 if portrait else 0)
-        # A tall screen has the room for keys a finger cannot miss.
+        # A tall screen has the room for bigger keys; the size lives in the style sheet, so
+        # switching "Letra grande" on and off keeps it.
+        self.keypad.setProperty("portrait", portrait)
         for b in self.keypad.buttons.values():
-            b.setMinimumSize(PORTRAIT_KEY if portrait else QSize(0, 0))
+            b.style().unpolish(b)
+            b.style().polish(b)
 
     def key(self, key: str) -> None:
         raise NotImplementedError
@@ -182,6 +203,7 @@ class KioskWindow(QMainWindow):
         idle_seconds: float | None = None,
         warning_seconds: float | None = None,
         done_seconds: float = 20.0,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         super().__init__()
         self.terminal, self.runner = terminal, runner
@@ -192,6 +214,8 @@ class KioskWindow(QMainWindow):
             terminal.settings.kiosk_idle_warning_seconds
         )
         self.done_seconds = done_seconds
+        self.hold_seconds = hold_seconds
+        self._held_until = 0.0
         self.session: kf.Session | None = None
         self.visit: kf.Visit | None = None
         self.loan: kf.LoanChoice | None = None
@@ -202,6 +226,7 @@ class KioskWindow(QMainWindow):
         self._last_activity = time.monotonic()
 
         self.pages = QStackedWidget()
+        self.pages.currentChanged.connect(lambda _i: self.hold())
         self.welcome = WelcomePage(self, demo_note)
         self.start_button = self.welcome.start_button
         self.login_page = LoginPage(self, terminal.settings.kiosk_member_number_digits)
@@ -252,7 +277,7 @@ class KioskWindow(QMainWindow):
         self.countdown.setObjectName("banner")
         row = QHBoxLayout(self.countdown)
         self.countdown_label = label("")
-        self.keep_button = button("Sigo aquí", self.touch, primary=True)
+        self.keep_button = button("Sigo aquí", self.keep, primary=True)
         row.addWidget(self.countdown_label, 1)
         row.addWidget(self.keep_button)
         self.countdown.hide()
@@ -280,6 +305,9 @@ class KioskWindow(QMainWindow):
         self.large = not self.large
         self.contrast_button.setChecked(self.large)
         self.setStyleSheet(stylesheet(CONTRAST if self.large else NORMAL))
+        for b in [*self.loans_page.buttons, *self.options_page.kind_buttons.values()]:
+            b.setMinimumHeight(0)  # the new type size's height, not the old one's
+            fit(b)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -297,17 +325,30 @@ class KioskWindow(QMainWindow):
     # --- idle, link and clock -----------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if event.type() in (
+        kind = event.type()
+        if kind in (
             QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonDblClick,
             QEvent.Type.KeyPress,
             QEvent.Type.TouchBegin,
         ):
             self._last_activity = time.monotonic()
+            held = time.monotonic() < self._held_until
+            if held and kind != QEvent.Type.KeyPress and isinstance(watched, QWidget):
+                return watched.window() is self  # swallowed: it was meant for what was there
         return False
+
+    def hold(self) -> None:
+        """Drop taps for a moment: what was under the finger has just changed."""
+        self._held_until = time.monotonic() + self.hold_seconds
 
     def touch(self) -> None:
         self._last_activity = time.monotonic()
         self.countdown.hide()
+
+    def keep(self) -> None:
+        self.touch()
+        self.hold()
 
     def _on_tick(self) -> None:
         if self.pages.currentWidget() is self.welcome:
@@ -413,13 +454,14 @@ class KioskWindow(QMainWindow):
         loan, kind = self.loan, self.kind
         if loan is None:
             return
+        left = self.visit.slips_left if self.visit is not None else None
         page = self.pages.currentWidget()
 
         def refused(exc: BaseException) -> None:
             (page if isinstance(page, Page) else self.options_page).show_error(say(exc))
 
         self.runner.db(
-            lambda: self.service.review(kf.choose(loan, kind, quincenas, amount)),
+            lambda: self.service.review(kf.choose(loan, kind, quincenas, amount), left),
             self.paint_summary,
             refused,
         )
@@ -574,8 +616,10 @@ class LoginPage(KeypadPage, Clearable):
         if typed is None:
             return
         self.target.setText(typed)
+        self.show_error("")  # whatever it said is stale once a key was taken
         if is_number and len(typed) == self.digits and key != "⌫":
             self._activate(self.nip)
+            self.window_.hold()  # a quick extra digit must not become the NIP's first
 
     def clear(self) -> None:
         self.number.clear()
@@ -620,7 +664,8 @@ class LoansPage(Clearable):
         inner = QWidget()
         self.box = QVBoxLayout(inner)
         self.box.setSpacing(14)
-        self.layout_.addWidget(kinetic(inner), 1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
         self.layout_.addWidget(self.error)
         self.buttons: list[QPushButton] = []
         row = QHBoxLayout()
@@ -641,24 +686,32 @@ class LoansPage(Clearable):
         if not visit.loans:
             self.box.addWidget(label("No tiene préstamos activos."))
         for loan in visit.loans:
-            b = button(
-                f"Préstamo {loan.kind.capitalize()} {loan.loan_id}\n"
-                f"Saldo {money.fmt(loan.outstanding_balance)} · "
-                f"{loan.status_line}",
-                partial(self.window_.choose_loan, loan),
+            # A button does not wrap: one short fact per line, so nothing is cut off.
+            lines = (
+                f"Préstamo {loan.kind.capitalize()} {loan.loan_id}",
+                f"Saldo {money.fmt(loan.outstanding_balance)}",
+                *loan.status_parts,
             )
+            b = button("\n".join(lines), partial(self.window_.choose_loan, loan))
             b.setStyleSheet("text-align: left;")
             b.setEnabled(not loan.settled)
             self.box.addWidget(b)
+            fit(b)
             self.buttons.append(b)
         self.box.addStretch(1)
+        to_top(self.area)
 
 
 class OptionsPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Qué desea pagar?")
         self.info = label("")
-        self.layout_.addWidget(self.info)
+        # Scrolls rather than squeezes: with large type on a short screen the kinds' buttons
+        # keep their full height (a squeezed button cuts its text).
+        inner = QWidget()
+        content = QVBoxLayout(inner)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addWidget(self.info)
         self.grid = QGridLayout()
         self.grid.setSpacing(14)
         self.kind_buttons: dict[str, QPushButton] = {}
@@ -666,9 +719,11 @@ class OptionsPage(Clearable):
         for kind in kf.KINDS:
             self.kind_buttons[kind] = button("", partial(window.choose_kind, kind))
             self.explanations[kind] = label("", "small")
-        self.layout_.addLayout(self.grid)
-        self.layout_.addWidget(self.error)
-        self.layout_.addStretch(1)
+        content.addLayout(self.grid)
+        content.addWidget(self.error)
+        content.addStretch(1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
         )
@@ -686,15 +741,18 @@ class OptionsPage(Clearable):
 
     def paint(self, loan: kf.LoanChoice) -> None:
         self.show_error("")
+        to_top(self.area)
         self.heading.setText(f"Préstamo {loan.loan_id}: ¿qué desea pagar?")
         self.info.setText(
             f"Saldo {money.fmt(loan.outstanding_balance)} · descuento quincenal "
             f"{money.fmt(loan.installment)} · {loan.status_line}"
+            + (f"\n{loan.balance_note}" if loan.balance_note else "")
         )
         for option in kf.kind_options(loan):
             b = self.kind_buttons[option.kind]
             b.setText(f"{option.label}\n{option.figure}")
             b.setEnabled(option.enabled)
+            fit(b)
             self.explanations[option.kind].setText(
                 option.explanation if option.enabled else f"{option.explanation}\n{option.reason}"
             )
@@ -733,6 +791,7 @@ class QuincenasPage(Page):
             self.box.addWidget(b)
             self.buttons.append(b)
         self.box.addStretch(1)
+        to_top(self.area)
         self._paint()
 
     def toggle(self, number: int) -> None:
@@ -791,6 +850,7 @@ class AmountPage(KeypadPage, Clearable):
         self.rules.setText(
             f"Mínimo {money.fmt(loan.min_prepayment)} (su descuento quincenal). Máximo "
             f"{money.fmt(loan.max_prepayment)}; para pagar todo elija Liquidación."
+            + (f"\n{loan.balance_note}" if loan.balance_note else "")
         )
 
 
@@ -826,8 +886,9 @@ class SummaryPage(Clearable):
         for box, lines in ((self.warning_box, summary.warnings), (self.note_box, summary.notes)):
             box.setText("\n".join(f"⚠ {line}" for line in lines))
             box.setVisible(bool(lines))
-        self.show_error("")
         self.busy(False)
+        self.show_error(summary.refusal)  # the daily limit, said before "Imprimir"
+        self.print_button.setEnabled(not summary.refusal)
 
     def busy(self, on: bool) -> None:
         self.print_button.setEnabled(not on)
@@ -835,6 +896,7 @@ class SummaryPage(Clearable):
 
     def failed(self, exc: BaseException) -> None:
         self.busy(False)
+        self.warning_box.hide()  # nothing was issued, so nothing was replaced
         self.show_error(say(exc))
 
 
@@ -859,9 +921,18 @@ class DonePage(Clearable):
 class HistoryPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("Mis pagos y fichas")
+        self.window_ = window
+        self.layout_.addWidget(
+            label(
+                "Aquí aparecen los pagos hechos en farmacias ISSEG y las fichas de hoy; los "
+                "descuentos por nómina se cuentan aparte, por préstamo.",
+                "small",
+            )
+        )
         inner = QWidget()
         self.box = QVBoxLayout(inner)
-        self.layout_.addWidget(kinetic(inner), 1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
         self.layout_.addWidget(self.error)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
@@ -869,6 +940,7 @@ class HistoryPage(Clearable):
 
     def clear(self) -> None:
         clear_layout(self.box)
+        to_top(self.area)
         self.show_error("")
 
     def paint(self, history: tuple[kf.LoanHistory, ...] | None) -> None:
@@ -876,10 +948,14 @@ class HistoryPage(Clearable):
         if history is None:
             self.box.addWidget(label("Consultando…", "small"))
             return
+        visit = self.window_.visit
+        known = {ln.loan_id: ln for ln in visit.loans} if visit is not None else {}
         for loan in history:
             self.box.addWidget(label(f"Préstamo {loan.loan_id}", "total"))
+            if loan.loan_id in known:
+                self.box.addWidget(label(known[loan.loan_id].quincenas_line))
             if not loan.payments:
-                self.box.addWidget(label("Aún no hay pagos registrados.", "small"))
+                self.box.addWidget(label("Aún no hay pagos en farmacias ISSEG.", "small"))
             for p in loan.payments:
                 self.box.addWidget(
                     label(
@@ -929,7 +1005,8 @@ class SimulatorPage(KeypadPage, Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Cuánto me prestan?", decimal_point=True)
         self.window_ = window
-        self.prompt = label("Sueldo base mensual:", "small")
+        self.prompt = label("Sueldo o pensión mensual:", "small")
+        self.fresh = False  # the shown salary is replaced by the first key, not appended to
         self.salary = QLineEdit()
         self.salary.setReadOnly(True)
         self.salary.setPlaceholderText("0.00")
@@ -944,7 +1021,8 @@ class SimulatorPage(KeypadPage, Clearable):
         results.addStretch(1)
         for w in (self.prompt, self.salary, self.calculate, self.error):
             self.fields.addWidget(w)
-        self.fields.addWidget(kinetic(inner), 1)
+        self.area = kinetic(inner)
+        self.fields.addWidget(self.area, 1)
         self.layout_.addWidget(button("Volver", self.back))
 
     def orient(self, portrait: bool) -> None:
@@ -955,6 +1033,7 @@ class SimulatorPage(KeypadPage, Clearable):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if watched is self.salary and event.type() == QEvent.Type.MouseButtonPress:
             self.keypad.show()
+            self.salary.selectAll()  # shown selected: the next key replaces it
         return False
 
     def back(self) -> None:
@@ -962,27 +1041,32 @@ class SimulatorPage(KeypadPage, Clearable):
         w.go(w.loans_page if w.session is not None else w.welcome)
 
     def key(self, key: str) -> None:
-        typed = kf.keystroke(self.salary.text(), key, decimals=True)
+        typed = kf.keystroke("" if self.fresh else self.salary.text(), key, decimals=True)
         if typed is not None:
+            self.fresh = False
             self.salary.setText(typed)
+            self.show_error("")
 
     def clear(self, logged_in: bool = False) -> None:
         self.salary.clear()
+        self.fresh = False
         clear_layout(self.table)
         self.notes.clear()
         self.show_error("")
         self.keypad.setVisible(not logged_in)
         self.prompt.setText(
-            "Sueldo base mensual que tiene el instituto (tóquelo para cambiarlo):"
+            "Sueldo o pensión mensual que tiene el instituto (tóquelo para cambiarlo):"
             if logged_in
-            else "Escriba su sueldo base mensual:"
+            else "Escriba su sueldo o pensión mensual:"
         )
 
     def paint(self, sim: Simulation) -> None:
         clear_layout(self.table)
         self.show_error("")
         self.keypad.hide()
+        to_top(self.area)
         self.salary.setText(f"{sim.monthly_salary:.2f}")
+        self.fresh = True
         header = ("Plazo", "Crédito máximo", "Descuento", "¿Puede?")
         for col, text in enumerate(header):
             self.table.addWidget(label(text, "small"), 0, col)

@@ -16,7 +16,7 @@ from central.models import KioskSession, LoanRow, Member, Payment, ReferenceRow,
 from central.service.common import ApiError, SessionPrincipal, TerminalPrincipal, iso, retrying
 from central.service.feed import reference_item
 from central.service.loans import load_loan
-from central.service.slips import issue_slip, refuse_past_daily_limit
+from central.service.slips import issue_slip, issued_today, refuse_past_daily_limit
 from kiosk import loans as loanlib
 from kiosk import references as refs
 from kiosk.rules import Policy, payable_today
@@ -152,7 +152,7 @@ def _loan_ids(s: Session, member_number: str) -> Sequence[str]:
     )
 
 
-def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, Any]:
+def member_loans(db: Database, member_number: str, now: datetime, policy: Policy) -> dict[str, Any]:
     with db.read() as s:
         member = s.get(Member, member_number)
         assert member is not None
@@ -196,7 +196,13 @@ def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, 
                     ),
                 }
             )
-        return {"member": {"number": member.number, "name": member.name}, "loans": out}
+        # The review screen says how many fichas are left today before one is refused.
+        left = policy.max_daily_slips - issued_today(s, member_number, policy.local(now).date())
+        return {
+            "member": {"number": member.number, "name": member.name},
+            "loans": out,
+            "slips_left_today": max(0, left),
+        }
 
 
 def kiosk_slip(
