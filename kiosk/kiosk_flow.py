@@ -37,7 +37,7 @@ KINDS = {
 EXPLANATIONS = {
     QUINCENAL: "Paga una o varias quincenas pendientes, empezando por la más antigua.",
     ABONO: "Adelanta un pago a su saldo: desde su descuento quincenal y baja lo que debe.",
-    RENOVACION: "Lo que falta para llevar pagado el 50 %; después puede renovar su préstamo.",
+    RENOVACION: "Paga lo que falte para llevar pagado el 50 % de su préstamo y poder renovarlo.",
     LIQUIDACION: "Paga todo lo que queda y su préstamo termina.",
 }
 INSTITUTE_PHONE = "473 735 1400"
@@ -364,7 +364,8 @@ def kind_options(loan: LoanChoice) -> tuple[KindOption, ...]:
             loan.renewal_amount > 0,
             ""
             if loan.renewal_amount > 0
-            else "Ya lleva pagado el 50 %: puede renovar sin pagar aquí.",
+            else "No hace falta: ya lleva pagado el 50 %. Tramite su renovación en el módulo "
+            f"de atención del ISSEG (cita al {INSTITUTE_PHONE} opción 4).",
         ),
         KindOption(
             LIQUIDACION,
@@ -464,7 +465,10 @@ def summary(
     current = choice.loan.current
     if current is not None and current.status == VIGENTE and not refusal:
         warnings.append(
-            f"Esta ficha reemplaza a la ficha {current.grouped} de "
+            f"Esta ficha sustituye a la que imprimió antes ({current.grouped}), por el mismo "
+            "importe: pague solo la nueva."
+            if current.amount == choice.amount
+            else f"Esta ficha reemplaza a la ficha {current.grouped} de "
             f"{money.fmt(current.amount)}: la anterior ya no podrá pagarse."
         )
     today = payable_today(now, policy)

@@ -172,7 +172,13 @@ def simulate(
         credit = max_loan_amount(cap, n, DEFAULT_ANNUAL_RATE) if cap > 0 else Decimal("0.00")
         eligible, reason = _eligibility(n, today, profile)
         if cap == 0 and eligible is not False:
-            eligible, reason = False, "Sus descuentos actuales ya llegan al 20 % de su sueldo."
+            eligible, reason = (
+                False,
+                (
+                    "Sus descuentos actuales ya llegan al 20 % de su sueldo; para renovar, "
+                    "pregunte en el módulo."
+                ),
+            )
         terms.append(
             TermFigures(
                 quincenas=n,

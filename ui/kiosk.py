@@ -526,6 +526,8 @@ class KioskWindow(QMainWindow):
             if isinstance(page, Clearable):
                 page.clear()
         self.countdown.hide()
+        if self.large:  # the next person starts with the usual look
+            self.toggle_large()
         self.pages.setCurrentWidget(self.welcome)
         self.reset_done.emit()
 
@@ -840,6 +842,7 @@ class AmountPage(KeypadPage, Clearable):
         typed = kf.keystroke(self.amount.text(), key, decimals=True)
         if typed is not None:
             self.amount.setText(typed)
+            self.show_error("")  # the amount it spoke of is gone
 
     def clear(self) -> None:
         self.amount.clear()
@@ -902,7 +905,7 @@ class SummaryPage(Clearable):
 
 class DonePage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("Presente su ficha en caja")
+        super().__init__("Tome su ficha de la impresora y preséntela en caja")
         self.detail = label("")
         self.layout_.addWidget(self.detail)
         self.layout_.addStretch(1)
@@ -1015,12 +1018,17 @@ class SimulatorPage(KeypadPage, Clearable):
         inner = QWidget()
         results = QVBoxLayout(inner)
         self.table = QGridLayout()
+        self.table.setHorizontalSpacing(24)  # "24 quincenas" and "$12,851.94" stay apart
         self.notes = label("", "small")
         results.addLayout(self.table)
         results.addWidget(self.notes)
         results.addStretch(1)
         for w in (self.prompt, self.salary, self.calculate, self.error):
             self.fields.addWidget(w)
+        # No room kept for a message here: the figures below take the spare height, so a
+        # message moves no key, and an empty one would hide figures on a short screen.
+        self.error.setProperty("reserve", False)
+        self.error.hide()
         self.area = kinetic(inner)
         self.fields.addWidget(self.area, 1)
         self.layout_.addWidget(button("Volver", self.back))
@@ -1082,8 +1090,8 @@ class SimulatorPage(KeypadPage, Clearable):
                 self.table.addWidget(label(text, "body" if col < 3 else "small"), row, col)
         self.table.setColumnStretch(3, 1)
         years = (
-            f"Años cotizados: {sim.years_contributed}. "
+            (f"Años cotizados: {sim.years_contributed}.",)
             if sim.years_contributed is not None
-            else ""
+            else ()
         )
-        self.notes.setText(years + "\n".join(sim.notes))
+        self.notes.setText("\n".join((*years, *sim.notes)))

@@ -246,7 +246,7 @@ def test_the_difference_between_saldo_and_liquidacion_is_explained() -> None:
 
 def test_the_summary_says_the_fichas_left_today_and_at_the_limit_refuses_beforehand() -> None:
     """Trial 9: the limit shows on the review, before "Imprimir"; nothing is "replaced"."""
-    current = kf.CurrentSlip("261201000000000195", Decimal("1200.00"), "VIGENTE")
+    current = kf.CurrentSlip("261201000000000195", Decimal("999.00"), "VIGENTE")
     choice = kf.choose(replace(LOAN, current=current), kf.RENOVACION)
     two = kf.summary(choice, TUESDAY, POLICY, 2)
     assert "Hoy puede generar 2 fichas más (el máximo es 5 al día)." in two.notes
@@ -279,3 +279,22 @@ def test_loans_answer_carries_the_fichas_left_and_paid_quincenas() -> None:
 def test_the_simulator_logged_in_counts_the_current_loans() -> None:
     sim = service(FakeCentral()).simulate(kf.Session("t", "1", "A"), "10000")
     assert any("ya le descuentan $500.00" in n for n in sim.notes)
+
+
+def test_a_reprint_for_the_same_amount_is_not_alarming() -> None:
+    """Trial 19."""
+    same = kf.CurrentSlip("261201000000000195", Decimal("1200.00"), "VIGENTE")
+    choice = kf.choose(replace(LOAN, current=same), kf.RENOVACION)
+    warning = kf.summary(choice, TUESDAY, POLICY).warnings[0]
+    assert "por el mismo importe: pague solo la nueva" in warning
+    other = replace(same, amount=Decimal("999.00"))
+    choice = kf.choose(replace(LOAN, current=other), kf.RENOVACION)
+    assert "ya no podrá pagarse" in kf.summary(choice, TUESDAY, POLICY).warnings[0]
+
+
+def test_renewal_without_payment_says_where_to_renew() -> None:
+    """Trial 16: no contradiction, and the next step."""
+    option = kf.kind_options(replace(LOAN, renewal_amount=Decimal("0.00")))[2]
+    assert not option.enabled
+    assert option.reason.startswith("No hace falta: ya lleva pagado el 50 %.")
+    assert "módulo" in option.reason and kf.INSTITUTE_PHONE in option.reason
