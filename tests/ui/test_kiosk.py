@@ -23,14 +23,23 @@ from ui.kiosk_style import MIN_TARGET_PX
 LEFT = Qt.MouseButton.LeftButton
 
 
+def open_window(
+    qtbot: Any, terminal: Any, runner: Any, size: tuple[int, int], **timing: float
+) -> KioskWindow:
+    """A shown kiosk, online; ``timing``: idle, warning and hold seconds."""
+    w = KioskWindow(terminal, runner, **timing)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitUntil(lambda: terminal.online(), timeout=10000)
+    return w
+
+
 @pytest.fixture
 def window(qtbot: Any, kiosk_terminal: Any, runner: Any) -> KioskWindow:
-    w = KioskWindow(kiosk_terminal, runner, idle_seconds=30, warning_seconds=5, hold_seconds=0)
-    qtbot.addWidget(w)
-    w.resize(1920, 1080)
-    w.show()
-    qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
-    return w
+    # No hold: these tests tap as soon as a page shows (the hold has its own test).
+    timing = {"idle_seconds": 30, "warning_seconds": 5, "hold_seconds": 0}
+    return open_window(qtbot, kiosk_terminal, runner, (1920, 1080), **timing)
 
 
 def tap(qtbot: Any, b: QPushButton) -> None:
@@ -160,11 +169,8 @@ def test_salir_ends_the_session_at_central(qtbot: Any, window: KioskWindow, cent
 def test_idle_counts_down_over_the_page_and_ends_the_visit_at_central(
     qtbot: Any, kiosk_terminal: Any, runner: Any, central: Any
 ) -> None:
-    w = KioskWindow(kiosk_terminal, runner, idle_seconds=2.5, warning_seconds=2, hold_seconds=0)
-    qtbot.addWidget(w)
-    w.resize(1080, 1920)
-    w.show()
-    qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
+    timing = {"idle_seconds": 2.5, "warning_seconds": 2, "hold_seconds": 0}
+    w = open_window(qtbot, kiosk_terminal, runner, (1080, 1920), **timing)
     log_in(qtbot, w, central)
     token = w.session.token if w.session else ""
     page_top = w.pages.geometry()
@@ -522,11 +528,8 @@ def test_a_double_tap_does_not_act_on_the_next_page_nor_spill_a_digit_into_the_n
     qtbot: Any, kiosk_terminal: Any, runner: Any, central: Any
 ) -> None:
     """Trial 1 and 7: a tap within a moment of a change under the finger is dropped."""
-    w = KioskWindow(kiosk_terminal, runner, idle_seconds=30, warning_seconds=5, hold_seconds=0.4)
-    qtbot.addWidget(w)
-    w.resize(1080, 1920)
-    w.show()
-    qtbot.waitUntil(lambda: kiosk_terminal.online(), timeout=10000)
+    timing = {"idle_seconds": 30, "warning_seconds": 5, "hold_seconds": 0.4}
+    w = open_window(qtbot, kiosk_terminal, runner, (1080, 1920), **timing)
     member = central.demo["members"][0]
     page = w.login_page
     qtbot.wait(450)
