@@ -49,6 +49,7 @@ def login(
             "AFILIADO_BLOQUEADO",
             "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
             f"{policy.local(locked_until):%H:%M}.",
+            locked_until=iso(locked_until, policy),  # the kiosk says until what time
         )
     if not security.verify_nip(nip_hash, nip):
         with db.write() as s:
@@ -65,6 +66,7 @@ def login(
                 "AFILIADO_BLOQUEADO",
                 "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado "
                 f"{int(NIP_LOCKOUT.total_seconds() // 60)} minutos.",
+                locked_until=iso(now + NIP_LOCKOUT, policy),
             )
         raise ApiError(
             401,

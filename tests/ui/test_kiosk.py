@@ -640,3 +640,19 @@ def test_the_next_person_starts_with_the_usual_look(
     tap(qtbot, next(b for b in window.loans_page.findChildren(QPushButton) if b.text() == "Salir"))
     assert not window.large and window.styleSheet() == normal
     assert not window.contrast_button.isChecked()
+
+
+def test_a_locked_account_says_until_what_time_and_whom_to_call(
+    qtbot: Any, window: KioskWindow, central: Any, clock: Any
+) -> None:
+    """Trial 17: not "por unos minutos"."""
+    page = window.login_page
+    tap(qtbot, window.start_button)
+    keys(qtbot, page.keypad, central.demo["members"][0]["number"])
+    for _ in range(5):
+        keys(qtbot, page.keypad, "0000")
+        tap(qtbot, page.enter)
+        qtbot.waitUntil(lambda: page.enter.isEnabled() and page.error.text() != "", timeout=10000)
+    text = page.error.text()
+    assert text.startswith("Por su seguridad el acceso está bloqueado hasta las "), text
+    assert kf.INSTITUTE_PHONE in text and "unos minutos" not in text
