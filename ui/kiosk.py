@@ -319,7 +319,10 @@ class KioskWindow(QMainWindow):
     def _place_banner(self) -> None:
         parent = self.centralWidget()
         width = parent.width() if parent is not None else self.width()
-        self.countdown.setGeometry(12, 12, width - 24, max(self.countdown.sizeHint().height(), 100))
+        height = max(self.countdown.sizeHint().height(), 100)
+        bottom = parent.height() if parent is not None else self.height()
+        # Near the hands, over the page's lower part, not over "Ayuda" and "Letra grande".
+        self.countdown.setGeometry(12, bottom - height - 12, width - 24, height)
         self.countdown.raise_()
 
     # --- idle, link and clock -----------------------------------------------------------
@@ -356,7 +359,7 @@ class KioskWindow(QMainWindow):
             return
         left = self.idle_seconds - (time.monotonic() - self._last_activity)
         if left <= 0:
-            self.reset()
+            self.reset(timed_out=True)
         elif left <= self.warning_seconds:
             seconds = int(left) + 1
             self.countdown_label.setText(
@@ -402,6 +405,7 @@ class KioskWindow(QMainWindow):
         self.go(self._help_return)
 
     def start(self) -> None:
+        self.welcome.ended.hide()
         self.login_page.clear()
         self.go(self.login_page)
 
@@ -515,8 +519,10 @@ class KioskWindow(QMainWindow):
             lambda exc: self.simulator_page.show_error(say(exc)),
         )
 
-    def reset(self) -> None:
-        """End the visit: the session ends at central, and everything personal is forgotten."""
+    def reset(self, timed_out: bool = False) -> None:
+        """End the visit: the session ends at central, and everything personal is forgotten.
+        After a timeout the welcome says so (the affiliate may have only looked away)."""
+        self.welcome.ended.setVisible(timed_out)
         self._done_timer.stop()
         session, self.session = self.session, None
         if session is not None:
@@ -560,6 +566,13 @@ class WelcomePage(Page):
         self.layout_.addStretch(1)
         self.offline = label("", "error")
         self.layout_.addWidget(self.offline)
+        self.ended = label(
+            "Su sesión se cerró porque la pantalla no se tocó por un momento. Sus datos están "
+            "protegidos: puede comenzar de nuevo.",
+            "warn",
+        )
+        self.ended.hide()
+        self.layout_.addWidget(self.ended)
         self.start_button = button("Toque aquí para comenzar", window.start, primary=True)
         self.start_button.setMinimumHeight(140)
         self.layout_.addWidget(self.start_button)

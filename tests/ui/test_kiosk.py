@@ -176,12 +176,16 @@ def test_idle_counts_down_over_the_page_and_ends_the_visit_at_central(
     page_top = w.pages.geometry()
     qtbot.waitUntil(lambda: w.countdown.isVisible(), timeout=5000)
     assert w.pages.geometry() == page_top  # the banner overlays; the page does not move
+    # near the hands, clear of "Ayuda" and "Letra grande" at the top (trial 14)
+    assert not w.countdown.geometry().intersects(w.contrast_button.geometry())
+    assert w.countdown.geometry().bottom() > w.height() * 0.8
     assert w.countdown.geometry().intersects(w.pages.geometry())
     assert "se cerrará en" in w.countdown_label.text() and "Sigue" in w.countdown_label.text()
     assert w.keep_button.isVisible() and w.keep_button.objectName() == "primary"
     with qtbot.waitSignal(w.reset_done, timeout=5000):
         pass
     assert w.pages.currentWidget() is w.welcome and w.visit is None
+    assert w.welcome.ended.isVisible() and "Su sesión se cerró" in w.welcome.ended.text()
     assert w.login_page.number.text() == "" and w.login_page.nip.text() == ""
     qtbot.waitUntil(lambda: session_ended_at_central(kiosk_terminal, token), timeout=10000)
 
@@ -550,6 +554,7 @@ def test_a_double_tap_does_not_act_on_the_next_page_nor_spill_a_digit_into_the_n
     qtbot.wait(450)
     tap(qtbot, salir)
     assert w.pages.currentWidget() is w.welcome
+    assert not w.welcome.ended.isVisible()  # "Salir" is not a timeout
 
 
 def test_the_quincenas_open_at_the_oldest_on_every_visit(
