@@ -98,6 +98,24 @@ def kinetic(inner: QWidget) -> QScrollArea:
     return area
 
 
+def more_below(area: QScrollArea) -> QLabel:
+    """A cue under a list that goes on past the screen's edge (there is no scrollbar to
+    say so); its room is kept, so nothing moves when it comes and goes."""
+    hint = label("▼ Hay más abajo: deslice la lista hacia arriba con el dedo.", "small")
+    policy = hint.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    hint.setSizePolicy(policy)
+    bar = area.verticalScrollBar()
+
+    def update(*_: int) -> None:
+        hint.setVisible(bar.value() < bar.maximum())
+
+    bar.rangeChanged.connect(update)
+    bar.valueChanged.connect(update)
+    update()
+    return hint
+
+
 def fit(b: QPushButton) -> None:
     """A button does not wrap: keep the height its lines take in the current type size (a
     scroll area otherwise squeezes it and cuts its text)."""
@@ -681,6 +699,8 @@ class LoansPage(Clearable):
         self.box.setSpacing(14)
         self.area = kinetic(inner)
         self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(self.error)
         self.buttons: list[QPushButton] = []
         row = QHBoxLayout()
@@ -739,6 +759,8 @@ class OptionsPage(Clearable):
         content.addStretch(1)
         self.area = kinetic(inner)
         self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
         )
@@ -787,6 +809,8 @@ class QuincenasPage(Page):
         self.box.setSpacing(12)
         self.area = kinetic(inner)
         self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.total = label("", "total")
         self.layout_.addWidget(self.total)
         self.layout_.addWidget(self.error)
@@ -949,6 +973,8 @@ class HistoryPage(Clearable):
         self.box = QVBoxLayout(inner)
         self.area = kinetic(inner)
         self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(self.error)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
@@ -1044,6 +1070,8 @@ class SimulatorPage(KeypadPage, Clearable):
         self.error.hide()
         self.area = kinetic(inner)
         self.fields.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.fields.addWidget(self.more)
         self.layout_.addWidget(button("Volver", self.back))
 
     def orient(self, portrait: bool) -> None:

@@ -568,13 +568,16 @@ def test_the_quincenas_open_at_the_oldest_on_every_visit(
     tap(qtbot, window.options_page.kind_buttons["QUINCENAL"])
     bar = window.quincenas_page.area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
+    assert window.quincenas_page.more.isVisible()  # trial 13: "more below" is said
     bar.setValue(bar.maximum())  # where a drag left it
+    assert not window.quincenas_page.more.isVisible()
     tap(
         qtbot,
         next(b for b in window.quincenas_page.findChildren(QPushButton) if b.text() == "Volver"),
     )
     tap(qtbot, window.options_page.kind_buttons["QUINCENAL"])
     assert bar.value() == 0
+    assert window.quincenas_page.more.isVisible()
     first = window.quincenas_page.buttons[0]
     assert not first.visibleRegion().isEmpty()
 
