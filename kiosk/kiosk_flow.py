@@ -168,6 +168,8 @@ class LoanChoice:
         parts = [f"{plural(len(self.pending), 'quincena pendiente', 'quincenas pendientes')}"]
         if self.in_payroll:
             parts.append(f"{plural(len(self.in_payroll), 'quincena', 'quincenas')} ya en nómina")
+        if self.current is not None and self.current.status == VIGENTE:
+            parts.append(f"Ficha de hoy por pagar: {money.fmt(self.current.amount)}")
         return tuple(parts)
 
     @property

@@ -322,6 +322,8 @@ class KioskWindow(QMainWindow):
     def toggle_large(self) -> None:
         self.large = not self.large
         self.contrast_button.setChecked(self.large)
+        # Says whether it is on, not only by its colour.
+        self.contrast_button.setText(f"{'✓ ' if self.large else ''}Letra grande / Alto contraste")
         self.setStyleSheet(stylesheet(CONTRAST if self.large else NORMAL))
         for b in [*self.loans_page.buttons, *self.options_page.kind_buttons.values()]:
             b.setMinimumHeight(0)  # the new type size's height, not the old one's
@@ -540,7 +542,13 @@ class KioskWindow(QMainWindow):
     def reset(self, timed_out: bool = False) -> None:
         """End the visit: the session ends at central, and everything personal is forgotten.
         After a timeout the welcome says so (the affiliate may have only looked away)."""
-        self.welcome.ended.setVisible(timed_out)
+        self.welcome.ended.setText(
+            "Su sesión se cerró porque la pantalla no se tocó por un momento. Sus datos están "
+            "protegidos: puede comenzar de nuevo."
+            if timed_out
+            else "Gracias por su visita: su sesión quedó cerrada."
+        )
+        self.welcome.ended.setVisible(timed_out or self.session is not None)
         self._done_timer.stop()
         session, self.session = self.session, None
         if session is not None:
@@ -578,17 +586,13 @@ class WelcomePage(Page):
         self.layout_.addWidget(
             label(
                 "Aquí puede generar la ficha de pago de sus préstamos y pagarla en la caja "
-                "de esta farmacia, sin comisión."
+                "de esta o de cualquier farmacia ISSEG, sin comisión."
             )
         )
         self.layout_.addStretch(1)
         self.offline = label("", "error")
         self.layout_.addWidget(self.offline)
-        self.ended = label(
-            "Su sesión se cerró porque la pantalla no se tocó por un momento. Sus datos están "
-            "protegidos: puede comenzar de nuevo.",
-            "warn",
-        )
+        self.ended = label("", "warn")  # how the last visit ended
         self.ended.hide()
         self.layout_.addWidget(self.ended)
         self.start_button = button("Toque aquí para comenzar", window.start, primary=True)
@@ -1029,7 +1033,8 @@ class HelpPage(Page):
                 "pasan solas a su NIP, que se ve como puntos.\n"
                 "3. Elija su préstamo y la forma de pago.\n"
                 "4. Revise el importe e imprima su ficha.\n"
-                "5. Pague la ficha hoy en la caja de esta farmacia, por el importe exacto.\n\n"
+                "5. Pague la ficha hoy en la caja de cualquier farmacia ISSEG, por el importe "
+                "exacto.\n\n"
                 "Si la pantalla no se toca por un momento, la sesión se cierra sola para "
                 "proteger sus datos.\n\n"
                 f"¿Dudas, o olvidó su NIP? Llame al ISSEG: {kf.INSTITUTE_PHONE}. "

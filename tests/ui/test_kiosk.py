@@ -258,6 +258,8 @@ def test_an_affiliate_prints_two_quincenas_and_returns_to_the_loans(
     assert window.visit is not None
     again = window.visit.loan(loan.loan_id)
     assert again.current is not None and again.current.reference == printed.slip.reference
+    shown = window.loans_page.buttons[index].text()  # trial 18: the pending ficha is seen
+    assert f"Ficha de hoy por pagar: ${expected:,.2f}" in shown
 
 
 def test_a_prepayment_below_the_minimum_is_refused_and_a_valid_one_prints(
@@ -347,6 +349,7 @@ def test_large_type_and_high_contrast_are_one_touch_away_on_every_screen(
         assert window.contrast_button.isVisible() and window.help_button.isVisible()
     tap(qtbot, window.contrast_button)
     assert window.large and window.styleSheet() != before and "#000000" in window.styleSheet()
+    assert window.contrast_button.text().startswith("✓ ")  # trial 20: says it is on
     tap(qtbot, window.contrast_button)
     assert window.styleSheet() == before
 
@@ -554,7 +557,7 @@ def test_a_double_tap_does_not_act_on_the_next_page_nor_spill_a_digit_into_the_n
     qtbot.wait(450)
     tap(qtbot, salir)
     assert w.pages.currentWidget() is w.welcome
-    assert not w.welcome.ended.isVisible()  # "Salir" is not a timeout
+    assert w.welcome.ended.text() == "Gracias por su visita: su sesión quedó cerrada."
 
 
 def test_the_quincenas_open_at_the_oldest_on_every_visit(
