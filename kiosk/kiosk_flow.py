@@ -432,6 +432,15 @@ def keystroke(text: str, key: str, *, max_digits: int = 0, decimals: bool = Fals
     return None if len(text) >= max_digits else text + key
 
 
+def refused_key(text: str, key: str) -> str:
+    """Why ``keystroke`` refused an amount's key: said on screen, never a silent drop."""
+    if key == ".":
+        return "El importe lleva un solo punto."
+    if "." in text:
+        return "Después del punto caben solo dos cifras (los centavos)."
+    return f"El importe cabe en {AMOUNT_DIGITS} cifras antes del punto."
+
+
 def choose(loan: LoanChoice, kind: str, quincenas: Sequence[int] = (), amount: str = "") -> Choice:
     """A complete choice, checked: the amount each kind takes is computed here."""
     if kind == QUINCENAL:

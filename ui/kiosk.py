@@ -207,6 +207,16 @@ class KeypadPage(Page):
     def key(self, key: str) -> None:
         raise NotImplementedError
 
+    def type_amount(self, field: QLineEdit, text: str, key: str) -> bool:
+        """An amount's key: taken (a stale message goes), or refused with the reason."""
+        typed = kf.keystroke(text, key, decimals=True)
+        if typed is None:
+            self.show_error(kf.refused_key(text, key))
+            return False
+        field.setText(typed)
+        self.show_error("")
+        return True
+
 
 class KioskWindow(QMainWindow):
     slip_printed = Signal(object)  # kf.Printed
@@ -880,10 +890,7 @@ class AmountPage(KeypadPage, Clearable):
         self.layout_.addLayout(row)
 
     def key(self, key: str) -> None:
-        typed = kf.keystroke(self.amount.text(), key, decimals=True)
-        if typed is not None:
-            self.amount.setText(typed)
-            self.show_error("")  # the amount it spoke of is gone
+        self.type_amount(self.amount, self.amount.text(), key)
 
     def clear(self) -> None:
         self.amount.clear()
@@ -1095,11 +1102,8 @@ class SimulatorPage(KeypadPage, Clearable):
         w.go(w.loans_page if w.session is not None else w.welcome)
 
     def key(self, key: str) -> None:
-        typed = kf.keystroke("" if self.fresh else self.salary.text(), key, decimals=True)
-        if typed is not None:
+        if self.type_amount(self.salary, "" if self.fresh else self.salary.text(), key):
             self.fresh = False
-            self.salary.setText(typed)
-            self.show_error("")
 
     def clear(self, logged_in: bool = False) -> None:
         self.salary.clear()

@@ -227,8 +227,11 @@ def test_the_amount_keypad_refuses_a_second_point_and_a_third_decimal(
     index, _loan = loan_with(window, lambda ln: ln.can_prepay)
     tap(qtbot, window.loans_page.buttons[index])
     tap(qtbot, window.options_page.kind_buttons["ABONO"])
-    keys(qtbot, window.amount_page.keypad, "1400..555")
+    keys(qtbot, window.amount_page.keypad, "1400..")
+    assert window.amount_page.error.text() == "El importe lleva un solo punto."  # trial 15
+    keys(qtbot, window.amount_page.keypad, "555")
     assert window.amount_page.amount.text() == "1400.55"
+    assert window.amount_page.error.text().startswith("Después del punto caben solo dos")
 
 
 # --- 3, 4. explanations and the flow -------------------------------------------------------

@@ -298,3 +298,13 @@ def test_renewal_without_payment_says_where_to_renew() -> None:
     assert not option.enabled
     assert option.reason.startswith("No hace falta: ya lleva pagado el 50 %.")
     assert "módulo" in option.reason and kf.INSTITUTE_PHONE in option.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [("1400.", ".", "un solo punto"), ("1400.55", "5", "dos cifras"), ("9999999", "9", "7 cifras")],
+)
+def test_a_refused_key_says_why(text: str, key: str, words: str) -> None:
+    """Trial 15: never a silent drop."""
+    assert kf.keystroke(text, key, decimals=True) is None
+    assert words in kf.refused_key(text, key)
