@@ -1059,6 +1059,7 @@ class SimulatorPage(KeypadPage, Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Cuánto me prestan?", decimal_point=True)
         self.window_ = window
+        self.portrait = False
         self.prompt = label("Sueldo o pensión mensual:", "small")
         self.fresh = False  # the shown salary is replaced by the first key, not appended to
         self.salary = QLineEdit()
@@ -1088,12 +1089,20 @@ class SimulatorPage(KeypadPage, Clearable):
 
     def orient(self, portrait: bool) -> None:
         super().orient(portrait)
-        self.row.setStretch(0, 1)  # the figures take the height the keypad leaves
-        self.row.setStretch(2, 0)
+        self.portrait = portrait
+        self.typing(self.keypad.isVisibleTo(self))
+
+    def typing(self, on: bool) -> None:
+        """The keypad while the salary is typed; the figures once they are painted. In
+        portrait the keypad sits right under the field, the figures take the height."""
+        self.keypad.setVisible(on)
+        under = on and self.portrait
+        self.row.setStretch(0, 0 if under else 1)
+        self.row.setStretch(2, 1 if under else 0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if watched is self.salary and event.type() == QEvent.Type.MouseButtonPress:
-            self.keypad.show()
+            self.typing(True)
             self.salary.selectAll()  # shown selected: the next key replaces it
         return False
 
@@ -1111,7 +1120,7 @@ class SimulatorPage(KeypadPage, Clearable):
         clear_layout(self.table)
         self.notes.clear()
         self.show_error("")
-        self.keypad.setVisible(not logged_in)
+        self.typing(not logged_in)
         self.prompt.setText(
             "Sueldo o pensión mensual que tiene el instituto (tóquelo para cambiarlo):"
             if logged_in
@@ -1121,7 +1130,7 @@ class SimulatorPage(KeypadPage, Clearable):
     def paint(self, sim: Simulation) -> None:
         clear_layout(self.table)
         self.show_error("")
-        self.keypad.hide()
+        self.typing(False)
         to_top(self.area)
         self.salary.setText(f"{sim.monthly_salary:.2f}")
         self.fresh = True

@@ -670,3 +670,23 @@ def test_a_locked_account_says_until_what_time_and_whom_to_call(
     text = page.error.text()
     assert text.startswith("Por su seguridad el acceso está bloqueado hasta las "), text
     assert kf.INSTITUTE_PHONE in text and "unos minutos" not in text
+
+
+def test_in_portrait_the_simulators_keypad_sits_under_the_salary(
+    qtbot: Any, window: KioskWindow
+) -> None:
+    """Trial 20: the keypad near the field it types into."""
+    window.resize(1080, 1920)
+    tap(qtbot, next(b for b in window.welcome.findChildren(QPushButton) if "prestan" in b.text()))
+    page = window.simulator_page
+    qtbot.wait(50)
+    key = page.keypad.buttons["1"]
+    gap = (
+        key.mapTo(window, key.rect().topLeft()).y()
+        - page.calculate.mapTo(window, page.calculate.rect().bottomLeft()).y()
+    )
+    assert 0 < gap < 250, gap
+    keys(qtbot, page.keypad, "9000")
+    tap(qtbot, page.calculate)
+    qtbot.waitUntil(lambda: page.table.count() > 0)
+    assert not page.keypad.isVisible() and page.area.height() > 800  # the figures' room
