@@ -807,6 +807,7 @@ class OptionsPage(Clearable):
             self.explanations[option.kind].setText(
                 option.explanation if option.enabled else f"{option.explanation}\n{option.reason}"
             )
+        self.grid.invalidate()  # its cached heights predate the buttons' new ones
 
 
 class QuincenasPage(Page):

@@ -605,6 +605,9 @@ def test_with_large_type_no_loan_or_kind_button_cuts_its_text(
         assert b.height() >= len(lines) * metrics.height(), (b.text(), b.size())
         for line in lines:
             assert metrics.horizontalAdvance(line) <= b.contentsRect().width(), (line, b.size())
+    for kind, b in window.options_page.kind_buttons.items():  # nothing drawn over them
+        below = window.options_page.explanations[kind].geometry()
+        assert below.top() > b.geometry().bottom(), (kind, b.geometry(), below)
 
 
 def test_the_keypad_keeps_its_size_after_large_type_and_is_big_in_landscape(
