@@ -523,7 +523,7 @@ def create_app(
     def kiosk_loans(who: KioskSession) -> dict[str, Any]:
         """Los préstamos del afiliado con sus opciones de pago."""
         member, expires = svc.touch_session(database, who, now(), kiosk_idle)
-        out = svc.member_loans(database, member, pol())
+        out = svc.member_loans(database, member, now(), pol())
         out["session_expires_at"] = svc.iso(expires, pol())
         return out
 

@@ -342,6 +342,7 @@ class LoansOut(BaseModel):
     member: MemberOut
     session_expires_at: str
     loans: list[LoanOut]
+    slips_left_today: int  # fichas the affiliate may still issue today (the daily limit)
 
 
 class SlipIn(BaseModel):

@@ -37,7 +37,7 @@ KINDS = {
 EXPLANATIONS = {
     QUINCENAL: "Paga una o varias quincenas pendientes, empezando por la más antigua.",
     ABONO: "Adelanta un pago a su saldo: desde su descuento quincenal y baja lo que debe.",
-    RENOVACION: "Lo que falta para llevar pagado el 50 %; después puede renovar su préstamo.",
+    RENOVACION: "Paga lo que falte para llevar pagado el 50 % de su préstamo y poder renovarlo.",
     LIQUIDACION: "Paga todo lo que queda y su préstamo termina.",
 }
 INSTITUTE_PHONE = "473 735 1400"
@@ -150,15 +150,49 @@ class LoanChoice:
     can_prepay: bool
     can_pay_off: bool
     current: CurrentSlip | None = None
+    paid: int = 0  # quincenas already PAGADA, by payroll or at a store
 
     @property
-    def status_line(self) -> str:
+    def quincenas_line(self) -> str:
+        """The history's count of quincenas paid and in payroll: payroll deductions are not
+        payments at a store, so they are not in the payment list."""
+        parts = [f"Quincenas pagadas (por nómina o en farmacia): {self.paid}"]
+        if self.in_payroll:
+            parts.append(f"en nómina ahora: {len(self.in_payroll)}")
+        return " · ".join(parts) + "."
+
+    @property
+    def status_parts(self) -> tuple[str, ...]:
         if self.settled:
-            return "Liquidado"
+            return ("Liquidado",)
         parts = [f"{plural(len(self.pending), 'quincena pendiente', 'quincenas pendientes')}"]
         if self.in_payroll:
             parts.append(f"{plural(len(self.in_payroll), 'quincena', 'quincenas')} ya en nómina")
-        return " · ".join(parts)
+        if self.current is not None and self.current.status == VIGENTE:
+            parts.append(f"Ficha de hoy por pagar: {money.fmt(self.current.amount)}")
+        return tuple(parts)
+
+    @property
+    def status_line(self) -> str:
+        return " · ".join(self.status_parts)
+
+    @property
+    def balance_note(self) -> str:
+        """Why liquidación (and the largest abono) is less than the saldo: the principal of
+        the quincenas in payroll, which the employer pays."""
+        if self.settled or not 0 < self.payoff_amount < self.outstanding_balance:
+            return ""
+        which = (
+            "la quincena que ya está en nómina"
+            if len(self.in_payroll) == 1
+            else "las quincenas que ya están en nómina"
+        )
+        return (
+            f"Para terminar de pagar hoy bastan {money.fmt(self.payoff_amount)}, no su saldo de "
+            f"{money.fmt(self.outstanding_balance)}: la diferencia "
+            f"({money.fmt(self.outstanding_balance - self.payoff_amount)}) es de {which}, "
+            "que su patrón descontará."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +208,21 @@ class KindOption:
 
 
 @dataclass(frozen=True, slots=True)
+class Loans:
+    """Central's answer for the loans screen: the loans, and how many fichas the affiliate
+    may still issue today (None when central did not say)."""
+
+    loans: tuple[LoanChoice, ...]
+    slips_left: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Visit:
     """A logged-in affiliate and their loans, as central answered."""
 
     session: Session
     loans: tuple[LoanChoice, ...]
+    slips_left: int | None = None
 
     def loan(self, loan_id: str) -> LoanChoice:
         return next(ln for ln in self.loans if ln.loan_id == loan_id)
@@ -204,6 +248,7 @@ class Summary:
     words: str
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
+    refusal: str = ""  # why this ficha cannot be printed (the daily limit), said beforehand
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +308,7 @@ class KioskCentral(Protocol):
 
     def login(self, member_number: str, nip: str) -> Session: ...
 
-    def loans(self, session: Session) -> tuple[LoanChoice, ...]: ...
+    def loans(self, session: Session) -> Loans: ...
 
     def issue_slip(self, session: Session, choice: Choice) -> IssuedSlip: ...
 
@@ -321,7 +366,8 @@ def kind_options(loan: LoanChoice) -> tuple[KindOption, ...]:
             loan.renewal_amount > 0,
             ""
             if loan.renewal_amount > 0
-            else "Ya lleva pagado el 50 %: puede renovar sin pagar aquí.",
+            else "No hace falta: ya lleva pagado el 50 %. Tramite su renovación en el módulo "
+            f"de atención del ISSEG (cita al {INSTITUTE_PHONE} opción 4).",
         ),
         KindOption(
             LIQUIDACION,
@@ -386,6 +432,15 @@ def keystroke(text: str, key: str, *, max_digits: int = 0, decimals: bool = Fals
     return None if len(text) >= max_digits else text + key
 
 
+def refused_key(text: str, key: str) -> str:
+    """Why ``keystroke`` refused an amount's key: said on screen, never a silent drop."""
+    if key == ".":
+        return "El importe lleva un solo punto."
+    if "." in text:
+        return "Después del punto caben solo dos cifras (los centavos)."
+    return f"El importe cabe en {AMOUNT_DIGITS} cifras antes del punto."
+
+
 def choose(loan: LoanChoice, kind: str, quincenas: Sequence[int] = (), amount: str = "") -> Choice:
     """A complete choice, checked: the amount each kind takes is computed here."""
     if kind == QUINCENAL:
@@ -401,18 +456,30 @@ def choose(loan: LoanChoice, kind: str, quincenas: Sequence[int] = (), amount: s
     raise Refused("TIPO_DE_PAGO_INVALIDO", "Tipo de pago desconocido.")
 
 
-def summary(choice: Choice, now: datetime, policy: Policy) -> Summary:
-    """What the affiliate confirms: amount, warnings (replaced ficha, can it be paid today)
-    and notes (the cash cap)."""
+def summary(
+    choice: Choice, now: datetime, policy: Policy, slips_left: int | None = None
+) -> Summary:
+    """What the affiliate confirms: amount, warnings (replaced ficha, can it be paid today),
+    notes (the cash cap, the fichas left today) and, at the daily limit, why it cannot print."""
     parts = [f"Préstamo {choice.loan.loan_id}", KINDS[choice.kind]]
     if choice.quincenas:
         word = "Quincena" if len(choice.quincenas) == 1 else "Quincenas"
         parts.append(f"{word} " + ", ".join(str(n) for n in choice.quincenas))
     warnings: list[str] = []
+    refusal = (
+        f"Ya generó las {plural(policy.max_daily_slips, 'ficha', 'fichas')} de hoy, el máximo "
+        "por afiliado al día: pague en caja la ficha vigente de su préstamo o genere otra "
+        "mañana."
+        if slips_left is not None and slips_left <= 0
+        else ""
+    )
     current = choice.loan.current
-    if current is not None and current.status == VIGENTE:
+    if current is not None and current.status == VIGENTE and not refusal:
         warnings.append(
-            f"Esta ficha reemplaza a la ficha {current.grouped} de "
+            f"Esta ficha sustituye a la que imprimió antes ({current.grouped}), por el mismo "
+            "importe: pague solo la nueva."
+            if current.amount == choice.amount
+            else f"Esta ficha reemplaza a la ficha {current.grouped} de "
             f"{money.fmt(current.amount)}: la anterior ya no podrá pagarse."
         )
     today = payable_today(now, policy)
@@ -424,6 +491,9 @@ def summary(choice: Choice, now: datetime, policy: Policy) -> Summary:
             f"En efectivo se reciben hasta {money.fmt(policy.cash_cap)} por ficha; el resto "
             f"({money.fmt(choice.amount - policy.cash_cap)}) se paga con tarjeta."
         )
+    if slips_left is not None and slips_left > 0:
+        more = plural(slips_left, "ficha más", "fichas más")
+        notes.append(f"Hoy puede generar {more} (el máximo es {policy.max_daily_slips} al día).")
     return Summary(
         choice,
         " · ".join(parts),
@@ -431,6 +501,7 @@ def summary(choice: Choice, now: datetime, policy: Policy) -> Summary:
         f"Importe con letra: {money.in_words(choice.amount)}",
         tuple(warnings),
         tuple(notes),
+        refusal,
     )
 
 
@@ -467,32 +538,42 @@ class KioskService:
         """Open a session and read the loans: one action, the loans screen's content."""
         session = self.central.login(member_number, nip)
         try:
-            return Visit(session, self.central.loans(session))
+            return self.reload(session)
         except Refused:
             self._end(session)
             raise
 
     def reload(self, session: Session) -> Visit:
         """The loans again (after printing, the amounts and the current ficha changed)."""
-        return Visit(session, self.central.loans(session))
+        loans = self.central.loans(session)
+        return Visit(session, loans.loans, loans.slips_left)
 
-    def review(self, choice: Choice) -> Summary:
-        return summary(choice, self.clock(), self.policy())
+    def review(self, choice: Choice, slips_left: int | None = None) -> Summary:
+        return summary(choice, self.clock(), self.policy(), slips_left)
 
     def simulate(self, session: Session | None, salary_text: str = "") -> Simulation:
         """¿Cuánto me prestan?: logged in, from what central knows (the typed salary when it
         has none); otherwise from the typed monthly base salary."""
         profile = self.central.profile(session) if session is not None else None
+        # The 20 % cap counts what the current loans already deduct.
+        current = (
+            sum(
+                (ln.installment for ln in self.central.loans(session).loans if not ln.settled),
+                Decimal("0.00"),
+            )
+            if session is not None
+            else Decimal("0.00")
+        )
         if profile is not None and profile.monthly_salary is not None and not salary_text:
             monthly = profile.monthly_salary
         elif profile is not None and not salary_text:
             raise Refused(
                 "SIN_SUELDO",
-                "El instituto no tiene registrado su sueldo: escriba su sueldo base mensual.",
+                "El instituto no tiene registrado su sueldo: escriba su sueldo o pensión mensual.",
             )
         else:
             monthly = salary(salary_text)
-        return simulate(monthly, self.policy().local(self.clock()).date(), profile)
+        return simulate(monthly, self.policy().local(self.clock()).date(), profile, current)
 
     def print_slip(self, session: Session, choice: Choice) -> Printed:
         """Issue the ficha at central, then print it; a printer failure leaves it issued."""
@@ -558,6 +639,7 @@ def loan_from_json(item: Mapping[str, object]) -> LoanChoice:
         in_payroll=tuple(
             _quincena(q) for q in _items(item.get("installments")) if q.get("state") == "EN_NOMINA"
         ),
+        paid=sum(1 for q in _items(item.get("installments")) if q.get("state") == "PAGADA"),
         min_prepayment=_dec(options.get("min_prepayment")),
         max_prepayment=_dec(options.get("max_prepayment")),
         renewal_amount=_dec(options.get("renewal_amount")),
@@ -571,6 +653,14 @@ def loan_from_json(item: Mapping[str, object]) -> LoanChoice:
             if current.get("reference")
             else None
         ),
+    )
+
+
+def loans_from_json(body: Mapping[str, object]) -> Loans:
+    left = body.get("slips_left_today")
+    return Loans(
+        tuple(loan_from_json(x) for x in _items(body.get("loans"))),
+        left if isinstance(left, int) else None,
     )
 
 

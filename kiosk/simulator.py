@@ -108,6 +108,8 @@ def loan_end(today: date, quincenas: int) -> date:
 
 def salary(text: str) -> Decimal:
     """The typed monthly base salary, bounded, or ``Refused``."""
+    if not text.strip():
+        raise Refused("SUELDO_INVALIDO", "Escriba su sueldo o pensión mensual con las teclas.")
     try:
         value = money.parse(text)
     except money.MoneyError as exc:
@@ -115,7 +117,7 @@ def salary(text: str) -> Decimal:
     if not 0 < value <= MAX_MONTHLY_SALARY:
         raise Refused(
             "SUELDO_INVALIDO",
-            f"Escriba su sueldo base mensual, mayor que cero y hasta {money.fmt(MAX_MONTHLY_SALARY)}.",
+            f"Escriba su sueldo o pensión mensual, mayor que cero y hasta {money.fmt(MAX_MONTHLY_SALARY)}.",
         )
     return value
 
@@ -152,13 +154,31 @@ def _eligibility(quincenas: int, today: date, profile: Profile | None) -> tuple[
     return True, f"Cumple los requisitos para {quincenas} quincenas."
 
 
-def simulate(monthly_salary: Decimal, today: date, profile: Profile | None = None) -> Simulation:
-    """Maximum credit, descuento and eligibility for each term of the sheet."""
-    cap = max_installment(monthly_salary / 2)
+def simulate(
+    monthly_salary: Decimal,
+    today: date,
+    profile: Profile | None = None,
+    current_installments: Decimal = Decimal("0.00"),
+) -> Simulation:
+    """Maximum credit, descuento and eligibility for each term of the sheet.
+
+    ``current_installments``: what the affiliate's current loans already deduct each
+    quincena; the 20 % cap is on all of them together, so it comes off the new descuento.
+    """
+    full_cap = max_installment(monthly_salary / 2)
+    cap = max(Decimal("0.00"), full_cap - current_installments)
     terms = []
     for n in TERMS:
         credit = max_loan_amount(cap, n, DEFAULT_ANNUAL_RATE) if cap > 0 else Decimal("0.00")
         eligible, reason = _eligibility(n, today, profile)
+        if cap == 0 and eligible is not False:
+            eligible, reason = (
+                False,
+                (
+                    "Sus descuentos actuales ya llegan al 20 % de su sueldo; para renovar, "
+                    "pregunte en el módulo."
+                ),
+            )
         terms.append(
             TermFigures(
                 quincenas=n,
@@ -177,8 +197,18 @@ def simulate(monthly_salary: Decimal, today: date, profile: Profile | None = Non
         else None
     )
     notes = [
-        "Tasa: 16 % anual más IVA; descuento quincenal de hasta el 20 % de su sueldo base.",
-        "Con exactamente 10 años de cotización se cuentan 10 años: hasta 72 quincenas.",
-        INFORMATIVE,
+        "Tasa: 16 % anual más IVA; descuento quincenal de hasta el 20 % de su sueldo base: "
+        "el mismo en cada plazo, un plazo más largo presta más."
     ]
+    if current_installments > 0:
+        notes.append(
+            f"Sus préstamos actuales ya le descuentan {money.fmt(current_installments)} por "
+            f"quincena: se restan del 20 % ({money.fmt(full_cap)}), y quedan "
+            f"{money.fmt(cap)} para un préstamo nuevo."
+        )
+    if years == 10:  # the sheet says "menos de 10" and "más de 10": 10 exactly counts as more
+        notes.append(
+            "Con exactamente 10 años de cotización se cuentan 10 años: hasta 72 quincenas."
+        )
+    notes.append(INFORMATIVE)
     return Simulation(monthly_salary, cap, years, tuple(terms), tuple(notes))

@@ -52,14 +52,8 @@ class KioskLink:
         s = self._call(lambda c: c.kiosk_login(member_number, nip))
         return kf.Session(s.token, s.member_number or member_number, s.member_name)
 
-    def loans(self, session: kf.Session) -> tuple[kf.LoanChoice, ...]:
-        body = self._call(lambda c: c.kiosk_loans(session.token))
-        loans = body.get("loans")
-        return (
-            tuple(kf.loan_from_json(x) for x in loans if isinstance(x, Mapping))
-            if isinstance(loans, list)
-            else ()
-        )
+    def loans(self, session: kf.Session) -> kf.Loans:
+        return kf.loans_from_json(self._call(lambda c: c.kiosk_loans(session.token)))
 
     def issue_slip(self, session: kf.Session, choice: kf.Choice) -> kf.IssuedSlip:
         body = self._call(

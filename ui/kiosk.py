@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -51,7 +51,9 @@ SLIP_STATUS = {
     "CADUCADA": "caducada",
     "CANCELADA": "cancelada",
 }
-PORTRAIT_KEY = QSize(220, 130)
+# A tap that lands within this long after the page changed under the finger (the second tap
+# of a double tap, a key pressed while the keypad moves to the NIP) is dropped.
+HOLD_SECONDS = 0.4
 PAYMENT_STATUS = {"APLICADO": "aplicado", "ANULADO": "cancelado", "RECHAZADO": "en revisión"}
 
 
@@ -96,6 +98,37 @@ def kinetic(inner: QWidget) -> QScrollArea:
     return area
 
 
+def more_below(area: QScrollArea) -> QLabel:
+    """A cue under a list that goes on past the screen's edge (there is no scrollbar to
+    say so); its room is kept, so nothing moves when it comes and goes."""
+    hint = label("▼ Hay más abajo: deslice la lista hacia arriba con el dedo.", "small")
+    policy = hint.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    hint.setSizePolicy(policy)
+    bar = area.verticalScrollBar()
+
+    def update(*_: int) -> None:
+        hint.setVisible(bar.value() < bar.maximum())
+
+    bar.rangeChanged.connect(update)
+    bar.valueChanged.connect(update)
+    update()
+    return hint
+
+
+def fit(b: QPushButton) -> None:
+    """A button does not wrap: keep the height its lines take in the current type size (a
+    scroll area otherwise squeezes it and cuts its text)."""
+    b.ensurePolished()
+    b.setMinimumHeight(b.sizeHint().height())
+
+
+def to_top(area: QScrollArea) -> None:
+    """A list opens at its start for every visit (the oldest quincena first)."""
+    QScroller.scroller(area.viewport()).stop()
+    area.verticalScrollBar().setValue(0)
+
+
 def clear_layout(layout: QBoxLayout | QGridLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
@@ -134,7 +167,7 @@ class Page(QWidget):
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
-        self.error.setVisible(bool(text))
+        self.error.setVisible(bool(text) or self.error.property("reserve") is True)
 
     def orient(self, portrait: bool) -> None:
         """Lay out for a tall or a wide screen (pages with side-by-side parts override it)."""
@@ -152,6 +185,9 @@ class KeypadPage(Page):
         self.row.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignCenter)
         self.row.addStretch(0)
         self.layout_.addLayout(self.row, 1)
+        # The message keeps its room when empty, so the keys never move under a finger.
+        self.error.setProperty("reserve", True)
+        self.error.show()
 
     def orient(self, portrait: bool) -> None:
         """Portrait: the keypad right under the fields (the eye does not travel), the spare
@@ -161,12 +197,25 @@ class KeypadPage(Page):
         )
         self.row.setStretch(0, 0 if portrait else 1)
         self.row.setStretch(2, 1 if portrait else 0)
-        # A tall screen has the room for keys a finger cannot miss.
+        # A tall screen has the room for bigger keys; the size lives in the style sheet, so
+        # switching "Letra grande" on and off keeps it.
+        self.keypad.setProperty("portrait", portrait)
         for b in self.keypad.buttons.values():
-            b.setMinimumSize(PORTRAIT_KEY if portrait else QSize(0, 0))
+            b.style().unpolish(b)
+            b.style().polish(b)
 
     def key(self, key: str) -> None:
         raise NotImplementedError
+
+    def type_amount(self, field: QLineEdit, text: str, key: str) -> bool:
+        """An amount's key: taken (a stale message goes), or refused with the reason."""
+        typed = kf.keystroke(text, key, decimals=True)
+        if typed is None:
+            self.show_error(kf.refused_key(text, key))
+            return False
+        field.setText(typed)
+        self.show_error("")
+        return True
 
 
 class KioskWindow(QMainWindow):
@@ -182,6 +231,7 @@ class KioskWindow(QMainWindow):
         idle_seconds: float | None = None,
         warning_seconds: float | None = None,
         done_seconds: float = 20.0,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         super().__init__()
         self.terminal, self.runner = terminal, runner
@@ -192,6 +242,8 @@ class KioskWindow(QMainWindow):
             terminal.settings.kiosk_idle_warning_seconds
         )
         self.done_seconds = done_seconds
+        self.hold_seconds = hold_seconds
+        self._held_until = 0.0
         self.session: kf.Session | None = None
         self.visit: kf.Visit | None = None
         self.loan: kf.LoanChoice | None = None
@@ -202,6 +254,7 @@ class KioskWindow(QMainWindow):
         self._last_activity = time.monotonic()
 
         self.pages = QStackedWidget()
+        self.pages.currentChanged.connect(lambda _i: self.hold())
         self.welcome = WelcomePage(self, demo_note)
         self.start_button = self.welcome.start_button
         self.login_page = LoginPage(self, terminal.settings.kiosk_member_number_digits)
@@ -252,7 +305,7 @@ class KioskWindow(QMainWindow):
         self.countdown.setObjectName("banner")
         row = QHBoxLayout(self.countdown)
         self.countdown_label = label("")
-        self.keep_button = button("Sigo aquí", self.touch, primary=True)
+        self.keep_button = button("Sigo aquí", self.keep, primary=True)
         row.addWidget(self.countdown_label, 1)
         row.addWidget(self.keep_button)
         self.countdown.hide()
@@ -279,7 +332,12 @@ class KioskWindow(QMainWindow):
     def toggle_large(self) -> None:
         self.large = not self.large
         self.contrast_button.setChecked(self.large)
+        # Says whether it is on, not only by its colour.
+        self.contrast_button.setText(f"{'✓ ' if self.large else ''}Letra grande / Alto contraste")
         self.setStyleSheet(stylesheet(CONTRAST if self.large else NORMAL))
+        for b in [*self.loans_page.buttons, *self.options_page.kind_buttons.values()]:
+            b.setMinimumHeight(0)  # the new type size's height, not the old one's
+            fit(b)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -291,23 +349,39 @@ class KioskWindow(QMainWindow):
     def _place_banner(self) -> None:
         parent = self.centralWidget()
         width = parent.width() if parent is not None else self.width()
-        self.countdown.setGeometry(12, 12, width - 24, max(self.countdown.sizeHint().height(), 100))
+        height = max(self.countdown.sizeHint().height(), 100)
+        bottom = parent.height() if parent is not None else self.height()
+        # Near the hands, over the page's lower part, not over "Ayuda" and "Letra grande".
+        self.countdown.setGeometry(12, bottom - height - 12, width - 24, height)
         self.countdown.raise_()
 
     # --- idle, link and clock -----------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if event.type() in (
+        kind = event.type()
+        if kind in (
             QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonDblClick,
             QEvent.Type.KeyPress,
             QEvent.Type.TouchBegin,
         ):
             self._last_activity = time.monotonic()
+            held = time.monotonic() < self._held_until
+            if held and kind != QEvent.Type.KeyPress and isinstance(watched, QWidget):
+                return watched.window() is self  # swallowed: it was meant for what was there
         return False
+
+    def hold(self) -> None:
+        """Drop taps for a moment: what was under the finger has just changed."""
+        self._held_until = time.monotonic() + self.hold_seconds
 
     def touch(self) -> None:
         self._last_activity = time.monotonic()
         self.countdown.hide()
+
+    def keep(self) -> None:
+        self.touch()
+        self.hold()
 
     def _on_tick(self) -> None:
         if self.pages.currentWidget() is self.welcome:
@@ -315,7 +389,7 @@ class KioskWindow(QMainWindow):
             return
         left = self.idle_seconds - (time.monotonic() - self._last_activity)
         if left <= 0:
-            self.reset()
+            self.reset(timed_out=True)
         elif left <= self.warning_seconds:
             seconds = int(left) + 1
             self.countdown_label.setText(
@@ -361,6 +435,7 @@ class KioskWindow(QMainWindow):
         self.go(self._help_return)
 
     def start(self) -> None:
+        self.welcome.ended.hide()
         self.login_page.clear()
         self.go(self.login_page)
 
@@ -413,13 +488,14 @@ class KioskWindow(QMainWindow):
         loan, kind = self.loan, self.kind
         if loan is None:
             return
+        left = self.visit.slips_left if self.visit is not None else None
         page = self.pages.currentWidget()
 
         def refused(exc: BaseException) -> None:
             (page if isinstance(page, Page) else self.options_page).show_error(say(exc))
 
         self.runner.db(
-            lambda: self.service.review(kf.choose(loan, kind, quincenas, amount)),
+            lambda: self.service.review(kf.choose(loan, kind, quincenas, amount), left),
             self.paint_summary,
             refused,
         )
@@ -473,8 +549,16 @@ class KioskWindow(QMainWindow):
             lambda exc: self.simulator_page.show_error(say(exc)),
         )
 
-    def reset(self) -> None:
-        """End the visit: the session ends at central, and everything personal is forgotten."""
+    def reset(self, timed_out: bool = False) -> None:
+        """End the visit: the session ends at central, and everything personal is forgotten.
+        After a timeout the welcome says so (the affiliate may have only looked away)."""
+        self.welcome.ended.setText(
+            "Su sesión se cerró porque la pantalla no se tocó por un momento. Sus datos están "
+            "protegidos: puede comenzar de nuevo."
+            if timed_out
+            else "Gracias por su visita: su sesión quedó cerrada."
+        )
+        self.welcome.ended.setVisible(timed_out or self.session is not None)
         self._done_timer.stop()
         session, self.session = self.session, None
         if session is not None:
@@ -484,6 +568,8 @@ class KioskWindow(QMainWindow):
             if isinstance(page, Clearable):
                 page.clear()
         self.countdown.hide()
+        if self.large:  # the next person starts with the usual look
+            self.toggle_large()
         self.pages.setCurrentWidget(self.welcome)
         self.reset_done.emit()
 
@@ -510,12 +596,15 @@ class WelcomePage(Page):
         self.layout_.addWidget(
             label(
                 "Aquí puede generar la ficha de pago de sus préstamos y pagarla en la caja "
-                "de esta farmacia, sin comisión."
+                "de esta o de cualquier farmacia ISSEG, sin comisión."
             )
         )
         self.layout_.addStretch(1)
         self.offline = label("", "error")
         self.layout_.addWidget(self.offline)
+        self.ended = label("", "warn")  # how the last visit ended
+        self.ended.hide()
+        self.layout_.addWidget(self.ended)
         self.start_button = button("Toque aquí para comenzar", window.start, primary=True)
         self.start_button.setMinimumHeight(140)
         self.layout_.addWidget(self.start_button)
@@ -574,8 +663,10 @@ class LoginPage(KeypadPage, Clearable):
         if typed is None:
             return
         self.target.setText(typed)
+        self.show_error("")  # whatever it said is stale once a key was taken
         if is_number and len(typed) == self.digits and key != "⌫":
             self._activate(self.nip)
+            self.window_.hold()  # a quick extra digit must not become the NIP's first
 
     def clear(self) -> None:
         self.number.clear()
@@ -620,7 +711,10 @@ class LoansPage(Clearable):
         inner = QWidget()
         self.box = QVBoxLayout(inner)
         self.box.setSpacing(14)
-        self.layout_.addWidget(kinetic(inner), 1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(self.error)
         self.buttons: list[QPushButton] = []
         row = QHBoxLayout()
@@ -641,24 +735,32 @@ class LoansPage(Clearable):
         if not visit.loans:
             self.box.addWidget(label("No tiene préstamos activos."))
         for loan in visit.loans:
-            b = button(
-                f"Préstamo {loan.kind.capitalize()} {loan.loan_id}\n"
-                f"Saldo {money.fmt(loan.outstanding_balance)} · "
-                f"{loan.status_line}",
-                partial(self.window_.choose_loan, loan),
+            # A button does not wrap: one short fact per line, so nothing is cut off.
+            lines = (
+                f"Préstamo {loan.kind.capitalize()} {loan.loan_id}",
+                f"Saldo {money.fmt(loan.outstanding_balance)}",
+                *loan.status_parts,
             )
+            b = button("\n".join(lines), partial(self.window_.choose_loan, loan))
             b.setStyleSheet("text-align: left;")
             b.setEnabled(not loan.settled)
             self.box.addWidget(b)
+            fit(b)
             self.buttons.append(b)
         self.box.addStretch(1)
+        to_top(self.area)
 
 
 class OptionsPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Qué desea pagar?")
         self.info = label("")
-        self.layout_.addWidget(self.info)
+        # Scrolls rather than squeezes: with large type on a short screen the kinds' buttons
+        # keep their full height (a squeezed button cuts its text).
+        inner = QWidget()
+        content = QVBoxLayout(inner)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addWidget(self.info)
         self.grid = QGridLayout()
         self.grid.setSpacing(14)
         self.kind_buttons: dict[str, QPushButton] = {}
@@ -666,9 +768,13 @@ class OptionsPage(Clearable):
         for kind in kf.KINDS:
             self.kind_buttons[kind] = button("", partial(window.choose_kind, kind))
             self.explanations[kind] = label("", "small")
-        self.layout_.addLayout(self.grid)
-        self.layout_.addWidget(self.error)
-        self.layout_.addStretch(1)
+        content.addLayout(self.grid)
+        content.addWidget(self.error)
+        content.addStretch(1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
         )
@@ -686,18 +792,22 @@ class OptionsPage(Clearable):
 
     def paint(self, loan: kf.LoanChoice) -> None:
         self.show_error("")
+        to_top(self.area)
         self.heading.setText(f"Préstamo {loan.loan_id}: ¿qué desea pagar?")
         self.info.setText(
             f"Saldo {money.fmt(loan.outstanding_balance)} · descuento quincenal "
             f"{money.fmt(loan.installment)} · {loan.status_line}"
+            + (f"\n{loan.balance_note}" if loan.balance_note else "")
         )
         for option in kf.kind_options(loan):
             b = self.kind_buttons[option.kind]
             b.setText(f"{option.label}\n{option.figure}")
             b.setEnabled(option.enabled)
+            fit(b)
             self.explanations[option.kind].setText(
                 option.explanation if option.enabled else f"{option.explanation}\n{option.reason}"
             )
+        self.grid.invalidate()  # its cached heights predate the buttons' new ones
 
 
 class QuincenasPage(Page):
@@ -714,6 +824,8 @@ class QuincenasPage(Page):
         self.box.setSpacing(12)
         self.area = kinetic(inner)
         self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.total = label("", "total")
         self.layout_.addWidget(self.total)
         self.layout_.addWidget(self.error)
@@ -733,6 +845,7 @@ class QuincenasPage(Page):
             self.box.addWidget(b)
             self.buttons.append(b)
         self.box.addStretch(1)
+        to_top(self.area)
         self._paint()
 
     def toggle(self, number: int) -> None:
@@ -778,9 +891,7 @@ class AmountPage(KeypadPage, Clearable):
         self.layout_.addLayout(row)
 
     def key(self, key: str) -> None:
-        typed = kf.keystroke(self.amount.text(), key, decimals=True)
-        if typed is not None:
-            self.amount.setText(typed)
+        self.type_amount(self.amount, self.amount.text(), key)
 
     def clear(self) -> None:
         self.amount.clear()
@@ -791,6 +902,7 @@ class AmountPage(KeypadPage, Clearable):
         self.rules.setText(
             f"Mínimo {money.fmt(loan.min_prepayment)} (su descuento quincenal). Máximo "
             f"{money.fmt(loan.max_prepayment)}; para pagar todo elija Liquidación."
+            + (f"\n{loan.balance_note}" if loan.balance_note else "")
         )
 
 
@@ -826,8 +938,9 @@ class SummaryPage(Clearable):
         for box, lines in ((self.warning_box, summary.warnings), (self.note_box, summary.notes)):
             box.setText("\n".join(f"⚠ {line}" for line in lines))
             box.setVisible(bool(lines))
-        self.show_error("")
         self.busy(False)
+        self.show_error(summary.refusal)  # the daily limit, said before "Imprimir"
+        self.print_button.setEnabled(not summary.refusal)
 
     def busy(self, on: bool) -> None:
         self.print_button.setEnabled(not on)
@@ -835,12 +948,13 @@ class SummaryPage(Clearable):
 
     def failed(self, exc: BaseException) -> None:
         self.busy(False)
+        self.warning_box.hide()  # nothing was issued, so nothing was replaced
         self.show_error(say(exc))
 
 
 class DonePage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__("Presente su ficha en caja")
+        super().__init__("Tome su ficha de la impresora y preséntela en caja")
         self.detail = label("")
         self.layout_.addWidget(self.detail)
         self.layout_.addStretch(1)
@@ -859,9 +973,20 @@ class DonePage(Clearable):
 class HistoryPage(Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("Mis pagos y fichas")
+        self.window_ = window
+        self.layout_.addWidget(
+            label(
+                "Aquí aparecen los pagos hechos en farmacias ISSEG y las fichas de hoy; los "
+                "descuentos por nómina se cuentan aparte, por préstamo.",
+                "small",
+            )
+        )
         inner = QWidget()
         self.box = QVBoxLayout(inner)
-        self.layout_.addWidget(kinetic(inner), 1)
+        self.area = kinetic(inner)
+        self.layout_.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.layout_.addWidget(self.more)
         self.layout_.addWidget(self.error)
         self.layout_.addWidget(
             button("Volver a mis préstamos", lambda: window.go(window.loans_page))
@@ -869,6 +994,7 @@ class HistoryPage(Clearable):
 
     def clear(self) -> None:
         clear_layout(self.box)
+        to_top(self.area)
         self.show_error("")
 
     def paint(self, history: tuple[kf.LoanHistory, ...] | None) -> None:
@@ -876,10 +1002,14 @@ class HistoryPage(Clearable):
         if history is None:
             self.box.addWidget(label("Consultando…", "small"))
             return
+        visit = self.window_.visit
+        known = {ln.loan_id: ln for ln in visit.loans} if visit is not None else {}
         for loan in history:
             self.box.addWidget(label(f"Préstamo {loan.loan_id}", "total"))
+            if loan.loan_id in known:
+                self.box.addWidget(label(known[loan.loan_id].quincenas_line))
             if not loan.payments:
-                self.box.addWidget(label("Aún no hay pagos registrados.", "small"))
+                self.box.addWidget(label("Aún no hay pagos en farmacias ISSEG.", "small"))
             for p in loan.payments:
                 self.box.addWidget(
                     label(
@@ -911,7 +1041,8 @@ class HelpPage(Page):
                 "pasan solas a su NIP, que se ve como puntos.\n"
                 "3. Elija su préstamo y la forma de pago.\n"
                 "4. Revise el importe e imprima su ficha.\n"
-                "5. Pague la ficha hoy en la caja de esta farmacia, por el importe exacto.\n\n"
+                "5. Pague la ficha hoy en la caja de cualquier farmacia ISSEG, por el importe "
+                "exacto.\n\n"
                 "Si la pantalla no se toca por un momento, la sesión se cierra sola para "
                 "proteger sus datos.\n\n"
                 f"¿Dudas, o olvidó su NIP? Llame al ISSEG: {kf.INSTITUTE_PHONE}. "
@@ -929,7 +1060,9 @@ class SimulatorPage(KeypadPage, Clearable):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__("¿Cuánto me prestan?", decimal_point=True)
         self.window_ = window
-        self.prompt = label("Sueldo base mensual:", "small")
+        self.portrait = False
+        self.prompt = label("Sueldo o pensión mensual:", "small")
+        self.fresh = False  # the shown salary is replaced by the first key, not appended to
         self.salary = QLineEdit()
         self.salary.setReadOnly(True)
         self.salary.setPlaceholderText("0.00")
@@ -938,23 +1071,40 @@ class SimulatorPage(KeypadPage, Clearable):
         inner = QWidget()
         results = QVBoxLayout(inner)
         self.table = QGridLayout()
+        self.table.setHorizontalSpacing(24)  # "24 quincenas" and "$12,851.94" stay apart
         self.notes = label("", "small")
         results.addLayout(self.table)
         results.addWidget(self.notes)
         results.addStretch(1)
         for w in (self.prompt, self.salary, self.calculate, self.error):
             self.fields.addWidget(w)
-        self.fields.addWidget(kinetic(inner), 1)
+        # No room kept for a message here: the figures below take the spare height, so a
+        # message moves no key, and an empty one would hide figures on a short screen.
+        self.error.setProperty("reserve", False)
+        self.error.hide()
+        self.area = kinetic(inner)
+        self.fields.addWidget(self.area, 1)
+        self.more = more_below(self.area)
+        self.fields.addWidget(self.more)
         self.layout_.addWidget(button("Volver", self.back))
 
     def orient(self, portrait: bool) -> None:
         super().orient(portrait)
-        self.row.setStretch(0, 1)  # the figures take the height the keypad leaves
-        self.row.setStretch(2, 0)
+        self.portrait = portrait
+        self.typing(self.keypad.isVisibleTo(self))
+
+    def typing(self, on: bool) -> None:
+        """The keypad while the salary is typed; the figures once they are painted. In
+        portrait the keypad sits right under the field, the figures take the height."""
+        self.keypad.setVisible(on)
+        under = on and self.portrait
+        self.row.setStretch(0, 0 if under else 1)
+        self.row.setStretch(2, 1 if under else 0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if watched is self.salary and event.type() == QEvent.Type.MouseButtonPress:
-            self.keypad.show()
+            self.typing(True)
+            self.salary.selectAll()  # shown selected: the next key replaces it
         return False
 
     def back(self) -> None:
@@ -962,27 +1112,29 @@ class SimulatorPage(KeypadPage, Clearable):
         w.go(w.loans_page if w.session is not None else w.welcome)
 
     def key(self, key: str) -> None:
-        typed = kf.keystroke(self.salary.text(), key, decimals=True)
-        if typed is not None:
-            self.salary.setText(typed)
+        if self.type_amount(self.salary, "" if self.fresh else self.salary.text(), key):
+            self.fresh = False
 
     def clear(self, logged_in: bool = False) -> None:
         self.salary.clear()
+        self.fresh = False
         clear_layout(self.table)
         self.notes.clear()
         self.show_error("")
-        self.keypad.setVisible(not logged_in)
+        self.typing(not logged_in)
         self.prompt.setText(
-            "Sueldo base mensual que tiene el instituto (tóquelo para cambiarlo):"
+            "Sueldo o pensión mensual que tiene el instituto (tóquelo para cambiarlo):"
             if logged_in
-            else "Escriba su sueldo base mensual:"
+            else "Escriba su sueldo o pensión mensual:"
         )
 
     def paint(self, sim: Simulation) -> None:
         clear_layout(self.table)
         self.show_error("")
-        self.keypad.hide()
+        self.typing(False)
+        to_top(self.area)
         self.salary.setText(f"{sim.monthly_salary:.2f}")
+        self.fresh = True
         header = ("Plazo", "Crédito máximo", "Descuento", "¿Puede?")
         for col, text in enumerate(header):
             self.table.addWidget(label(text, "small"), 0, col)
@@ -998,8 +1150,8 @@ class SimulatorPage(KeypadPage, Clearable):
                 self.table.addWidget(label(text, "body" if col < 3 else "small"), row, col)
         self.table.setColumnStretch(3, 1)
         years = (
-            f"Años cotizados: {sim.years_contributed}. "
+            (f"Años cotizados: {sim.years_contributed}.",)
             if sim.years_contributed is not None
-            else ""
+            else ()
         )
-        self.notes.setText(years + "\n".join(sim.notes))
+        self.notes.setText("\n".join((*years, *sim.notes)))

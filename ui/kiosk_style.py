@@ -100,12 +100,20 @@ ROLES = {
 }
 
 
+# Keypad keys (width, height): a tall screen has the room for bigger ones.
+KEY = (150, 90)
+PORTRAIT_KEY = (220, 130)
+ERROR_LINES = 2
+
+
 def stylesheet(p: Palette) -> str:
     colors = asdict(p)
 
     def px(size: int) -> int:
         return round(size * p.scale)
 
+    # Room for two lines of a message (a line is about 1.35 × the type size).
+    error_room = ERROR_LINES * round(px(ROLES["error"][0]) * 1.35)
     labels = "\n".join(
         f'QLabel[role="{role}"] {{ font-size: {px(size)}px; '
         f"font-weight: {'bold' if bold else 'normal'}; color: {colors[key]}; }}"
@@ -128,8 +136,11 @@ QPushButton#primary {{ background: {p.primary}; color: {p.primary_text}; font-we
     border: 2px solid {p.primary}; }}
 QPushButton#primary:disabled {{ background: {p.button}; color: {p.disabled_text};
     border: 2px dashed {p.border}; }}
-QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: 110px;
-    min-height: 72px; padding: 2px; }}
+QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: {KEY[0]}px;
+    min-height: {KEY[1]}px; padding: 2px; }}
+QWidget[portrait="true"] QPushButton#key {{ min-width: {PORTRAIT_KEY[0]}px;
+    min-height: {PORTRAIT_KEY[1]}px; }}
+QLabel[role="error"][reserve="true"] {{ min-height: {error_room}px; }}
 QLineEdit {{ font-size: {px(34)}px; padding: 8px 12px; background: {p.bg}; color: {p.text};
     border: 3px solid {p.border}; border-radius: 8px; }}
 QLineEdit[active="true"] {{ border: 5px solid {p.heading}; }}

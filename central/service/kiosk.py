@@ -28,7 +28,7 @@ from central.models import (
 from central.service.common import ApiError, SessionPrincipal, TerminalPrincipal, iso, retrying
 from central.service.feed import reference_item
 from central.service.loans import load_loan
-from central.service.slips import issue_slip, refuse_past_daily_limit
+from central.service.slips import issue_slip, issued_today, refuse_past_daily_limit
 from kiosk import loans as loanlib
 from kiosk import references as refs
 from kiosk.rules import Policy, payable_today
@@ -97,6 +97,7 @@ def login(
                     "AFILIADO_BLOQUEADO",
                     "Demasiados intentos con NIP incorrecto. Intente de nuevo después de las "
                     f"{policy.local(tries.locked_until):%H:%M}.",
+                    locked_until=iso(tries.locked_until, policy),  # the kiosk says until when
                 )
             member = s.get(Member, number)
             # The same work whether the number exists or not.
@@ -116,6 +117,7 @@ def login(
                     "AFILIADO_BLOQUEADO",
                     "Demasiados intentos con NIP incorrecto: el acceso queda bloqueado hasta "
                     f"las {policy.local(tries.locked_until):%H:%M}.",
+                    locked_until=iso(tries.locked_until, policy),
                 )
             tries.failures = 0
             token = security.new_token()
@@ -199,7 +201,7 @@ def _loan_ids(s: Session, member_number: str) -> Sequence[str]:
     )
 
 
-def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, Any]:
+def member_loans(db: Database, member_number: str, now: datetime, policy: Policy) -> dict[str, Any]:
     with db.read() as s:
         member = s.get(Member, member_number)
         assert member is not None
@@ -243,7 +245,13 @@ def member_loans(db: Database, member_number: str, policy: Policy) -> dict[str, 
                     ),
                 }
             )
-        return {"member": {"number": member.number, "name": member.name}, "loans": out}
+        # The review screen says how many fichas are left today before one is refused.
+        left = policy.max_daily_slips - issued_today(s, member_number, policy.local(now).date())
+        return {
+            "member": {"number": member.number, "name": member.name},
+            "loans": out,
+            "slips_left_today": max(0, left),
+        }
 
 
 def kiosk_slip(

@@ -38,17 +38,24 @@ def _quincenas_text(numbers: Sequence[int]) -> str:
     return "quincenas " + ", ".join(str(n) for n in ordered[:-1]) + f" y {ordered[-1]}"
 
 
+def issued_today(s: Session, member_number: str, today: date) -> int:
+    """Fichas issued to the affiliate today, every channel's."""
+    return int(
+        s.execute(
+            select(func.count())
+            .select_from(ReferenceRow)
+            .where(ReferenceRow.member_number == member_number, ReferenceRow.issued_on == today)
+        ).scalar_one()
+    )
+
+
 def refuse_past_daily_limit(s: Session, member_number: str, today: date, policy: Policy) -> None:
     """At most ``policy.max_daily_slips`` fichas per affiliate per day, counting every
     channel's (each one enters the feed every till downloads); called before an affiliate's
     own request (the kiosk; the portal and phone line too), not by the demo or admin tools.
     The member's row is locked first, so two concurrent requests cannot both take the last."""
     s.get(Member, member_number, with_for_update=True)
-    issued = s.execute(
-        select(func.count())
-        .select_from(ReferenceRow)
-        .where(ReferenceRow.member_number == member_number, ReferenceRow.issued_on == today)
-    ).scalar_one()
+    issued = issued_today(s, member_number, today)
     if issued >= policy.max_daily_slips:
         raise ApiError(
             422,

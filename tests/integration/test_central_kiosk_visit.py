@@ -19,11 +19,15 @@ def test_an_affiliate_gets_the_policys_fichas_per_day_and_then_a_clear_refusal(a
     loan = _loan(api, session, "100002")
     amount = loan["options"]["min_prepayment"]
     already = sum(1 for r in api.demo["references"] if r["member_number"] == "100002")
-    codes = [
-        api.slip(session, loan_id=loan["loan_id"], kind="ABONO", amount=amount).status_code
-        for _ in range(5 - already)
-    ]
+    codes, left = [], []
+    for _ in range(5 - already):
+        left.append(api.loans(session)["slips_left_today"])
+        codes.append(
+            api.slip(session, loan_id=loan["loan_id"], kind="ABONO", amount=amount).status_code
+        )
     assert codes == [201] * (5 - already)
+    assert left == list(range(5 - already, 0, -1))  # said on the loans, before any refusal
+    assert api.loans(session)["slips_left_today"] == 0
     refused = api.slip(session, loan_id=loan["loan_id"], kind="ABONO", amount=amount)
     assert refused.status_code == 422
     assert refused.json()["code"] == "LIMITE_DE_FICHAS"

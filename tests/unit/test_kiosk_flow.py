@@ -135,10 +135,10 @@ class FakeCentral:
     def login(self, member_number: str, nip: str) -> kf.Session:
         return kf.Session("t", member_number, "ANA")
 
-    def loans(self, session: kf.Session) -> tuple[kf.LoanChoice, ...]:
+    def loans(self, session: kf.Session) -> kf.Loans:
         if self.fail:
             raise self.fail
-        return (LOAN,)
+        return kf.Loans((LOAN,), 5)
 
     def issue_slip(self, session: kf.Session, choice: kf.Choice) -> kf.IssuedSlip:
         return kf.IssuedSlip(
@@ -233,3 +233,78 @@ def test_a_lock_without_its_end_still_says_whom_to_call() -> None:
         "Por su seguridad el acceso está bloqueado por unos minutos. Si olvidó su NIP llame "
         "al ISSEG al 473 735 1400."
     )
+
+
+def test_the_difference_between_saldo_and_liquidacion_is_explained() -> None:
+    """Trial 10: liquidación is the saldo less the quincena in payroll, said in one line."""
+    note = LOAN.balance_note
+    assert "$35,000.00" in note and "$40,000.00" in note and "($5,000.00)" in note
+    assert "la quincena que ya está en nómina" in note
+    assert replace(LOAN, payoff_amount=LOAN.outstanding_balance).balance_note == ""
+    assert replace(LOAN, settled=True).balance_note == ""
+
+
+def test_the_summary_says_the_fichas_left_today_and_at_the_limit_refuses_beforehand() -> None:
+    """Trial 9: the limit shows on the review, before "Imprimir"; nothing is "replaced"."""
+    current = kf.CurrentSlip("261201000000000195", Decimal("999.00"), "VIGENTE")
+    choice = kf.choose(replace(LOAN, current=current), kf.RENOVACION)
+    two = kf.summary(choice, TUESDAY, POLICY, 2)
+    assert "Hoy puede generar 2 fichas más (el máximo es 5 al día)." in two.notes
+    assert two.refusal == "" and any("reemplaza" in w for w in two.warnings)
+    one = kf.summary(choice, TUESDAY, POLICY, 1)
+    assert "Hoy puede generar 1 ficha más (el máximo es 5 al día)." in one.notes
+    none = kf.summary(choice, TUESDAY, POLICY, 0)
+    assert none.refusal.startswith("Ya generó las 5 fichas de hoy")
+    assert not any("reemplaza" in w for w in none.warnings)
+    assert not any("Hoy puede" in n for n in none.notes)
+    assert kf.summary(choice, TUESDAY, POLICY).refusal == ""
+
+
+def test_loans_answer_carries_the_fichas_left_and_paid_quincenas() -> None:
+    item = {
+        "loan_id": "P-1",
+        "installments": [
+            {"number": 1, "due_date": "2026-11-15", "amount": "500.00", "state": "PAGADA"},
+            {"number": 2, "due_date": "2026-11-30", "amount": "500.00", "state": "EN_NOMINA"},
+        ],
+    }
+    loans = kf.loans_from_json({"loans": [item], "slips_left_today": 3})
+    assert loans.slips_left == 3 and loans.loans[0].paid == 1
+    assert loans.loans[0].quincenas_line == (
+        "Quincenas pagadas (por nómina o en farmacia): 1 · en nómina ahora: 1."
+    )
+    assert kf.loans_from_json({"loans": []}).slips_left is None
+
+
+def test_the_simulator_logged_in_counts_the_current_loans() -> None:
+    sim = service(FakeCentral()).simulate(kf.Session("t", "1", "A"), "10000")
+    assert any("ya le descuentan $500.00" in n for n in sim.notes)
+
+
+def test_a_reprint_for_the_same_amount_is_not_alarming() -> None:
+    """Trial 19."""
+    same = kf.CurrentSlip("261201000000000195", Decimal("1200.00"), "VIGENTE")
+    choice = kf.choose(replace(LOAN, current=same), kf.RENOVACION)
+    warning = kf.summary(choice, TUESDAY, POLICY).warnings[0]
+    assert "por el mismo importe: pague solo la nueva" in warning
+    other = replace(same, amount=Decimal("999.00"))
+    choice = kf.choose(replace(LOAN, current=other), kf.RENOVACION)
+    assert "ya no podrá pagarse" in kf.summary(choice, TUESDAY, POLICY).warnings[0]
+
+
+def test_renewal_without_payment_says_where_to_renew() -> None:
+    """Trial 16: no contradiction, and the next step."""
+    option = kf.kind_options(replace(LOAN, renewal_amount=Decimal("0.00")))[2]
+    assert not option.enabled
+    assert option.reason.startswith("No hace falta: ya lleva pagado el 50 %.")
+    assert "módulo" in option.reason and kf.INSTITUTE_PHONE in option.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [("1400.", ".", "un solo punto"), ("1400.55", "5", "dos cifras"), ("9999999", "9", "7 cifras")],
+)
+def test_a_refused_key_says_why(text: str, key: str, words: str) -> None:
+    """Trial 15: never a silent drop."""
+    assert kf.keystroke(text, key, decimals=True) is None
+    assert words in kf.refused_key(text, key)

@@ -119,3 +119,31 @@ def test_a_typed_salary_is_bounded() -> None:
     for bad in ("0", "", "1400..5", "2000000"):
         with pytest.raises(Refused):
             salary(bad)
+
+
+def test_current_loans_installments_come_off_the_20_percent_cap() -> None:
+    """Trial 12: an affiliate already paying two loans is not told the full figure."""
+    free = simulate(Decimal("12345.67"), TODAY)
+    d, _credit, _i = exact_figures(Fraction("12345.67"), 24)
+    taken = simulate(Decimal("12345.67"), TODAY, None, Decimal("500.00"))
+    assert taken.max_installment == d - Decimal("500.00")
+    assert all(t.max_credit < f.max_credit for t, f in zip(taken.terms, free.terms, strict=True))
+    assert any("ya le descuentan $500.00" in n for n in taken.notes)
+    assert not any("ya le descuentan" in n for n in free.notes)
+    full = simulate(Decimal("10000"), TODAY, insured(date(2010, 1, 1)), Decimal("1000.00"))
+    assert {t.eligible for t in full.terms} == {False}
+    assert {t.max_credit for t in full.terms} == {Decimal("0.00")}
+    assert "ya llegan al 20 %" in full.terms[0].reason
+
+
+def test_the_ten_years_note_shows_only_at_exactly_ten_years() -> None:
+    ten = simulate(Decimal("20000"), TODAY, insured(add_months(TODAY, -120)))
+    eleven = simulate(Decimal("20000"), TODAY, insured(add_months(TODAY, -132)))
+    assert any("exactamente 10 años" in n for n in ten.notes)
+    assert not any("exactamente 10 años" in n for n in eleven.notes)
+    assert not any("exactamente 10 años" in n for n in simulate(Decimal("9000"), TODAY).notes)
+
+
+def test_an_empty_salary_asks_for_the_salary_or_pension() -> None:
+    with pytest.raises(Refused, match="sueldo o pensión"):
+        salary("")
