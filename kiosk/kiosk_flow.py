@@ -22,6 +22,7 @@ from kiosk.references import VIGENTE, InvalidReference
 from kiosk.references import parse as parse_reference
 from kiosk.rules import Policy, payable_today
 from kiosk.simulator import Profile, Simulation, salary, simulate
+from kiosk.spanish import attempts_left, counted
 
 QUINCENAL = "QUINCENAL"
 ABONO = "ABONO"
@@ -73,9 +74,8 @@ class LoginRefused(Refused):
         self.locked_until = locked_until
 
 
-def plural(count: int, one: str, many: str) -> str:
-    """``1 quincena``, ``2 quincenas``: "Le queda 1 intento", never "1 intentos"."""
-    return f"{count} {one if count == 1 else many}"
+# ``1 quincena``, ``2 quincenas``: one agreement for the till and the kiosk.
+plural = counted
 
 
 def login_message(refusal: LoginRefused, policy: Policy) -> str:
@@ -93,8 +93,7 @@ def login_message(refusal: LoginRefused, policy: Policy) -> str:
         )
     message = "Número de afiliado o NIP incorrecto."
     if refusal.attempts_left is not None:
-        queda = "Le queda" if refusal.attempts_left == 1 else "Le quedan"
-        message += f" {queda} {plural(refusal.attempts_left, 'intento', 'intentos')}."
+        message += f" {attempts_left(refusal.attempts_left)}"
     return message
 
 
