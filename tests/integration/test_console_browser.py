@@ -147,6 +147,7 @@ def test_finanzas_resolves_a_case(page: Any, console: tuple[Api, Day, str]) -> N
     sign_in(page, base, "finanzas")
     page.goto(f"{base}/consola/casos")
     row = page.locator("tr", has_text=day.case_reference)
+    row.locator("select[name=accion]").select_option("RECHAZO")
     row.locator("input[name=motivo]").fill("Ficha inexistente; se devolvió el efectivo")
     row.locator("button").click()  # an htmx request: the CSRF token goes in its header
     page.wait_for_selector("p.aviso")
