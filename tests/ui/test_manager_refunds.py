@@ -44,7 +44,11 @@ def test_a_refund_decided_by_the_institute_leaves_the_drawer_and_the_alerts(
         clock=clock,
     )  # fmt: skip
     proxy.up()
-    qtbot.waitUntil(lambda: len(t.rejected()) == 1, timeout=15000)
+    def rejected() -> int:
+        with t.uow.reading() as uow:
+            return len(uow.outbox.rejected())
+
+    qtbot.waitUntil(lambda: rejected() == 1, timeout=15000)
     state = central.app.state
     case = cases.list_cases(state.db, state.policy)[0]
     decided = cases.resolve_case(
