@@ -198,7 +198,7 @@ def refund_paid(
     def attempt() -> Outcome:
         with db.write() as s:
             rec = s.get(Reconciliation, case_id, with_for_update=True)
-            pay = s.get(Payment, rec.payment_uuid) if rec is not None else None
+            pay = s.get(Payment, rec.payment_uuid) if rec is not None and rec.payment_uuid else None
             if rec is None or pay is None:
                 raise ApiError(404, "CASO_NO_ENCONTRADO", f"No existe el caso {case_id}.")
             if pay.store_id != who.store_id:
