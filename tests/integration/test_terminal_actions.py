@@ -10,7 +10,7 @@ import pytest
 
 from kiosk import money, reference_cache
 from kiosk.bootstrap import build
-from kiosk.ports import Payment, Refused
+from kiosk.ports import CONFIRMED, Payment, Refused
 from kiosk.references import ReferenceRecord, issue
 from kiosk.rules import NO_ENCONTRADA, Tender
 from kiosk.settings import Settings
@@ -304,3 +304,56 @@ def test_the_x_report_prints_and_the_z_closes_the_day_once(open_till: Till) -> N
     with pytest.raises(Refused) as closed:  # the day is closed: no more payments today
         pay_cached(open_till, cache_today(open_till, 9_000_010, "100.00"))
     assert closed.value.code in ("DIA_CERRADO", "SIN_TURNO")
+
+
+def test_a_void_online_reaches_central_at_once_and_the_ficha_is_payable_again_at_both(
+    open_till: Till,
+) -> None:
+    t = open_till.terminal
+    assert t.sync is not None
+    paid = scan_and_pay(open_till)
+    assert t.deliver_receipt(paid.uuid).confirmed_online
+    t.sync.run_once()  # the background refresh: the cache now holds central's PAGADA
+    before = len(open_till.printed())
+    t.void(
+        paid.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason="error de cobro",
+        requested_by=open_till.cashier.id,
+    )
+    with t.uow.reading() as uow:
+        assert uow.outbox.status_of("void", paid.uuid) == CONFIRMED
+    assert t.status().pending == 0
+    assert b"Cancelaci\xa2n aplicada en l\xa1nea" in open_till.printed()[before:]
+    assert t.sync.client.reference(paid.reference)["status"] == "VIGENTE"
+    again = t.scan(paid.reference)
+    assert again.verdict.ok, again.verdict
+    assert again.verdict.record is not None
+    repaid = pay_cached(open_till, again.verdict.record)
+    assert t.deliver_receipt(repaid.uuid).confirmed_online
+
+
+def test_a_void_central_does_not_know_is_shown_as_refused_not_retried_for_ever(
+    open_till: Till,
+) -> None:
+    t = open_till.terminal
+    assert t.sync is not None
+    paid = pay_cached(open_till, cache_today(open_till, 9_000_021, "250.00"))
+    with t.uow as uow:  # as if central had confirmed it and then lost it (a demo restart)
+        entry = uow.outbox.latest_for("payment", paid.uuid)
+        assert entry is not None
+        uow.outbox.mark_confirmed(entry.id, {}, t.clock())
+        uow.commit()
+    t.void(
+        paid.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason="error de cobro",
+        requested_by=open_till.cashier.id,
+    )
+    t.sync.run_once()
+    status = t.status()
+    assert (status.pending, status.rejected) == (0, 1)
+    with t.uow.reading() as uow:
+        assert [e.rejection_code for e in uow.outbox.rejected()] == ["PAGO_NO_ENCONTRADO"]
