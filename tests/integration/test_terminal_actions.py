@@ -357,3 +357,27 @@ def test_a_void_central_does_not_know_is_shown_as_refused_not_retried_for_ever(
     assert (status.pending, status.rejected) == (0, 1)
     with t.uow.reading() as uow:
         assert [e.rejection_code for e in uow.outbox.rejected()] == ["PAGO_NO_ENCONTRADO"]
+
+
+def test_the_shift_report_lists_the_shifts_voids_and_reprints(open_till: Till) -> None:
+    t = open_till.terminal
+    kept = pay_cached(open_till, cache_today(open_till, 9_000_031, "300.00"))
+    voided = pay_cached(open_till, cache_today(open_till, 9_000_032, "200.00"))
+    t.reprint(kept.uuid, user_id=open_till.cashier.id, manager="gerente", manager_pin=MANAGER_PIN)
+    t.void(
+        voided.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason="cobro duplicado",
+        requested_by=open_till.cashier.id,
+    )
+    before = len(open_till.printed())
+    closed = t.close_shift(pieces={"b500": 1, "b200": 1, "b100": 1}, closed_by=open_till.cashier.id)
+    assert [(v.folio, v.amount) for v in closed.figures.voids] == [(voided.folio, voided.amount)]
+    assert [(r.folio, r.who) for r in closed.figures.reprints] == [
+        (kept.folio, open_till.cashier.name)
+    ]
+    report = open_till.printed()[before:]
+    assert b"CORTE DE TURNO" in report
+    assert b"CANCELACIONES (1)" in report and b"cobro duplicado" in report
+    assert b"REIMPRESIONES (1)" in report and b"Ninguna." not in report
