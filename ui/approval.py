@@ -63,13 +63,22 @@ class Confirm(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(action)
         self.ok.setObjectName("primary")
+        self.cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel.setText("No")
+        if not pin:
+            # An Enter typed (or scanned) on the heels of the one that opened this must not
+            # confirm it: nothing is the default, and the focus starts on "No". (With a PIN,
+            # the Enter after typing it is the deliberate one.)
+            for button in (self.ok, self.cancel):
+                button.setAutoDefault(False)
+                button.setDefault(False)
         layout.addWidget(buttons)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self.asks_pin = pin
         fit_fields(self)
         self.setMinimumWidth(480)
-        (self.pin if pin and manager else self.manager if pin else self.ok).setFocus()
+        (self.pin if pin and manager else self.manager if pin else self.cancel).setFocus()
 
     def _accept(self) -> None:
         if self.asks_pin and not self.pin.text():

@@ -411,3 +411,20 @@ def test_confirming_pays_then_delivers_the_receipt_and_paints_both(
     assert args == (payment.uuid,) and printed.args[0] is outcome
     assert f"folio {payment.folio}" in working.verdict_panel.headline.text()
     assert "Comprobante impreso" in working.notice.text()
+
+
+def test_a_second_enter_does_not_confirm_a_large_change(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from ui.approval import Confirm
+
+    record = cache_reference(offline_terminal, 48, "1374.40", clock)
+    assert scan(qtbot, working, record.reference).ok
+    working.tender.cash.setText("2000")  # change $625.60
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in working.findChildren(Confirm)))
+    (dialog,) = [d for d in working.findChildren(Confirm) if d.isVisible()]
+    assert dialog.focusWidget() is dialog.cancel
+    qtbot.keyClick(dialog.cancel, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert offline_terminal.payments_today() == []
