@@ -197,7 +197,12 @@ class TenderPanel(QFrame):
         grid.addWidget(QLabel("Autorización"), 2, 0)
         grid.addWidget(self.auth, 2, 1)
         grid.addWidget(self.rest_card, 2, 2)
-        self.change = big("", 36, color=BLUE)  # fits beside the fields on a 1024-px screen
+        # Fits beside the fields on a 1024-px screen with the demo list: never wrapped (a
+        # wrapped "$1,731.5" hides centavos), so the layout gives it the width it needs.
+        self.change = big("", 30, color=BLUE)
+        self.change.setWordWrap(False)
+        self.change.ensurePolished()  # the style sheet's font, to measure with
+        self.change.setMinimumWidth(self.change.fontMetrics().horizontalAdvance("$99,999.99") + 4)
         grid.addWidget(self.change, 0, 3, 2, 1)
         self.message = error_label()
         grid.addWidget(self.message, 3, 0, 1, 4)
@@ -578,7 +583,7 @@ class CashierWindow(QMainWindow):
         self.tender.scanned.connect(self._scanned_in_tender)
         self.reprint_last.clicked.connect(self.on_reprint_last)
         self.reprint_other.clicked.connect(self.on_reprint_other)
-        self.cancel.clicked.connect(self.reset_for_next)
+        self.cancel.clicked.connect(self.on_escape)
         self.lock_button.clicked.connect(self.lock)
         self.retry_prints.clicked.connect(self.on_retry_prints)
         self.close_shift_button.clicked.connect(self.start_close)
@@ -591,7 +596,7 @@ class CashierWindow(QMainWindow):
             ("F7", self.on_retry_prints),
             ("F9", self.start_close),
             ("F12", self.lock),
-            ("Esc", self.reset_for_next),
+            ("Esc", self.on_escape),
         ):
             shortcut = QShortcut(QKeySequence(key), page)
             shortcut.activated.connect(slot)
@@ -748,6 +753,7 @@ class CashierWindow(QMainWindow):
     def _show_scanned(self, scanned: Scanned) -> None:
         verdict = self.verdict = scanned.verdict
         self.verdict_panel.show_verdict(verdict, self.scanned_text)
+        self.cancel.setEnabled(True)
         if verdict.ok and verdict.record is not None:
             self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
@@ -794,6 +800,7 @@ class CashierWindow(QMainWindow):
         self.last_payment = payment
         self.verdict = None
         self.verdict_panel.show_paid(payment)
+        self.cancel.setEnabled(False)
         self.tender.stop()
         self.notice.setText("Imprimiendo comprobante…")
         self.scan.setFocus()
@@ -906,12 +913,22 @@ class CashierWindow(QMainWindow):
             self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
             self.notice.setText(f"La impresora sigue sin responder: {receipts_waiting(waiting)}.")
 
+    def on_escape(self) -> None:
+        """Esc drops the ficha on screen before it is paid. After a payment there is nothing
+        to cancel: the change stays in sight until the next scan (a payment is undone only
+        by a manager's void)."""
+        if self.verdict is None:
+            self.scan.setFocus()
+            return
+        self.reset_for_next()
+
     def reset_for_next(self) -> None:
         self.verdict = None
         self.tender.stop()
         self.verdict_panel.show_idle()
         self.scan.clear()
         self.scan.setFocus()
+        self.cancel.setEnabled(False)
 
     def _task_failed(self, text: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; color: {RED};")

@@ -428,3 +428,42 @@ def test_a_second_enter_does_not_confirm_a_large_change(
     qtbot.keyClick(dialog.cancel, Qt.Key.Key_Return)
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     assert offline_terminal.payments_today() == []
+
+
+def test_esc_after_a_payment_keeps_the_change_in_sight_and_cancels_nothing(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 49, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    assert working.cancel.isEnabled()  # a ficha on screen, not paid: Esc drops it
+    qtbot.keyClicks(working.tender.cash, "600")
+    with qtbot.waitSignal(working.payment_taken, timeout=5000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert "CAMBIO: $60.00" in visible_texts(working)
+    assert not working.cancel.isEnabled()
+    qtbot.keyClick(working.scan, Qt.Key.Key_Escape)
+    working.on_escape()  # what the Esc shortcut calls, whether or not the key reached it
+    assert "CAMBIO: $60.00" in visible_texts(working)
+    assert len(offline_terminal.payments_today()) == 1
+
+
+def test_the_amount_to_collect_is_shown_whole_at_1024_with_the_demo_list(
+    qtbot: Any, offline_terminal: Any, runner: Any, people: Any, clock: Any
+) -> None:
+    demo = [("261201 00000 00003 22", "Liquidación, préstamo P-100001-2 · $1,731.56")] * 4
+    w = CashierWindow(offline_terminal, runner, status_poll_ms=100, demo_references=demo)
+    qtbot.addWidget(w)
+    w.show()
+    shifts.open_shift(
+        offline_terminal.uow, cashier_id=people[1].id, opening_float=Decimal("500.00"), clock=clock
+    )
+    login(qtbot, w)
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.work, timeout=5000)
+    record = cache_reference(offline_terminal, 50, "61731.56", clock)
+    assert scan(qtbot, w, record.reference).ok
+    fits(qtbot, w, 1024, 768)
+    label = w.tender.change
+    label.ensurePolished()
+    width = label.contentsRect().width()
+    for line in label.text().splitlines():  # "A cobrar", "$61,731.56": each on one line
+        assert label.fontMetrics().horizontalAdvance(line) <= width, (line, width)
