@@ -240,6 +240,11 @@ def drop_slip(uow: UnitOfWork, drop: CashDrop, *, store_name: str, terminal_name
     return DropSlip(store_name, terminal_name, line, figures.cashier)
 
 
+# The change a drawer starts with: a few thousand pesos. A mistyped float (an extra zero)
+# would hide that much cash from the count, so a larger one is refused, not asked about.
+MAX_OPENING_FLOAT = Decimal("10000.00")
+
+
 def open_shift(
     uow: UnitOfWork,
     *,
@@ -253,6 +258,12 @@ def open_shift(
     day = business_date(now)
     if opening_float < 0 or opening_float != money.round_centavo(opening_float):
         raise Refused("FONDO_INVALIDO", "El fondo de caja debe ser un importe positivo.")
+    if opening_float > MAX_OPENING_FLOAT:
+        raise Refused(
+            "FONDO_EXCESIVO",
+            f"El fondo de caja no puede pasar de {money.fmt(MAX_OPENING_FLOAT)}. "
+            "Revise el importe: el fondo es el cambio para empezar, no la venta.",
+        )
     with uow:
         if uow.day_closes.get(day) is not None:
             raise Refused("DIA_CERRADO", "El día ya se cerró en esta caja: no se abren turnos.")

@@ -652,7 +652,11 @@ class CashierWindow(QMainWindow):
 
     def _show_person(self) -> None:
         name = self.user.name if self.user else ""
-        shift = f"Turno {self.shift.id}" if self.shift else "sin turno"
+        shift = (
+            f"Turno {self.shift.id} · fondo {pesos(self.shift.opening_float)}"
+            if self.shift
+            else "sin turno"
+        )
         self.status.set_person(f"Cajero: {name}" if name else "", shift)
 
     # --- the close (corte) --------------------------------------------------------------
@@ -828,7 +832,7 @@ class CashierWindow(QMainWindow):
                     payment_uuid, user_id=user_id, manager=manager, manager_pin=pin
                 ),
                 self._show_receipt,
-                self._print_failed,
+                self._reprint_failed,
             )
 
         self.confirmation = confirm(
@@ -852,6 +856,11 @@ class CashierWindow(QMainWindow):
 
     def _print_failed(self, exc: BaseException) -> None:
         self._paint_print_failure(f"El comprobante no se imprimió: {message_of(exc)}")
+
+    def _reprint_failed(self, exc: BaseException) -> None:
+        """A refused or failed reprint: the reason alone (the payment was never in doubt)."""
+        self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
+        self.notice.setText(f"No se reimprimió: {message_of(exc)}")
 
     def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")

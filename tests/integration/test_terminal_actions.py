@@ -381,3 +381,15 @@ def test_the_shift_report_lists_the_shifts_voids_and_reprints(open_till: Till) -
     assert b"CORTE DE TURNO" in report
     assert b"CANCELACIONES (1)" in report and b"cobro duplicado" in report
     assert b"REIMPRESIONES (1)" in report and b"Ninguna." not in report
+
+
+def test_an_opening_float_over_ten_thousand_is_refused_and_opens_nothing(till: Till) -> None:
+    t = till.terminal
+    for mistyped in ("15000.00", "150000.00"):
+        with pytest.raises(Refused) as refused:
+            t.open_shift(cashier_id=till.cashier.id, opening_float=Decimal(mistyped))
+        assert refused.value.code == "FONDO_EXCESIVO"
+        assert "$10,000.00" in refused.value.message
+    assert t.current_shift() is None
+    shift = t.open_shift(cashier_id=till.cashier.id, opening_float=Decimal("10000.00"))
+    assert shift.opening_float == Decimal("10000.00")

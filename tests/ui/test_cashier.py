@@ -467,3 +467,24 @@ def test_the_amount_to_collect_is_shown_whole_at_1024_with_the_demo_list(
     width = label.contentsRect().width()
     for line in label.text().splitlines():  # "A cobrar", "$61,731.56": each on one line
         assert label.fontMetrics().horizontalAdvance(line) <= width, (line, width)
+
+
+def test_a_reprint_refused_for_a_cashiers_pin_says_only_that_a_manager_is_needed(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from tests.ui.conftest import confirm_open_dialog
+
+    record = cache_reference(offline_terminal, 51, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    qtbot.keyClicks(working.tender.cash, "540")
+    with qtbot.waitSignal(working.receipt_printed, timeout=10000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    working.on_reprint_last()
+    confirm_open_dialog(qtbot, working, pin=CASHIER_PIN, manager="cajero")
+    qtbot.waitUntil(lambda: "No se reimprimió" in working.notice.text(), timeout=5000)
+    assert "gerente" in working.notice.text()
+    assert "quedó registrado" not in working.notice.text()
+
+
+def test_the_shift_header_shows_the_opening_float(working: CashierWindow) -> None:
+    assert "fondo $500.00" in working.status.shift
