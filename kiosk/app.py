@@ -106,10 +106,12 @@ class ReportOutcome:
 
 @dataclass(frozen=True, slots=True)
 class VoidOutcome:
-    """A void recorded (and queued for central), its cancelación printed or queued."""
+    """A void recorded (and queued for central), whether central already confirmed it, and
+    its cancelación printed or queued."""
 
     void: Void
     printed: PrintOutcome
+    confirmed_online: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,7 +526,8 @@ class Terminal:
             store_name=self.settings.store_name,
             terminal_name=self.settings.terminal_name,
         )
-        return VoidOutcome(void, self._printed(self._printer().print_void(facts)))
+        printed = self._printed(self._printer().print_void(facts))
+        return VoidOutcome(void, printed, facts.confirmed)
 
     def refunds_due(self) -> list[refunds.Refund]:
         """The refunds the institute decided for this store, less those handed back (io)."""
@@ -538,7 +541,11 @@ class Terminal:
         refunds.pay_refund(self.uow, refund, user_id=manager.id, clock=self.clock)
         self.nudge()
         facts = refunds.RefundFacts(
-            self.settings.store_name, self.settings.terminal_name, refund, manager.name, self.clock()
+            self.settings.store_name,
+            self.settings.terminal_name,
+            refund,
+            manager.name,
+            self.clock(),
         )
         return self._printed(self._printer().print_refund(facts))
 

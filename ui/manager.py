@@ -551,7 +551,6 @@ class ManagerWindow(QMainWindow):
 
     def _logged_in(self, user: User) -> None:
         self.user = user
-        self.approver.setText(user.username)
         self.status.set_person(f"Gerente: {user.name}", "")
         self.pages.setCurrentWidget(self.main)
         self.idle.timer.start()
@@ -771,17 +770,37 @@ class ManagerWindow(QMainWindow):
             self.payments_error.setText("La cancelación requiere el NIP del gerente.")
             return
         self.payments_error.setText("")
-        self.runner.io(
-            lambda: self.terminal.void(
-                uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
-            ),
-            self._voided,
-            lambda exc: self.payments_error.setText(message_of(exc)),
+        row = next(r for r in self.rows if r.payment.uuid == uuid)
+
+        def confirmed(_manager: str, _pin: str) -> None:
+            self.runner.io(
+                lambda: self.terminal.void(
+                    uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
+                ),
+                self._voided,
+                lambda exc: self.payments_error.setText(message_of(exc)),
+            )
+
+        # What is undone, said back before it is: the folio, whose, how much, and why.
+        self.confirmation = confirm(
+            self,
+            "Cancelar pago",
+            f"¿Cancelar el pago folio {row.payment.folio} de "
+            f"{row.member_name or 'afiliado sin nombre en la caja'} por "
+            f"{pesos(row.payment.amount)}?\nMotivo: {' '.join(reason.split())}\n"
+            f"Autoriza: {approver}. El importe se devuelve al afiliado.",
+            confirmed,
+            action="Sí, cancelar el pago",
         )
 
     def _voided(self, outcome: VoidOutcome) -> None:
         self.void_reason.clear()
-        self._ok(f"Pago cancelado; se enviará al instituto. Cancelación: {outcome.printed.message}")
+        sent = (
+            "enviado al instituto"
+            if outcome.confirmed_online
+            else "se enviará al instituto al restablecer la conexión"
+        )
+        self._ok(f"Pago cancelado; {sent}. Cancelación: {outcome.printed.message}")
         self.voided.emit(outcome.void)
 
     def reprint_selected(self) -> None:

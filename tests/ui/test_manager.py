@@ -224,8 +224,10 @@ def test_a_void_without_the_managers_pin_is_refused(
     window.void_reason.setText("cobro duplicado por error")
     window.void_button.click()
     assert "NIP del gerente" in window.payments_error.text()
+    window.approver.setText("gerente")
     window.approver_pin.setText("0000")
     window.void_button.click()
+    confirm_open_dialog(qtbot, window)
     qtbot.waitUntil(lambda: "incorrectos" in window.payments_error.text(), timeout=5000)
     assert not any(r.voided for r in offline_terminal.manager_view(blind=False).rows)
 
@@ -233,11 +235,22 @@ def test_a_void_without_the_managers_pin_is_refused(
 def test_a_void_with_the_managers_pin_cancels_the_payment(
     qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any
 ) -> None:
-    select_payment(window, day["payment"].uuid)
+    from ui.approval import Confirm
+
+    paid = day["payment"]
+    select_payment(window, paid.uuid)
+    assert window.approver.text() == ""  # who authorizes is typed, never assumed
     window.void_reason.setText("cobro duplicado por error")
+    window.approver.setText("gerente")
     window.approver_pin.setText(MANAGER_PIN)
+    window.void_button.click()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(Confirm)))
+    (dialog,) = [d for d in window.findChildren(Confirm) if d.isVisible()]
+    for said in (f"folio {paid.folio}", "María López Pérez", "$540.00", "cobro duplicado"):
+        assert said in dialog.text.text()
+    assert not any(r.voided for r in offline_terminal.manager_view(blind=False).rows)
     with qtbot.waitSignal(window.voided, timeout=5000):
-        window.void_button.click()
+        confirm_open_dialog(qtbot, window)
     assert [r.voided for r in offline_terminal.manager_view(blind=False).rows] == [True]
     qtbot.waitUntil(lambda: window.table.item(0, 9).text() == "CANCELADO", timeout=5000)
     qtbot.waitUntil(lambda: "Cancelación: Impreso." in window.message.text(), timeout=5000)
