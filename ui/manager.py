@@ -249,6 +249,7 @@ class ManagerWindow(QMainWindow):
             [
                 "Folio",
                 "Hora",
+                "Estado",  # up front: on a 1024-px screen it is never scrolled out of sight
                 "Referencia",
                 "Afiliado",
                 "Cajero",
@@ -256,12 +257,12 @@ class ManagerWindow(QMainWindow):
                 "Efectivo",
                 "Tarjeta",
                 "Autorización",
-                "Estado",
             ]
         )
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
         layout.addWidget(self.table, 1)
         form = QFormLayout()
         self.void_reason = QLineEdit()
@@ -717,6 +718,7 @@ class ManagerWindow(QMainWindow):
             values = [
                 str(p.folio),
                 f"{p.paid_at:%H:%M}",
+                row.state,
                 p.reference,
                 row.member_name,
                 row.cashier,
@@ -724,13 +726,14 @@ class ManagerWindow(QMainWindow):
                 pesos(p.cash),
                 pesos(p.card),
                 p.card_authorization,
-                row.state,
             ]
             for j, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, p.uuid)
                 self.table.setItem(i, j, item)
-        self.table.resizeColumnToContents(2)  # the whole referencia, never cut
+        # Every column whole (referencia, names, headers); the table scrolls sideways
+        # rather than cut them.
+        self.table.resizeColumnsToContents()
 
     def selected_uuid(self) -> str | None:
         items = self.table.selectedItems()

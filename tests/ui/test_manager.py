@@ -252,7 +252,7 @@ def test_a_void_with_the_managers_pin_cancels_the_payment(
     with qtbot.waitSignal(window.voided, timeout=5000):
         confirm_open_dialog(qtbot, window)
     assert [r.voided for r in offline_terminal.manager_view(blind=False).rows] == [True]
-    qtbot.waitUntil(lambda: window.table.item(0, 9).text() == "CANCELADO", timeout=5000)
+    qtbot.waitUntil(lambda: window.table.item(0, 2).text() == "CANCELADO", timeout=5000)
     qtbot.waitUntil(lambda: "Cancelación: Impreso." in window.message.text(), timeout=5000)
 
 
@@ -260,9 +260,9 @@ def test_todays_payments_can_be_searched_and_exported_to_csv(
     qtbot: Any, window: ManagerWindow, day: Any, tmp_path: Any
 ) -> None:
     ref = day["payment"].reference
-    assert window.table.item(0, 2).text() == ref  # the whole referencia
-    assert window.table.item(0, 3).text() == "María López Pérez"
-    assert window.table.item(0, 4).text() == "Ana Cajera"
+    assert window.table.item(0, 3).text() == ref  # the whole referencia
+    assert window.table.item(0, 4).text() == "María López Pérez"
+    assert window.table.item(0, 5).text() == "Ana Cajera"
     for text, found in (
         ("no-existe", 0),
         (ref[-6:], 1),
@@ -430,5 +430,21 @@ def test_a_refresh_asks_the_service_once_and_paints_its_view(
         window.refresh()
     [view] = views
     assert window.table.rowCount() == len(view.rows) == 1
-    assert window.table.item(0, 2).text() == day["payment"].reference
+    assert window.table.item(0, 3).text() == day["payment"].reference
     assert f"{view.figures.payments} pago" in window.figures.text()
+
+
+def test_the_payments_list_shows_every_column_whole_and_the_state_in_sight_at_1024(
+    qtbot: Any, window: ManagerWindow
+) -> None:
+    window.tabs.setCurrentIndex(window.tabs.indexOf(window.table.parentWidget()))
+    fits(qtbot, window, 1024, 768)
+    table, metrics = window.table, window.table.fontMetrics()
+    header = table.horizontalHeader()
+    for column in range(table.columnCount()):
+        words = [table.horizontalHeaderItem(column).text(), table.item(0, column).text()]
+        needed = max(metrics.horizontalAdvance(w) for w in words)
+        assert table.columnWidth(column) >= needed, words
+    assert table.horizontalHeaderItem(2).text() == "Estado"
+    state_ends = header.sectionViewportPosition(2) + table.columnWidth(2)
+    assert 0 <= state_ends <= table.viewport().width()
