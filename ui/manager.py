@@ -740,20 +740,43 @@ class ManagerWindow(QMainWindow):
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
     def _ask_export(self) -> None:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        start = str(Path(folder) / f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
-        dialog = QFileDialog(self, "Exportar pagos de hoy", start, "CSV (*.csv)")
+        dialog = QFileDialog(self, "Exportar pagos de hoy", "", "CSV (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
+        # Where a person keeps files (Documents; the home folder when there is none), never
+        # the folder the program runs from.
+        folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        )
+        if not folder.is_dir():
+            folder = Path.home()
+        dialog.setDirectory(str(folder))
+        dialog.selectFile(f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
+        # Qt's Spanish leaves these in English in its own (non-native) dialog.
+        for label, text in (
+            (QFileDialog.DialogLabel.LookIn, "Buscar en:"),
+            (QFileDialog.DialogLabel.FileName, "Nombre del archivo:"),
+            (QFileDialog.DialogLabel.FileType, "Tipo de archivo:"),
+            (QFileDialog.DialogLabel.Accept, "Guardar"),
+            (QFileDialog.DialogLabel.Reject, "Cancelar"),
+        ):
+            dialog.setLabelText(label, text)
         dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
         dialog.open()
         self.export_dialog = dialog
 
     def export_to(self, path: Path) -> None:
         text = self.search.text()
+        only = (
+            f" (solo los que coinciden con «{text.strip()}»; borre la búsqueda para exportar todos)"
+            if text.strip()
+            else " (todos los de hoy)"
+        )
         self.runner.db(
             lambda: self.terminal.export_payments(path, text),
-            lambda n: self._ok(f"{counted(n, 'pago exportado', 'pagos exportados')} a {path}."),
+            lambda n: self._ok(
+                f"{counted(n, 'pago exportado', 'pagos exportados')}{only} a {path}."
+            ),
             self._fail,
         )
 

@@ -278,12 +278,13 @@ def test_todays_payments_can_be_searched_and_exported_to_csv(
     path = tmp_path / "pagos.csv"
     with qtbot.waitSignal(window.refreshed, timeout=5000):
         window.export_to(path)
-    assert "1 pago exportado" in window.message.text()
+    assert "1 pago exportado (solo los que coinciden con" in window.message.text()
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0]["Referencia"] == f'="{ref}"' and rows[0]["Afiliado"] == "María López Pérez"
     assert rows[0]["Importe"] == "540.00" and rows[0]["Cambio entregado"] == "60.00"
+    assert rows[0]["Efectivo recibido"] == "600.00"  # the drawer reconciles from the CSV
     paid = day["payment"].paid_at
     assert rows[0]["Fecha"] == f"{paid.day:02d}/{paid.month:02d}/{paid.year}"  # DD/MM/AAAA
 
@@ -448,3 +449,23 @@ def test_the_payments_list_shows_every_column_whole_and_the_state_in_sight_at_10
     assert table.horizontalHeaderItem(2).text() == "Estado"
     state_ends = header.sectionViewportPosition(2) + table.columnWidth(2)
     assert 0 <= state_ends <= table.viewport().width()
+
+
+def test_the_export_dialog_speaks_spanish_and_starts_in_the_users_folder(
+    qtbot: Any, window: ManagerWindow, monkeypatch: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # a home without a Documents folder
+    window._ask_export()
+    dialog = window.export_dialog
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    labels = " ".join(label.text().replace("&", "") for label in dialog.findChildren(QLabel))
+    for english in ("Look in", "Files of type", "File name"):
+        assert english not in labels
+    assert "Buscar en:" in labels and "Tipo de archivo:" in labels
+    assert Path(dialog.directory().absolutePath()) in (tmp_path, tmp_path / "Documents")
+    assert Path(dialog.directory().absolutePath()) != Path.cwd()
+    dialog.reject()
