@@ -185,7 +185,13 @@ class TenderPanel(QFrame):
         self.auth = QLineEdit()
         self.auth.setPlaceholderText("autorización del voucher")
         self.auth.setMaxLength(24)
-        self.exact = QPushButton("Efectivo exacto (F2)")
+        # Not "exacto": it fills the amount rounded up to coins the drawer holds
+        # ($1,731.56 → $1,731.60, cambio $0.10), up to the cash cap.
+        self.exact = QPushButton("Efectivo (F2)")
+        self.exact.setToolTip(
+            "Escribe el importe en efectivo redondeado a las monedas de la caja "
+            "(hasta el tope de efectivo)."
+        )
         self.all_card = QPushButton("Todo con tarjeta (F3)")
         self.rest_card = QPushButton("Resto con tarjeta (F4)")
         grid.addWidget(QLabel("Efectivo recibido"), 0, 0)
@@ -339,6 +345,9 @@ class OpenShiftPanel(QWidget):
         self.button = QPushButton("Abrir turno")
         self.button.setObjectName("primary")
         outer.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Whoever logged in by mistake leaves without opening a shift.
+        self.leave = QPushButton("Salir (F12)")
+        outer.addWidget(self.leave, 0, Qt.AlignmentFlag.AlignHCenter)
         self.error = error_label()
         outer.addWidget(self.error, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
@@ -474,6 +483,8 @@ class CashierWindow(QMainWindow):
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
         self.open_shift.opened.connect(self._shift_opened)
+        self.open_shift.leave.clicked.connect(self.lock)
+        QShortcut(QKeySequence("F12"), self.open_shift).activated.connect(self.lock)
         self.first_run.created.connect(self._first_manager_created)
         minutes = terminal.settings.cashier_idle_lock_minutes
         self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)

@@ -488,3 +488,13 @@ def test_a_reprint_refused_for_a_cashiers_pin_says_only_that_a_manager_is_needed
 
 def test_the_shift_header_shows_the_opening_float(working: CashierWindow) -> None:
     assert "fondo $500.00" in working.status.shift
+
+
+def test_a_person_on_the_open_shift_screen_can_leave_without_opening_one(
+    qtbot: Any, window: CashierWindow, offline_terminal: Any
+) -> None:
+    login(qtbot, window)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.open_shift, timeout=5000)
+    window.open_shift.leave.click()
+    assert window.pages.currentWidget() is window.login
+    assert offline_terminal.current_shift() is None
