@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -79,6 +80,13 @@ class Confirm(QDialog):
         fit_fields(self)
         self.setMinimumWidth(480)
         (self.pin if pin and manager else self.manager if pin else self.cancel).setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if not self.asks_pin:
+            # QDialogButtonBox makes its accept button the default when it is shown, if
+            # nothing is: undone here, after it.
+            self.ok.setDefault(False)
 
     def _accept(self) -> None:
         if self.asks_pin and not self.pin.text():
