@@ -36,6 +36,7 @@ from kiosk import money, payment_list
 from kiosk.app import Scanned, ShiftClosed, Terminal, TerminalStatus
 from kiosk.payment_list import PaymentRow
 from kiosk.ports import Payment, ReceiptOutcome, Shift, User
+from kiosk.references import LENGTH, Reference
 from kiosk.rules import Policy, Verdict
 from kiosk.scanner import KeyLog
 from kiosk.shifts import ShiftStatus
@@ -155,7 +156,11 @@ class VerdictPanel(QFrame):
             else "Pago con tarjeta"
         )
         self._set(
-            f"✔ PAGO REGISTRADO · folio {payment.folio}", payment.reference, "", change, reason=""
+            f"✔ PAGO REGISTRADO · folio {payment.folio}",
+            Reference(payment.reference).grouped(),  # as printed on the ficha
+            "",
+            change,
+            reason="",
         )
 
     def show_error(self, text: str) -> None:
@@ -167,8 +172,8 @@ class VerdictPanel(QFrame):
 class TenderPanel(QFrame):
     """Cash received, card amount and authorization; change shown large as it is typed.
 
-    A scanner's burst of digits and Enter in the cash or card field is a scan, never an
-    amount: it is handed on as ``scanned``."""
+    A scanner's burst of digits and Enter in the cash, card or authorization field is a scan,
+    never an amount: it is handed on as ``scanned``."""
 
     confirmed = Signal(object)  # TenderPlan
     scanned = Signal(str)
@@ -229,7 +234,8 @@ class TenderPanel(QFrame):
         QWidget.setTabOrder(self.cash, self.card)
         QWidget.setTabOrder(self.card, self.auth)
         QWidget.setTabOrder(self.auth, self.confirm)
-        self.keys = {self.cash: KeyLog(), self.card: KeyLog()}
+        # The authorization too: a ficha scanned there is a scan, not a card number to wipe.
+        self.keys = {self.cash: KeyLog(), self.card: KeyLog(), self.auth: KeyLog()}
         for field in self.keys:
             field.installEventFilter(self)
         self.current: TenderPlan = plan(self.amount, "", "", "", self.cap)
@@ -242,6 +248,8 @@ class TenderPanel(QFrame):
         now = time.monotonic()
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             code = log.enter(now)
+            if code is not None and watched is self.auth and len(code) != LENGTH:
+                code = None  # a card number typed fast: the authorization field wipes it
             if code is not None:
                 self.stop()
                 self.scanned.emit(code)

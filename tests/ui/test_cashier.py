@@ -498,3 +498,20 @@ def test_a_person_on_the_open_shift_screen_can_leave_without_opening_one(
     window.open_shift.leave.click()
     assert window.pages.currentWidget() is window.login
     assert offline_terminal.current_shift() is None
+
+
+def test_a_ficha_scanned_into_the_authorization_is_a_scan_and_a_payment_shows_it_spaced(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 52, "540.00", clock)
+    other = cache_reference(offline_terminal, 53, "300.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    with qtbot.waitSignal(working.verdict_shown, timeout=5000) as shown:
+        qtbot.keyClicks(working.tender.auth, other.reference)
+        qtbot.keyClick(working.tender.auth, Qt.Key.Key_Return)
+    assert shown.args[0].ok and shown.args[0].record.reference == other.reference
+    assert "número de tarjeta" not in working.tender.message.text()
+    qtbot.keyClicks(working.tender.cash, "300")
+    with qtbot.waitSignal(working.payment_taken, timeout=5000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert Reference(other.reference).grouped() in visible_texts(working)
