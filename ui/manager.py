@@ -218,6 +218,8 @@ class ManagerWindow(QMainWindow):
         drop_form.addRow("Retiro", self.drop_amount)
         drop_form.addRow("", self.drop_button)
         self.hand_to = QComboBox()
+        # Shown when the list is empty: says why, and what to do about it.
+        self.hand_to.setPlaceholderText("no hay otro cajero: dé de alta uno en Usuarios")
         self.hand_button = QPushButton("Entregar el turno")
         drop_form.addRow("Entregar a", self.hand_to)
         drop_form.addRow("", self.hand_button)
