@@ -218,8 +218,9 @@ class ManagerWindow(QMainWindow):
         drop_form.addRow("Retiro", self.drop_amount)
         drop_form.addRow("", self.drop_button)
         self.hand_to = QComboBox()
-        # Shown when the list is empty: says why, and what to do about it.
-        self.hand_to.setPlaceholderText("no hay otro cajero: dé de alta uno en Usuarios")
+        # Shown when the list is empty: says why, and what to do about it (the tooltip).
+        self.hand_to.setPlaceholderText("no hay otro cajero")
+        self.hand_to.setToolTip("Para entregar el turno, dé de alta otro cajero en Usuarios.")
         self.hand_button = QPushButton("Entregar el turno")
         drop_form.addRow("Entregar a", self.hand_to)
         drop_form.addRow("", self.hand_button)
@@ -612,6 +613,7 @@ class ManagerWindow(QMainWindow):
         for person in view.cashiers:
             if shift is None or person.id != shift.cashier_id:
                 self.hand_to.addItem(f"{person.name} ({person.username})", person.id)
+        self.hand_to.setCurrentIndex(0 if self.hand_to.count() else -1)
         self.hand_button.setEnabled(shift is not None and self.hand_to.count() > 0)
         self.runner.db(self.terminal.user_list, self._show_users)
         # After the Z only what can still be done is offered.

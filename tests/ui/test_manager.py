@@ -473,5 +473,6 @@ def test_the_export_dialog_speaks_spanish_and_starts_in_the_users_folder(
 
 def test_handing_a_shift_over_with_nobody_to_take_it_says_why(window: ManagerWindow) -> None:
     assert window.hand_to.count() == 0  # the only cashier is the one whose shift it is
-    assert "dé de alta uno" in window.hand_to.placeholderText()
+    assert window.hand_to.placeholderText() == "no hay otro cajero"
+    assert "dé de alta otro cajero" in window.hand_to.toolTip()
     assert not window.hand_button.isEnabled()
