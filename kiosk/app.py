@@ -106,10 +106,12 @@ class ReportOutcome:
 
 @dataclass(frozen=True, slots=True)
 class VoidOutcome:
-    """A void recorded (and queued for central), its cancelación printed or queued."""
+    """A void recorded (and queued for central), whether central already confirmed it, and
+    its cancelación printed or queued."""
 
     void: Void
     printed: PrintOutcome
+    confirmed_online: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +461,11 @@ class Terminal:
         """Send a payment just taken to central at once (short timeout); confirmed when
         central confirmed it. Offline or slow, it stays queued and the sync engine keeps
         trying: nothing waits on it."""
+        return self._send_now("payment", payment_uuid)
+
+    def _send_now(self, kind: str, subject: str) -> SendOutcome:
+        """The outbox entry of ``kind`` about ``subject`` sent at once (a payment, a void):
+        the paper then says "aplicado en línea" only when central confirmed it."""
         sync = self.sync
         if sync is None:
             return SendOutcome(False)
@@ -466,19 +473,22 @@ class Terminal:
             self.nudge()
             return SendOutcome(False)
         with self.uow.reading() as uow:
-            entry = uow.outbox.latest_for("payment", payment_uuid)
+            entry = uow.outbox.latest_for(kind, subject)
         if entry is None:
             return SendOutcome(False)
         if entry.status == CONFIRMED:
             return SendOutcome(True)
         try:
             sync.sender.send_now(entry.id)
-        except Exception:  # the engine retries; the receipt then says "se enviará"
+        except Exception:  # the engine retries; the paper then says "se enviará"
             log.info("envío inmediato fallido; queda en la cola", exc_info=True)
             self.nudge()
             return SendOutcome(False)
         with self.uow.reading() as uow:
-            return SendOutcome(uow.outbox.status_of("payment", payment_uuid) == CONFIRMED)
+            confirmed = uow.outbox.status_of(kind, subject) == CONFIRMED
+        if not confirmed:
+            self.nudge()  # refused or no answer: the engine and the manager's alert take it
+        return SendOutcome(confirmed)
 
     # --- the manager (db unless said) -----------------------------------------------------
 
@@ -507,14 +517,17 @@ class Terminal:
             hasher=self.hasher,
             clock=self.clock,
         )
-        self.nudge()
+        # Sent before the cancelación prints, as a receipt's payment is: the ticket says
+        # "aplicada en línea" only once central has it.
+        self._send_now("void", payment_uuid)
         facts = voids.void_facts(
             self.uow,
             payment_uuid,
             store_name=self.settings.store_name,
             terminal_name=self.settings.terminal_name,
         )
-        return VoidOutcome(void, self._printed(self._printer().print_void(facts)))
+        printed = self._printed(self._printer().print_void(facts))
+        return VoidOutcome(void, printed, facts.confirmed)
 
     def refunds_due(self) -> list[refunds.Refund]:
         """The refunds the institute decided for this store, less those handed back (io)."""
@@ -528,7 +541,11 @@ class Terminal:
         refunds.pay_refund(self.uow, refund, user_id=manager.id, clock=self.clock)
         self.nudge()
         facts = refunds.RefundFacts(
-            self.settings.store_name, self.settings.terminal_name, refund, manager.name, self.clock()
+            self.settings.store_name,
+            self.settings.terminal_name,
+            refund,
+            manager.name,
+            self.clock(),
         )
         return self._printed(self._printer().print_refund(facts))
 

@@ -26,6 +26,7 @@ COLUMNS = (
     "Efectivo",
     "Tarjeta",
     "Autorización",
+    "Efectivo recibido",  # with the change, what the drawer took: to reconcile it
     "Cambio entregado",
     "Estado",
 )
@@ -114,6 +115,7 @@ def csv_bytes(rows: Sequence[PaymentRow]) -> bytes:
                 p.cash,
                 p.card,
                 p.card_authorization,
+                p.cash_received,
                 p.change_given,
                 r.state,
             ]

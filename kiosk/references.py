@@ -77,6 +77,16 @@ def issue(issued_on: date, serial: int) -> Reference:
     return Reference(body + check_digits(body))
 
 
+def _is_product_code(digits: str) -> bool:
+    """An EAN-8, UPC-A or EAN-13 with a right GS1 check digit: what a pharmacy's scanner
+    reads off a box of medicine."""
+    if len(digits) not in (8, 12, 13):
+        return False
+    body = [int(d) for d in reversed(digits[:-1])]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
 def parse(text: str) -> Reference:
     """Validate what the scanner or the cashier typed; raise InvalidReference otherwise."""
     if not isinstance(text, str):
@@ -89,6 +99,11 @@ def parse(text: str) -> Reference:
             "La referencia solo lleva dígitos del 0 al 9. Revise lo escaneado o escrito."
         )
     if len(cleaned) != LENGTH:
+        if _is_product_code(cleaned):
+            raise InvalidReference(
+                "Se leyó el código de barras de un producto, no una ficha de pago del ISSEG. "
+                "Escanee el código de la ficha."
+            )
         raise InvalidReference(
             f"La referencia debe tener {LENGTH} dígitos y se leyeron {len(cleaned)}."
         )

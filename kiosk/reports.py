@@ -28,19 +28,18 @@ from kiosk.ports import (
     UnitOfWork,
     system_clock,
 )
-from kiosk.shifts import DAY_CLOSING, DENOMINATIONS, DropLine, closing_body, drop_lines
+from kiosk.shifts import (
+    DAY_CLOSING,
+    DENOMINATIONS,
+    DropLine,
+    ReprintLine,
+    VoidLine,
+    closing_body,
+    drop_lines,
+)
 from kiosk.terminal_state import store_id, terminal_id
 
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True, slots=True)
-class VoidLine:
-    folio: int
-    reference: str
-    amount: Decimal
-    reason: str
-    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +146,6 @@ class ShiftTotal:
     payments: int  # not voided
     total: Decimal
     over_short: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReprintLine:
-    folio: int
-    reference: str
-    amount: Decimal
-    at: datetime
-    who: str
 
 
 @dataclass(frozen=True, slots=True)

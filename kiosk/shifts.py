@@ -106,11 +106,30 @@ def drop_lines(uow: UnitOfWork, shift_id: int) -> tuple[DropLine, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class VoidLine:
+    folio: int
+    reference: str
+    amount: Decimal
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReprintLine:
+    folio: int
+    reference: str
+    amount: Decimal
+    at: datetime
+    who: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShiftFigures:
     """A shift's cash, as its report prints it and the screen shows it after the count.
 
-    Voided payments are left out (their cash went back to the affiliate). ``counted_cash``
-    and ``over_short`` are None until the shift is closed."""
+    Voided payments are left out of the totals (their cash went back to the affiliate) and
+    listed in ``voids``; ``reprints`` lists the copies of its receipts (the audit of a
+    shift). ``counted_cash`` and ``over_short`` are None until the shift is closed."""
 
     shift: Shift
     cashier: str  # the cashier's name
@@ -124,6 +143,8 @@ class ShiftFigures:
     card_payments: int  # payments with a card part
     drops: tuple[DropLine, ...]
     count: CashCount | None
+    voids: tuple[VoidLine, ...]
+    reprints: tuple[ReprintLine, ...]
 
     @property
     def cash_drops(self) -> Decimal:
@@ -143,7 +164,10 @@ class ShiftFigures:
 
 
 def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
-    live = [p for p in uow.payments.for_shift(shift.id) if uow.voids.for_payment(p.uuid) is None]
+    taken = uow.payments.for_shift(shift.id)
+    by_uuid = {p.uuid: p for p in taken}
+    voided = {p.uuid: v for p in taken if (v := uow.voids.for_payment(p.uuid)) is not None}
+    live = [p for p in taken if p.uuid not in voided]
     return ShiftFigures(
         shift=shift,
         cashier=display_name(uow, shift.cashier_id),
@@ -157,6 +181,16 @@ def _figures_in(uow: UnitOfWork, shift: Shift) -> ShiftFigures:
         card_payments=sum(1 for p in live if p.card),
         drops=drop_lines(uow, shift.id),
         count=uow.counts.get(shift.id),
+        voids=tuple(
+            VoidLine(p.folio, p.reference, p.amount, v.reason, v.at)
+            for p in taken
+            if (v := voided.get(p.uuid)) is not None
+        ),
+        reprints=tuple(
+            ReprintLine(p.folio, p.reference, p.amount, r.at, display_name(uow, r.user_id))
+            for r in uow.reprints.for_business_date(shift.business_date)
+            if (p := by_uuid.get(r.payment_uuid)) is not None
+        ),
     )
 
 
@@ -206,6 +240,11 @@ def drop_slip(uow: UnitOfWork, drop: CashDrop, *, store_name: str, terminal_name
     return DropSlip(store_name, terminal_name, line, figures.cashier)
 
 
+# The change a drawer starts with: a few thousand pesos. A mistyped float (an extra zero)
+# would hide that much cash from the count, so a larger one is refused, not asked about.
+MAX_OPENING_FLOAT = Decimal("10000.00")
+
+
 def open_shift(
     uow: UnitOfWork,
     *,
@@ -219,6 +258,12 @@ def open_shift(
     day = business_date(now)
     if opening_float < 0 or opening_float != money.round_centavo(opening_float):
         raise Refused("FONDO_INVALIDO", "El fondo de caja debe ser un importe positivo.")
+    if opening_float > MAX_OPENING_FLOAT:
+        raise Refused(
+            "FONDO_EXCESIVO",
+            f"El fondo de caja no puede pasar de {money.fmt(MAX_OPENING_FLOAT)}. "
+            "Revise el importe: el fondo es el cambio para empezar, no la venta.",
+        )
     with uow:
         if uow.day_closes.get(day) is not None:
             raise Refused("DIA_CERRADO", "El día ya se cerró en esta caja: no se abren turnos.")

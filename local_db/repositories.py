@@ -36,7 +36,7 @@ from kiosk.ports import (
     User,
     Void,
 )
-from kiosk.references import ReferenceRecord
+from kiosk.references import PAGADA, VIGENTE, ReferenceRecord
 
 if TYPE_CHECKING:
     from local_db.uow import SqlUnitOfWork
@@ -156,9 +156,13 @@ class SqlReferences(_Repo):
         )
 
     def clear_paid(self, reference: str, payment_uuid: str) -> None:
+        # A same-day void makes the ficha payable again, as central does; the feed may
+        # already have said PAGADA (the payment reached central), and says otherwise with a
+        # newer version if central decides otherwise (a newer ficha replaced it).
         self._uow.run(
             (
-                "UPDATE reference_cache SET local_payment_uuid = NULL "
+                "UPDATE reference_cache SET local_payment_uuid = NULL, "
+                f"status = CASE WHEN status = '{PAGADA}' THEN '{VIGENTE}' ELSE status END "
                 "WHERE reference = :r AND local_payment_uuid = :u"
             ),
             {"u": payment_uuid, "r": reference},

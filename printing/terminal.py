@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from kiosk.records import PrintOutcome, ReceiptFacts
 from kiosk.refunds import RefundFacts
 from kiosk.reports import DayReport
 from kiosk.settings import Settings
-from kiosk.shifts import DENOMINATIONS, DropLine, DropSlip, ShiftReport
+from kiosk.shifts import (
+    DENOMINATIONS,
+    DropLine,
+    DropSlip,
+    ReprintLine,
+    ShiftReport,
+    VoidLine,
+)
 from kiosk.voids import VoidFacts
 from printing.documents import (
     DenominationCount,
@@ -97,17 +104,23 @@ def report_document(r: DayReport) -> ReportData:
             ReportLine(str(c.folio), c.reference, c.amount, note=f"Autorización: {c.authorization}")
             for c in f.card_lines
         ),
-        voids=tuple(
-            ReportLine(str(v.folio), v.reference, v.amount, v.at, v.reason) for v in f.voids
-        ),
-        reprints=tuple(
-            ReportLine(str(x.folio), x.reference, x.amount, x.at, f"Reimprimió: {x.who}")
-            for x in r.reprints
-        ),
+        voids=_void_lines(f.voids),
+        reprints=_reprint_lines(r.reprints),
         unconfirmed=tuple(
             ReportLine(str(u.folio), u.reference, u.amount, u.paid_at, "por confirmar")
             for u in f.unconfirmed
         ),
+    )
+
+
+def _void_lines(voids: Sequence[VoidLine]) -> tuple[ReportLine, ...]:
+    return tuple(ReportLine(str(v.folio), v.reference, v.amount, v.at, v.reason) for v in voids)
+
+
+def _reprint_lines(reprints: Sequence[ReprintLine]) -> tuple[ReportLine, ...]:
+    return tuple(
+        ReportLine(str(x.folio), x.reference, x.amount, x.at, f"Reimprimió: {x.who}")
+        for x in reprints
     )
 
 
@@ -188,6 +201,8 @@ def shift_report_document(r: ShiftReport) -> ReportData:
             {k: f.count.pieces[k] for k in DENOMINATIONS if f.count and f.count.pieces.get(k)}
         ),
         counted_cash=f.counted_cash,
+        voids=_void_lines(f.voids),
+        reprints=_reprint_lines(f.reprints),
     )
 
 

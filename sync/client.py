@@ -5,7 +5,8 @@ from the UI thread. Every call either returns central's JSON or raises one of:
 
 * ``Offline``   — no answer: connection refused or reset, timeout, or a 5xx. Try later.
 * ``AuthError`` — 401/403: the token is wrong, revoked, or not allowed for this store.
-* ``Rejected``  — 409/422 (and 423, an affiliate locked out at the kiosk): central understood and said no (``code`` and Spanish ``message``).
+* ``Rejected``  — 409/422 (and 423, an affiliate locked out at the kiosk; a 404 naming what
+  central lacks): central understood and said no (``code`` and Spanish ``message``).
 * ``ProtocolError`` — any other unexpected answer (a bug or a version mismatch): not a
   business refusal, so the outbox keeps such an entry pending instead of giving up on it.
 
@@ -232,6 +233,12 @@ def answer(
     if status in (401, 403):
         code, message = _error_fields(body, "NO_AUTORIZADO")
         raise AuthError(status, code, message, body)
+    if status == 404 and isinstance(body, Mapping) and body.get("code"):
+        # Central named what it does not have (a payment to void it lost or never got):
+        # a definitive answer for the manager to see, not a reason to retry for ever.
+        # A bare 404 (no route: another version of central) stays a protocol error.
+        code, message = _error_fields(body, "NO_ENCONTRADO")
+        raise Rejected(status, code, message, body)
     if status in (409, 423):
         code, message = _error_fields(body, "YA_PAGADA")
         raise Rejected(status, code, message, body)

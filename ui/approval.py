@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -63,13 +64,29 @@ class Confirm(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(action)
         self.ok.setObjectName("primary")
+        self.cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel.setText("No")
+        if not pin:
+            # An Enter typed (or scanned) on the heels of the one that opened this must not
+            # confirm it: nothing is the default, and the focus starts on "No". (With a PIN,
+            # the Enter after typing it is the deliberate one.)
+            for button in (self.ok, self.cancel):
+                button.setAutoDefault(False)
+                button.setDefault(False)
         layout.addWidget(buttons)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self.asks_pin = pin
         fit_fields(self)
         self.setMinimumWidth(480)
-        (self.pin if pin and manager else self.manager if pin else self.ok).setFocus()
+        (self.pin if pin and manager else self.manager if pin else self.cancel).setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if not self.asks_pin:
+            # QDialogButtonBox makes its accept button the default when it is shown, if
+            # nothing is: undone here, after it.
+            self.ok.setDefault(False)
 
     def _accept(self) -> None:
         if self.asks_pin and not self.pin.text():

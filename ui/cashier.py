@@ -36,6 +36,7 @@ from kiosk import money, payment_list
 from kiosk.app import Scanned, ShiftClosed, Terminal, TerminalStatus
 from kiosk.payment_list import PaymentRow
 from kiosk.ports import Payment, ReceiptOutcome, Shift, User
+from kiosk.references import LENGTH, Reference
 from kiosk.rules import Policy, Verdict
 from kiosk.scanner import KeyLog
 from kiosk.shifts import ShiftStatus
@@ -155,7 +156,11 @@ class VerdictPanel(QFrame):
             else "Pago con tarjeta"
         )
         self._set(
-            f"✔ PAGO REGISTRADO · folio {payment.folio}", payment.reference, "", change, reason=""
+            f"✔ PAGO REGISTRADO · folio {payment.folio}",
+            Reference(payment.reference).grouped(),  # as printed on the ficha
+            "",
+            change,
+            reason="",
         )
 
     def show_error(self, text: str) -> None:
@@ -167,8 +172,8 @@ class VerdictPanel(QFrame):
 class TenderPanel(QFrame):
     """Cash received, card amount and authorization; change shown large as it is typed.
 
-    A scanner's burst of digits and Enter in the cash or card field is a scan, never an
-    amount: it is handed on as ``scanned``."""
+    A scanner's burst of digits and Enter in the cash, card or authorization field is a scan,
+    never an amount: it is handed on as ``scanned``."""
 
     confirmed = Signal(object)  # TenderPlan
     scanned = Signal(str)
@@ -185,7 +190,13 @@ class TenderPanel(QFrame):
         self.auth = QLineEdit()
         self.auth.setPlaceholderText("autorización del voucher")
         self.auth.setMaxLength(24)
-        self.exact = QPushButton("Efectivo exacto (F2)")
+        # Not "exacto": it fills the amount rounded up to coins the drawer holds
+        # ($1,731.56 → $1,731.60, cambio $0.10), up to the cash cap.
+        self.exact = QPushButton("Efectivo (F2)")
+        self.exact.setToolTip(
+            "Escribe el importe en efectivo redondeado a las monedas de la caja "
+            "(hasta el tope de efectivo)."
+        )
         self.all_card = QPushButton("Todo con tarjeta (F3)")
         self.rest_card = QPushButton("Resto con tarjeta (F4)")
         grid.addWidget(QLabel("Efectivo recibido"), 0, 0)
@@ -197,7 +208,12 @@ class TenderPanel(QFrame):
         grid.addWidget(QLabel("Autorización"), 2, 0)
         grid.addWidget(self.auth, 2, 1)
         grid.addWidget(self.rest_card, 2, 2)
-        self.change = big("", 36, color=BLUE)  # fits beside the fields on a 1024-px screen
+        # Fits beside the fields on a 1024-px screen with the demo list: never wrapped (a
+        # wrapped "$1,731.5" hides centavos), so the layout gives it the width it needs.
+        self.change = big("", 30, color=BLUE)
+        self.change.setWordWrap(False)
+        self.change.ensurePolished()  # the style sheet's font, to measure with
+        self.change.setMinimumWidth(self.change.fontMetrics().horizontalAdvance("$99,999.99") + 4)
         grid.addWidget(self.change, 0, 3, 2, 1)
         self.message = error_label()
         grid.addWidget(self.message, 3, 0, 1, 4)
@@ -218,7 +234,8 @@ class TenderPanel(QFrame):
         QWidget.setTabOrder(self.cash, self.card)
         QWidget.setTabOrder(self.card, self.auth)
         QWidget.setTabOrder(self.auth, self.confirm)
-        self.keys = {self.cash: KeyLog(), self.card: KeyLog()}
+        # The authorization too: a ficha scanned there is a scan, not a card number to wipe.
+        self.keys = {self.cash: KeyLog(), self.card: KeyLog(), self.auth: KeyLog()}
         for field in self.keys:
             field.installEventFilter(self)
         self.current: TenderPlan = plan(self.amount, "", "", "", self.cap)
@@ -231,6 +248,8 @@ class TenderPanel(QFrame):
         now = time.monotonic()
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             code = log.enter(now)
+            if code is not None and watched is self.auth and len(code) != LENGTH:
+                code = None  # a card number typed fast: the authorization field wipes it
             if code is not None:
                 self.stop()
                 self.scanned.emit(code)
@@ -334,6 +353,9 @@ class OpenShiftPanel(QWidget):
         self.button = QPushButton("Abrir turno")
         self.button.setObjectName("primary")
         outer.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Whoever logged in by mistake leaves without opening a shift.
+        self.leave = QPushButton("Salir (F12)")
+        outer.addWidget(self.leave, 0, Qt.AlignmentFlag.AlignHCenter)
         self.error = error_label()
         outer.addWidget(self.error, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
@@ -469,6 +491,8 @@ class CashierWindow(QMainWindow):
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
         self.open_shift.opened.connect(self._shift_opened)
+        self.open_shift.leave.clicked.connect(self.lock)
+        QShortcut(QKeySequence("F12"), self.open_shift).activated.connect(self.lock)
         self.first_run.created.connect(self._first_manager_created)
         minutes = terminal.settings.cashier_idle_lock_minutes
         self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)
@@ -578,7 +602,7 @@ class CashierWindow(QMainWindow):
         self.tender.scanned.connect(self._scanned_in_tender)
         self.reprint_last.clicked.connect(self.on_reprint_last)
         self.reprint_other.clicked.connect(self.on_reprint_other)
-        self.cancel.clicked.connect(self.reset_for_next)
+        self.cancel.clicked.connect(self.on_escape)
         self.lock_button.clicked.connect(self.lock)
         self.retry_prints.clicked.connect(self.on_retry_prints)
         self.close_shift_button.clicked.connect(self.start_close)
@@ -591,7 +615,7 @@ class CashierWindow(QMainWindow):
             ("F7", self.on_retry_prints),
             ("F9", self.start_close),
             ("F12", self.lock),
-            ("Esc", self.reset_for_next),
+            ("Esc", self.on_escape),
         ):
             shortcut = QShortcut(QKeySequence(key), page)
             shortcut.activated.connect(slot)
@@ -647,7 +671,11 @@ class CashierWindow(QMainWindow):
 
     def _show_person(self) -> None:
         name = self.user.name if self.user else ""
-        shift = f"Turno {self.shift.id}" if self.shift else "sin turno"
+        shift = (
+            f"Turno {self.shift.id} · fondo {pesos(self.shift.opening_float)}"
+            if self.shift
+            else "sin turno"
+        )
         self.status.set_person(f"Cajero: {name}" if name else "", shift)
 
     # --- the close (corte) --------------------------------------------------------------
@@ -748,6 +776,7 @@ class CashierWindow(QMainWindow):
     def _show_scanned(self, scanned: Scanned) -> None:
         verdict = self.verdict = scanned.verdict
         self.verdict_panel.show_verdict(verdict, self.scanned_text)
+        self.cancel.setEnabled(True)
         if verdict.ok and verdict.record is not None:
             self.tender.start(verdict.record.amount, scanned.cash_cap)
         else:
@@ -794,6 +823,7 @@ class CashierWindow(QMainWindow):
         self.last_payment = payment
         self.verdict = None
         self.verdict_panel.show_paid(payment)
+        self.cancel.setEnabled(False)
         self.tender.stop()
         self.notice.setText("Imprimiendo comprobante…")
         self.scan.setFocus()
@@ -821,7 +851,7 @@ class CashierWindow(QMainWindow):
                     payment_uuid, user_id=user_id, manager=manager, manager_pin=pin
                 ),
                 self._show_receipt,
-                self._print_failed,
+                self._reprint_failed,
             )
 
         self.confirmation = confirm(
@@ -845,6 +875,11 @@ class CashierWindow(QMainWindow):
 
     def _print_failed(self, exc: BaseException) -> None:
         self._paint_print_failure(f"El comprobante no se imprimió: {message_of(exc)}")
+
+    def _reprint_failed(self, exc: BaseException) -> None:
+        """A refused or failed reprint: the reason alone (the payment was never in doubt)."""
+        self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
+        self.notice.setText(f"No se reimprimió: {message_of(exc)}")
 
     def _paint_print_failure(self, reason: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
@@ -906,12 +941,22 @@ class CashierWindow(QMainWindow):
             self.notice.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {RED};")
             self.notice.setText(f"La impresora sigue sin responder: {receipts_waiting(waiting)}.")
 
+    def on_escape(self) -> None:
+        """Esc drops the ficha on screen before it is paid. After a payment there is nothing
+        to cancel: the change stays in sight until the next scan (a payment is undone only
+        by a manager's void)."""
+        if self.verdict is None:
+            self.scan.setFocus()
+            return
+        self.reset_for_next()
+
     def reset_for_next(self) -> None:
         self.verdict = None
         self.tender.stop()
         self.verdict_panel.show_idle()
         self.scan.clear()
         self.scan.setFocus()
+        self.cancel.setEnabled(False)
 
     def _task_failed(self, text: str) -> None:
         self.notice.setStyleSheet(f"font-size: 18px; color: {RED};")

@@ -80,6 +80,10 @@ class CountPanel(QWidget):
                 self.spins[key] = spin
         grid.setColumnStretch(4, 1)
         layout.addLayout(grid)
+        # Enter moves on to the next denomination, as on paper; after the last, to the button.
+        spins = list(self.spins.values())
+        for spin, following in zip(spins, [*spins[1:], None], strict=True):
+            spin.lineEdit().returnPressed.connect(lambda nxt=following: self._next_after_enter(nxt))
         self.total = big("Contado: $0.00", 24)
         self.expected_label = big("", 20, bold=False)
         self.difference = big("", 26)
@@ -95,6 +99,12 @@ class CountPanel(QWidget):
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.close_button.clicked.connect(self.submit)
+
+    def _next_after_enter(self, spin: QSpinBox | None) -> None:
+        target = spin if spin is not None else self.close_button
+        target.setFocus()
+        if spin is not None:
+            spin.selectAll()
 
     def pieces(self) -> dict[str, int]:
         return {k: s.value() for k, s in self.spins.items() if s.value()}
@@ -139,7 +149,8 @@ class CountPanel(QWidget):
             self,
             "Cerrar turno",
             f"¿Cerrar el turno con {pesos(self.counted())} contados? "
-            "Después del cierre ya no se cobra en este turno.",
+            "Después del cierre ya no se cobra en este turno ni se corrige el conteo: "
+            "si no está seguro, pulse No y vuelva a contar.",
             lambda _m, _p: self._close(user, pieces),
             action="Cerrar turno",
         )

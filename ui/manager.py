@@ -218,6 +218,9 @@ class ManagerWindow(QMainWindow):
         drop_form.addRow("Retiro", self.drop_amount)
         drop_form.addRow("", self.drop_button)
         self.hand_to = QComboBox()
+        # Shown when the list is empty: says why, and what to do about it (the tooltip).
+        self.hand_to.setPlaceholderText("no hay otro cajero")
+        self.hand_to.setToolTip("Para entregar el turno, dé de alta otro cajero en Usuarios.")
         self.hand_button = QPushButton("Entregar el turno")
         drop_form.addRow("Entregar a", self.hand_to)
         drop_form.addRow("", self.hand_button)
@@ -249,6 +252,7 @@ class ManagerWindow(QMainWindow):
             [
                 "Folio",
                 "Hora",
+                "Estado",  # up front: on a 1024-px screen it is never scrolled out of sight
                 "Referencia",
                 "Afiliado",
                 "Cajero",
@@ -256,12 +260,12 @@ class ManagerWindow(QMainWindow):
                 "Efectivo",
                 "Tarjeta",
                 "Autorización",
-                "Estado",
             ]
         )
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
         layout.addWidget(self.table, 1)
         form = QFormLayout()
         self.void_reason = QLineEdit()
@@ -551,7 +555,6 @@ class ManagerWindow(QMainWindow):
 
     def _logged_in(self, user: User) -> None:
         self.user = user
-        self.approver.setText(user.username)
         self.status.set_person(f"Gerente: {user.name}", "")
         self.pages.setCurrentWidget(self.main)
         self.idle.timer.start()
@@ -610,6 +613,7 @@ class ManagerWindow(QMainWindow):
         for person in view.cashiers:
             if shift is None or person.id != shift.cashier_id:
                 self.hand_to.addItem(f"{person.name} ({person.username})", person.id)
+        self.hand_to.setCurrentIndex(0 if self.hand_to.count() else -1)
         self.hand_button.setEnabled(shift is not None and self.hand_to.count() > 0)
         self.runner.db(self.terminal.user_list, self._show_users)
         # After the Z only what can still be done is offered.
@@ -718,6 +722,7 @@ class ManagerWindow(QMainWindow):
             values = [
                 str(p.folio),
                 f"{p.paid_at:%H:%M}",
+                row.state,
                 p.reference,
                 row.member_name,
                 row.cashier,
@@ -725,33 +730,57 @@ class ManagerWindow(QMainWindow):
                 pesos(p.cash),
                 pesos(p.card),
                 p.card_authorization,
-                row.state,
             ]
             for j, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, p.uuid)
                 self.table.setItem(i, j, item)
-        self.table.resizeColumnToContents(2)  # the whole referencia, never cut
+        # Every column whole (referencia, names, headers); the table scrolls sideways
+        # rather than cut them.
+        self.table.resizeColumnsToContents()
 
     def selected_uuid(self) -> str | None:
         items = self.table.selectedItems()
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
     def _ask_export(self) -> None:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        start = str(Path(folder) / f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
-        dialog = QFileDialog(self, "Exportar pagos de hoy", start, "CSV (*.csv)")
+        dialog = QFileDialog(self, "Exportar pagos de hoy", "", "CSV (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
+        # Where a person keeps files (Documents; the home folder when there is none), never
+        # the folder the program runs from.
+        folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        )
+        if not folder.is_dir():
+            folder = Path.home()
+        dialog.setDirectory(str(folder))
+        dialog.selectFile(f"pagos-{self.terminal.today():%Y-%m-%d}.csv")
+        # Qt's Spanish leaves these in English in its own (non-native) dialog.
+        for label, text in (
+            (QFileDialog.DialogLabel.LookIn, "Buscar en:"),
+            (QFileDialog.DialogLabel.FileName, "Nombre del archivo:"),
+            (QFileDialog.DialogLabel.FileType, "Tipo de archivo:"),
+            (QFileDialog.DialogLabel.Accept, "Guardar"),
+            (QFileDialog.DialogLabel.Reject, "Cancelar"),
+        ):
+            dialog.setLabelText(label, text)
         dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
         dialog.open()
         self.export_dialog = dialog
 
     def export_to(self, path: Path) -> None:
         text = self.search.text()
+        only = (
+            f" (solo los que coinciden con «{text.strip()}»; borre la búsqueda para exportar todos)"
+            if text.strip()
+            else " (todos los de hoy)"
+        )
         self.runner.db(
             lambda: self.terminal.export_payments(path, text),
-            lambda n: self._ok(f"{counted(n, 'pago exportado', 'pagos exportados')} a {path}."),
+            lambda n: self._ok(
+                f"{counted(n, 'pago exportado', 'pagos exportados')}{only} a {path}."
+            ),
             self._fail,
         )
 
@@ -771,17 +800,37 @@ class ManagerWindow(QMainWindow):
             self.payments_error.setText("La cancelación requiere el NIP del gerente.")
             return
         self.payments_error.setText("")
-        self.runner.io(
-            lambda: self.terminal.void(
-                uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
-            ),
-            self._voided,
-            lambda exc: self.payments_error.setText(message_of(exc)),
+        row = next(r for r in self.rows if r.payment.uuid == uuid)
+
+        def confirmed(_manager: str, _pin: str) -> None:
+            self.runner.io(
+                lambda: self.terminal.void(
+                    uuid, manager=approver, manager_pin=pin, reason=reason, requested_by=user.id
+                ),
+                self._voided,
+                lambda exc: self.payments_error.setText(message_of(exc)),
+            )
+
+        # What is undone, said back before it is: the folio, whose, how much, and why.
+        self.confirmation = confirm(
+            self,
+            "Cancelar pago",
+            f"¿Cancelar el pago folio {row.payment.folio} de "
+            f"{row.member_name or 'afiliado sin nombre en la caja'} por "
+            f"{pesos(row.payment.amount)}?\nMotivo: {' '.join(reason.split())}\n"
+            f"Autoriza: {approver}. El importe se devuelve al afiliado.",
+            confirmed,
+            action="Sí, cancelar el pago",
         )
 
     def _voided(self, outcome: VoidOutcome) -> None:
         self.void_reason.clear()
-        self._ok(f"Pago cancelado; se enviará al instituto. Cancelación: {outcome.printed.message}")
+        sent = (
+            "enviado al instituto"
+            if outcome.confirmed_online
+            else "se enviará al instituto al restablecer la conexión"
+        )
+        self._ok(f"Pago cancelado; {sent}. Cancelación: {outcome.printed.message}")
         self.voided.emit(outcome.void)
 
     def reprint_selected(self) -> None:

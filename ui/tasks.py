@@ -155,7 +155,9 @@ class TaskRunner(QObject):
             callback()
         except RuntimeError as exc:
             # A callback aimed at a widget Qt already deleted (window closed meanwhile).
-            if "already deleted" not in str(exc):
+            # (PySide says "already deleted" of a slot's object, "Signal source has been
+            # deleted" of a signal's.)
+            if "already deleted" not in str(exc) and "has been deleted" not in str(exc):
                 raise
             log.debug("callback para un widget ya cerrado", exc_info=exc)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from kiosk import money, reference_cache
+from kiosk.app import VoidOutcome
 from kiosk.bootstrap import build
-from kiosk.ports import Payment, Refused
+from kiosk.ports import CONFIRMED, Payment, Refused
 from kiosk.references import ReferenceRecord, issue
 from kiosk.rules import NO_ENCONTRADA, Tender
 from kiosk.settings import Settings
@@ -37,6 +38,17 @@ def cache_today(till: Till, serial: int, amount: str) -> ReferenceRecord:
     )
     reference_cache.upsert(till.terminal.uow, [record])
     return record
+
+
+def void_with_pin(till: Till, paid: Payment, reason: str) -> VoidOutcome:
+    """The manager voids ``paid`` with the right PIN, at the cashier's request."""
+    return till.terminal.void(
+        paid.uuid,
+        manager="gerente",
+        manager_pin=MANAGER_PIN,
+        reason=reason,
+        requested_by=till.cashier.id,
+    )
 
 
 def pay_cached(till: Till, record: ReferenceRecord) -> Payment:
@@ -232,13 +244,7 @@ def test_the_manager_view_lists_todays_payments_voids_and_hours(open_till: Till)
     t = open_till.terminal
     kept = pay_cached(open_till, cache_today(open_till, 9_000_005, "300.00"))
     voided = pay_cached(open_till, cache_today(open_till, 9_000_006, "200.00"))
-    t.void(
-        voided.uuid,
-        manager="gerente",
-        manager_pin=MANAGER_PIN,
-        reason="cobro duplicado",
-        requested_by=open_till.cashier.id,
-    )
+    void_with_pin(open_till, voided, "cobro duplicado")
     view = t.manager_view(blind=False)
     assert [r.payment.uuid for r in view.rows] == [kept.uuid, voided.uuid]
     assert [r.voided for r in view.rows] == [False, True]
@@ -255,13 +261,7 @@ def test_a_void_needs_the_managers_pin(open_till: Till) -> None:
             paid.uuid, manager="gerente", manager_pin="0000", reason="x", requested_by=1
         )
     assert not any(r.voided for r in open_till.terminal.manager_view(blind=False).rows)
-    outcome = open_till.terminal.void(
-        paid.uuid,
-        manager="gerente",
-        manager_pin=MANAGER_PIN,
-        reason="error de cobro",
-        requested_by=open_till.cashier.id,
-    )
+    outcome = void_with_pin(open_till, paid, "error de cobro")
     assert outcome.void.payment_uuid == paid.uuid and outcome.printed.printed
 
 
@@ -304,3 +304,74 @@ def test_the_x_report_prints_and_the_z_closes_the_day_once(open_till: Till) -> N
     with pytest.raises(Refused) as closed:  # the day is closed: no more payments today
         pay_cached(open_till, cache_today(open_till, 9_000_010, "100.00"))
     assert closed.value.code in ("DIA_CERRADO", "SIN_TURNO")
+
+
+def test_a_void_online_reaches_central_at_once_and_the_ficha_is_payable_again_at_both(
+    open_till: Till,
+) -> None:
+    t = open_till.terminal
+    assert t.sync is not None
+    paid = scan_and_pay(open_till)
+    assert t.deliver_receipt(paid.uuid).confirmed_online
+    t.sync.run_once()  # the background refresh: the cache now holds central's PAGADA
+    before = len(open_till.printed())
+    void_with_pin(open_till, paid, "error de cobro")
+    with t.uow.reading() as uow:
+        assert uow.outbox.status_of("void", paid.uuid) == CONFIRMED
+    assert t.status().pending == 0
+    assert b"Cancelaci\xa2n aplicada en l\xa1nea" in open_till.printed()[before:]
+    assert t.sync.client.reference(paid.reference)["status"] == "VIGENTE"
+    again = t.scan(paid.reference)
+    assert again.verdict.ok, again.verdict
+    assert again.verdict.record is not None
+    repaid = pay_cached(open_till, again.verdict.record)
+    assert t.deliver_receipt(repaid.uuid).confirmed_online
+
+
+def test_a_void_central_does_not_know_is_shown_as_refused_not_retried_for_ever(
+    open_till: Till,
+) -> None:
+    t = open_till.terminal
+    assert t.sync is not None
+    paid = pay_cached(open_till, cache_today(open_till, 9_000_021, "250.00"))
+    with t.uow as uow:  # as if central had confirmed it and then lost it (a demo restart)
+        entry = uow.outbox.latest_for("payment", paid.uuid)
+        assert entry is not None
+        uow.outbox.mark_confirmed(entry.id, {}, t.clock())
+        uow.commit()
+    void_with_pin(open_till, paid, "error de cobro")
+    t.sync.run_once()
+    status = t.status()
+    assert (status.pending, status.rejected) == (0, 1)
+    with t.uow.reading() as uow:
+        assert [e.rejection_code for e in uow.outbox.rejected()] == ["PAGO_NO_ENCONTRADO"]
+
+
+def test_the_shift_report_lists_the_shifts_voids_and_reprints(open_till: Till) -> None:
+    t = open_till.terminal
+    kept = pay_cached(open_till, cache_today(open_till, 9_000_031, "300.00"))
+    voided = pay_cached(open_till, cache_today(open_till, 9_000_032, "200.00"))
+    t.reprint(kept.uuid, user_id=open_till.cashier.id, manager="gerente", manager_pin=MANAGER_PIN)
+    void_with_pin(open_till, voided, "cobro duplicado")
+    before = len(open_till.printed())
+    closed = t.close_shift(pieces={"b500": 1, "b200": 1, "b100": 1}, closed_by=open_till.cashier.id)
+    assert [(v.folio, v.amount) for v in closed.figures.voids] == [(voided.folio, voided.amount)]
+    assert [(r.folio, r.who) for r in closed.figures.reprints] == [
+        (kept.folio, open_till.cashier.name)
+    ]
+    report = open_till.printed()[before:]
+    assert b"CORTE DE TURNO" in report
+    assert b"CANCELACIONES (1)" in report and b"cobro duplicado" in report
+    assert b"REIMPRESIONES (1)" in report and b"Ninguna." not in report
+
+
+def test_an_opening_float_over_ten_thousand_is_refused_and_opens_nothing(till: Till) -> None:
+    t = till.terminal
+    for mistyped in ("15000.00", "150000.00"):
+        with pytest.raises(Refused) as refused:
+            t.open_shift(cashier_id=till.cashier.id, opening_float=Decimal(mistyped))
+        assert refused.value.code == "FONDO_EXCESIVO"
+        assert "$10,000.00" in refused.value.message
+    assert t.current_shift() is None
+    shift = t.open_shift(cashier_id=till.cashier.id, opening_float=Decimal("10000.00"))
+    assert shift.opening_float == Decimal("10000.00")

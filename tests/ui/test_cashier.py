@@ -411,3 +411,107 @@ def test_confirming_pays_then_delivers_the_receipt_and_paints_both(
     assert args == (payment.uuid,) and printed.args[0] is outcome
     assert f"folio {payment.folio}" in working.verdict_panel.headline.text()
     assert "Comprobante impreso" in working.notice.text()
+
+
+def test_a_second_enter_does_not_confirm_a_large_change(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from ui.approval import Confirm
+
+    record = cache_reference(offline_terminal, 48, "1374.40", clock)
+    assert scan(qtbot, working, record.reference).ok
+    working.tender.cash.setText("2000")  # change $625.60
+    qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in working.findChildren(Confirm)))
+    (dialog,) = [d for d in working.findChildren(Confirm) if d.isVisible()]
+    assert dialog.focusWidget() is dialog.cancel
+    qtbot.keyClick(dialog.cancel, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert offline_terminal.payments_today() == []
+
+
+def test_esc_after_a_payment_keeps_the_change_in_sight_and_cancels_nothing(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 49, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    assert working.cancel.isEnabled()  # a ficha on screen, not paid: Esc drops it
+    qtbot.keyClicks(working.tender.cash, "600")
+    with qtbot.waitSignal(working.payment_taken, timeout=5000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert "CAMBIO: $60.00" in visible_texts(working)
+    assert not working.cancel.isEnabled()
+    qtbot.keyClick(working.scan, Qt.Key.Key_Escape)
+    working.on_escape()  # what the Esc shortcut calls, whether or not the key reached it
+    assert "CAMBIO: $60.00" in visible_texts(working)
+    assert len(offline_terminal.payments_today()) == 1
+
+
+def test_the_amount_to_collect_is_shown_whole_at_1024_with_the_demo_list(
+    qtbot: Any, offline_terminal: Any, runner: Any, people: Any, clock: Any
+) -> None:
+    demo = [("261201 00000 00003 22", "Liquidación, préstamo P-100001-2 · $1,731.56")] * 4
+    w = CashierWindow(offline_terminal, runner, status_poll_ms=100, demo_references=demo)
+    qtbot.addWidget(w)
+    w.show()
+    shifts.open_shift(
+        offline_terminal.uow, cashier_id=people[1].id, opening_float=Decimal("500.00"), clock=clock
+    )
+    login(qtbot, w)
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.work, timeout=5000)
+    record = cache_reference(offline_terminal, 50, "61731.56", clock)
+    assert scan(qtbot, w, record.reference).ok
+    fits(qtbot, w, 1024, 768)
+    label = w.tender.change
+    label.ensurePolished()
+    width = label.contentsRect().width()
+    for line in label.text().splitlines():  # "A cobrar", "$61,731.56": each on one line
+        assert label.fontMetrics().horizontalAdvance(line) <= width, (line, width)
+
+
+def test_a_reprint_refused_for_a_cashiers_pin_says_only_that_a_manager_is_needed(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    from tests.ui.conftest import confirm_open_dialog
+
+    record = cache_reference(offline_terminal, 51, "540.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    qtbot.keyClicks(working.tender.cash, "540")
+    with qtbot.waitSignal(working.receipt_printed, timeout=10000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    working.on_reprint_last()
+    confirm_open_dialog(qtbot, working, pin=CASHIER_PIN, manager="cajero")
+    qtbot.waitUntil(lambda: "No se reimprimió" in working.notice.text(), timeout=5000)
+    assert "gerente" in working.notice.text()
+    assert "quedó registrado" not in working.notice.text()
+
+
+def test_the_shift_header_shows_the_opening_float(working: CashierWindow) -> None:
+    assert "fondo $500.00" in working.status.shift
+
+
+def test_a_person_on_the_open_shift_screen_can_leave_without_opening_one(
+    qtbot: Any, window: CashierWindow, offline_terminal: Any
+) -> None:
+    login(qtbot, window)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.open_shift, timeout=5000)
+    window.open_shift.leave.click()
+    assert window.pages.currentWidget() is window.login
+    assert offline_terminal.current_shift() is None
+
+
+def test_a_ficha_scanned_into_the_authorization_is_a_scan_and_a_payment_shows_it_spaced(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any, clock: Any
+) -> None:
+    record = cache_reference(offline_terminal, 52, "540.00", clock)
+    other = cache_reference(offline_terminal, 53, "300.00", clock)
+    assert scan(qtbot, working, record.reference).ok
+    with qtbot.waitSignal(working.verdict_shown, timeout=5000) as shown:
+        qtbot.keyClicks(working.tender.auth, other.reference)
+        qtbot.keyClick(working.tender.auth, Qt.Key.Key_Return)
+    assert shown.args[0].ok and shown.args[0].record.reference == other.reference
+    assert "número de tarjeta" not in working.tender.message.text()
+    qtbot.keyClicks(working.tender.cash, "300")
+    with qtbot.waitSignal(working.payment_taken, timeout=5000):
+        qtbot.keyClick(working.tender.cash, Qt.Key.Key_Return)
+    assert Reference(other.reference).grouped() in visible_texts(working)

@@ -169,3 +169,26 @@ def test_the_visible_button_prints_what_waits_in_the_queue(
         assert done.args == [1]
         assert "Se imprimió 1 comprobante pendiente" in w.notice.text()
         assert barcodes_in(paper.read_bytes()) == [record.reference]
+
+
+def test_enter_in_the_count_moves_to_the_next_denomination_and_the_close_asks_to_recount(
+    qtbot: Any, working: CashierWindow, offline_terminal: Any
+) -> None:
+    from ui.approval import Confirm
+
+    qtbot.keyClick(working.scan, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: working.pages.currentWidget() is working.close_page, timeout=5000)
+    spins = list(working.count.spins.values())
+    assert spins[0].hasFocus()
+    qtbot.keyClicks(spins[0], "1")
+    qtbot.keyClick(spins[0], Qt.Key.Key_Return)
+    assert spins[1].hasFocus()
+    for spin in spins[1:]:
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert working.count.close_button.hasFocus()
+    working.count.close_button.click()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in working.findChildren(Confirm)))
+    (dialog,) = [d for d in working.findChildren(Confirm) if d.isVisible()]
+    assert "$1,000.00 contados" in dialog.text.text() and "vuelva a contar" in dialog.text.text()
+    dialog.cancel.click()
+    assert offline_terminal.current_shift() is not None

@@ -224,8 +224,10 @@ def test_a_void_without_the_managers_pin_is_refused(
     window.void_reason.setText("cobro duplicado por error")
     window.void_button.click()
     assert "NIP del gerente" in window.payments_error.text()
+    window.approver.setText("gerente")
     window.approver_pin.setText("0000")
     window.void_button.click()
+    confirm_open_dialog(qtbot, window)
     qtbot.waitUntil(lambda: "incorrectos" in window.payments_error.text(), timeout=5000)
     assert not any(r.voided for r in offline_terminal.manager_view(blind=False).rows)
 
@@ -233,13 +235,24 @@ def test_a_void_without_the_managers_pin_is_refused(
 def test_a_void_with_the_managers_pin_cancels_the_payment(
     qtbot: Any, window: ManagerWindow, offline_terminal: Any, day: Any
 ) -> None:
-    select_payment(window, day["payment"].uuid)
+    from ui.approval import Confirm
+
+    paid = day["payment"]
+    select_payment(window, paid.uuid)
+    assert window.approver.text() == ""  # who authorizes is typed, never assumed
     window.void_reason.setText("cobro duplicado por error")
+    window.approver.setText("gerente")
     window.approver_pin.setText(MANAGER_PIN)
+    window.void_button.click()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(Confirm)))
+    (dialog,) = [d for d in window.findChildren(Confirm) if d.isVisible()]
+    for said in (f"folio {paid.folio}", "María López Pérez", "$540.00", "cobro duplicado"):
+        assert said in dialog.text.text()
+    assert not any(r.voided for r in offline_terminal.manager_view(blind=False).rows)
     with qtbot.waitSignal(window.voided, timeout=5000):
-        window.void_button.click()
+        confirm_open_dialog(qtbot, window)
     assert [r.voided for r in offline_terminal.manager_view(blind=False).rows] == [True]
-    qtbot.waitUntil(lambda: window.table.item(0, 9).text() == "CANCELADO", timeout=5000)
+    qtbot.waitUntil(lambda: window.table.item(0, 2).text() == "CANCELADO", timeout=5000)
     qtbot.waitUntil(lambda: "Cancelación: Impreso." in window.message.text(), timeout=5000)
 
 
@@ -247,9 +260,9 @@ def test_todays_payments_can_be_searched_and_exported_to_csv(
     qtbot: Any, window: ManagerWindow, day: Any, tmp_path: Any
 ) -> None:
     ref = day["payment"].reference
-    assert window.table.item(0, 2).text() == ref  # the whole referencia
-    assert window.table.item(0, 3).text() == "María López Pérez"
-    assert window.table.item(0, 4).text() == "Ana Cajera"
+    assert window.table.item(0, 3).text() == ref  # the whole referencia
+    assert window.table.item(0, 4).text() == "María López Pérez"
+    assert window.table.item(0, 5).text() == "Ana Cajera"
     for text, found in (
         ("no-existe", 0),
         (ref[-6:], 1),
@@ -265,12 +278,13 @@ def test_todays_payments_can_be_searched_and_exported_to_csv(
     path = tmp_path / "pagos.csv"
     with qtbot.waitSignal(window.refreshed, timeout=5000):
         window.export_to(path)
-    assert "1 pago exportado" in window.message.text()
+    assert "1 pago exportado (solo los que coinciden con" in window.message.text()
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0]["Referencia"] == f'="{ref}"' and rows[0]["Afiliado"] == "María López Pérez"
     assert rows[0]["Importe"] == "540.00" and rows[0]["Cambio entregado"] == "60.00"
+    assert rows[0]["Efectivo recibido"] == "600.00"  # the drawer reconciles from the CSV
     paid = day["payment"].paid_at
     assert rows[0]["Fecha"] == f"{paid.day:02d}/{paid.month:02d}/{paid.year}"  # DD/MM/AAAA
 
@@ -417,5 +431,48 @@ def test_a_refresh_asks_the_service_once_and_paints_its_view(
         window.refresh()
     [view] = views
     assert window.table.rowCount() == len(view.rows) == 1
-    assert window.table.item(0, 2).text() == day["payment"].reference
+    assert window.table.item(0, 3).text() == day["payment"].reference
     assert f"{view.figures.payments} pago" in window.figures.text()
+
+
+def test_the_payments_list_shows_every_column_whole_and_the_state_in_sight_at_1024(
+    qtbot: Any, window: ManagerWindow
+) -> None:
+    window.tabs.setCurrentIndex(window.tabs.indexOf(window.table.parentWidget()))
+    fits(qtbot, window, 1024, 768)
+    table, metrics = window.table, window.table.fontMetrics()
+    header = table.horizontalHeader()
+    for column in range(table.columnCount()):
+        words = [table.horizontalHeaderItem(column).text(), table.item(0, column).text()]
+        needed = max(metrics.horizontalAdvance(w) for w in words)
+        assert table.columnWidth(column) >= needed, words
+    assert table.horizontalHeaderItem(2).text() == "Estado"
+    state_ends = header.sectionViewportPosition(2) + table.columnWidth(2)
+    assert 0 <= state_ends <= table.viewport().width()
+
+
+def test_the_export_dialog_speaks_spanish_and_starts_in_the_users_folder(
+    qtbot: Any, window: ManagerWindow, monkeypatch: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # a home without a Documents folder
+    window._ask_export()
+    dialog = window.export_dialog
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    labels = " ".join(label.text().replace("&", "") for label in dialog.findChildren(QLabel))
+    for english in ("Look in", "Files of type", "File name"):
+        assert english not in labels
+    assert "Buscar en:" in labels and "Tipo de archivo:" in labels
+    assert Path(dialog.directory().absolutePath()) in (tmp_path, tmp_path / "Documents")
+    assert Path(dialog.directory().absolutePath()) != Path.cwd()
+    dialog.reject()
+
+
+def test_handing_a_shift_over_with_nobody_to_take_it_says_why(window: ManagerWindow) -> None:
+    assert window.hand_to.count() == 0  # the only cashier is the one whose shift it is
+    assert window.hand_to.placeholderText() == "no hay otro cajero"
+    assert "dé de alta otro cajero" in window.hand_to.toolTip()
+    assert not window.hand_button.isEnabled()

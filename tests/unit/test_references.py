@@ -73,6 +73,8 @@ def test_parse_strips_what_a_scanner_adds(wrapping):
     [
         ("", "No se leyó"),
         ("12345", "18 dígitos"),
+        ("7501055300075", "código de barras de un producto"),  # a medicine's EAN-13
+        ("7501055300076", "18 dígitos"),  # 13 digits, not a product code either
         ("2611230000000007ab", "solo lleva dígitos"),
         ("２６１１２３００００００００７", "solo lleva dígitos"),  # full-width digits
         ("261123 0000000007 00", "solo lleva dígitos"),

@@ -75,7 +75,9 @@ class Refs(_R):
         self.s.refs[reference] = replace(self.s.refs[reference], local_payment_uuid=payment_uuid)
 
     def clear_paid(self, reference: str, payment_uuid: str) -> None:
-        self.s.refs[reference] = replace(self.s.refs[reference], local_payment_uuid=None)
+        r = self.s.refs[reference]
+        status = "VIGENTE" if r.status == "PAGADA" else r.status
+        self.s.refs[reference] = replace(r, local_payment_uuid=None, status=status)
 
     def count(self) -> int:
         return len(self.s.refs)
