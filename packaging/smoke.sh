@@ -67,6 +67,12 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 [ "$workers" -ge 2 ] || { echo "se esperaban 2 procesos de trabajo, hay $workers"; exit 1; }
+# The console renders from the bundle: its sign-in page (templates) and its style sheet.
+curl -sf "http://127.0.0.1:$PORT/consola/entrar" | grep -q "Consola" \
+    || { cat central.log; echo "la consola no respondió desde el paquete"; exit 1; }
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/consola/static/consola.css" \
+    || { echo "la consola no tiene su hoja de estilo en el paquete"; exit 1; }
+echo "   /consola/ respondió desde el paquete"
 kill "$CENTRAL_PID"; wait "$CENTRAL_PID" 2>/dev/null || true; CENTRAL_PID=""
 
 step "demo --sin-pantalla"
