@@ -264,6 +264,7 @@ def first_run_shot(data: Path, out: Path, clock: Any) -> None:
 
 def close_shots(t: Terminal, out: Path) -> None:
     """The cashier's own close: the blind count, then expected vs counted."""
+    from ui.approval import Confirm
     from ui.cashier import CashierWindow
 
     runner = TaskRunner()
@@ -280,6 +281,10 @@ def close_shots(t: Terminal, out: Path) -> None:
     w.count.spins["m20"].setValue(1)
     shoot(w, out, "caja-8-corte-conteo-ciego")
     w.count.submit()
+    # The close asks to confirm the counted total (a chance to recount) before it closes.
+    wait(lambda: any(d.isVisible() for d in w.findChildren(Confirm)))
+    shoot(w, out, "caja-8b-confirmar-conteo")
+    next(d for d in w.findChildren(Confirm) if d.isVisible()).ok.click()
     wait(lambda: w.count.result is not None)
     shoot(w, out, "caja-9-corte-resultado")
     w.close()

@@ -129,7 +129,7 @@ class StatusBar(QFrame):
                 text += f" · rechazados: {st.rejected}"
             self.queue.setText(text)
             self.queue.setStyleSheet(f"color: {RED}; font-weight: bold;" if st.rejected else "")
-            self.policy.setText(f"Política v{st.policy_version}" if st.policy_version else "")
+            self.policy.setText(f"Política\u00a0v{st.policy_version}" if st.policy_version else "")
             ptext = f"Impresora: {st.printer}"
             if st.reprint_queue:
                 ptext += f" · {receipts_waiting(st.reprint_queue)}"

@@ -91,7 +91,8 @@ def test_a_payment_taken_offline_is_queued_and_sent_when_the_link_returns(
     with online_terminal.uow.reading() as uow:
         assert uow.outbox.status_of("payment", working.last_payment.uuid) == "confirmado"
     # The policy central pushed is in force, and the status bar says which version.
-    qtbot.waitUntil(lambda: working.status.policy.text() == "Política v1", timeout=15000)
+    # A no-break space: the label never wraps in the status bar.
+    qtbot.waitUntil(lambda: working.status.policy.text() == "Política\u00a0v1", timeout=15000)
 
 
 def issue_at_central(central: Any, loan_id: str, member: str, kind: str) -> Any:
