@@ -252,7 +252,7 @@ def measure(age: Age, work: Path, payments: int) -> dict[str, float]:
     assert x.figures.payments > 0 and len(x.figures.unconfirmed) == 100, x.figures.payments
     out["x"] = median_ms(x_report, 7)
     view = t.manager_view(blind=False)
-    assert len(view.payments) == age.today, len(view.payments)
+    assert len(view.rows) == age.today, len(view.rows)
     out["manager"] = median_ms(lambda: t.manager_view(blind=False), 5)
     assert t.status().pending == 100
     out["status"] = median_ms(t.status, 50)
