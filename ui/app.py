@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from kiosk import settings as settings_module
 from kiosk.app import Terminal
 from kiosk.bootstrap import build
+from ui.collector import GarbageCollector
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Caja ISSEG")
     app.setOrganizationName("ISSEG")
+    # Cycles are freed on this thread only, from the start (the demo's central and the sync
+    # engine run in threads of this process): see ui/collector.py.
+    GarbageCollector(app)
     if not install_spanish(app):
         log.warning("no se encontraron las traducciones de Qt al español")
     return app
