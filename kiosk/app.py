@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from kiosk import (
     cashier,
+    enrollment,
     payment_list,
     reference_cache,
     refunds,
@@ -37,6 +38,8 @@ from kiosk.ports import (
     CashDrop,
     Central,
     Clock,
+    Enrolled,
+    Enroller,
     OutboxEntry,
     Payment,
     Printer,
@@ -152,6 +155,7 @@ class Terminal:
     opener: Callable[[Terminal], None] | None = None  # opens the database, central, sync
     last_print: PrintOutcome | None = None  # the printer's last answer, for the status bar
     kiosk_factory: Callable[[Terminal], KioskService] | None = None
+    enroller: Enroller | None = None  # joins central with a one-time code (first run)
     _open_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -177,6 +181,39 @@ class Terminal:
                 return
             self.opener(self)
             self.opener = None
+
+    # --- enrollment (io) -----------------------------------------------------------------
+
+    @property
+    def needs_enrollment(self) -> bool:
+        """No token yet: the screens first ask for central's address and a one-time code.
+        In memory (the token file was read with the settings): fine on the GUI thread."""
+        return not self.settings.terminal_token
+
+    def enroll(self, central_url: str, code: str) -> Enrolled:
+        """Join central with a one-time code (io). The fields are checked and the code
+        written as central issued it before anything is sent; afterwards this running
+        terminal uses the new address, token and names at once (no restart). The record
+        returned does not carry the token."""
+        url, normalized = enrollment.checked(central_url, code)
+        if self.enroller is None:
+            raise Refused(
+                "ALTA_NO_DISPONIBLE",
+                "Esta terminal no puede darse de alta desde la pantalla; use el comando "
+                "isseg-farmacia enrolar.",
+            )
+        done = self.enroller.enroll(url, normalized)
+        # Settings are read per action (tickets, the status bar), so replacing them is all
+        # the rest of the terminal needs; the link to central was re-pointed by the port.
+        self.settings = replace(
+            self.settings,
+            central_url=done.central_url,
+            terminal_token=done.token,
+            store_name=done.store_name or self.settings.store_name,
+            terminal_name=done.name or self.settings.terminal_name,
+        )
+        self.nudge()  # the sync engine asks central now rather than at its next tick
+        return replace(done, token="")
 
     # --- identity and users (db) ----------------------------------------------------------
 

@@ -9,13 +9,16 @@ escpos load.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from kiosk import users
 from kiosk.app import Terminal
 from kiosk.kiosk_flow import KioskService
-from kiosk.ports import Clock, UnitOfWork, system_clock
+from kiosk.ports import Clock, Enrolled, Refused, UnitOfWork, system_clock
 from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _open_parts(start_sync: bool) -> Callable[[Terminal], None]:
@@ -81,6 +84,55 @@ def _kiosk_service(t: Terminal) -> KioskService:
     )
 
 
+class CentralEnroller:
+    """The ``Enroller`` port over ``sync.enrollment``, the same code as ``isseg-farmacia
+    enrolar``: the token file is created 0600, config.json and the identity are written."""
+
+    def __init__(self, terminal: Terminal) -> None:
+        self._terminal = terminal
+
+    def enroll(self, central_url: str, code: str) -> Enrolled:
+        from sync import enrollment
+        from sync.client import CentralClient
+
+        t = self._terminal
+        try:
+            got = enrollment.redeem(central_url, code, ca_bundle=t.settings.ca_bundle)
+        except enrollment.EnrollmentError as exc:
+            raise Refused(exc.code, exc.message) from None
+        try:
+            enrollment.save(t.settings, central_url, got)
+        except Refused:
+            raise
+        except Exception:  # disk full, a folder not writable, a config.json not JSON
+            log.exception(
+                "alta: central respondió pero no se pudo guardar en %s", t.settings.data_path
+            )
+            raise Refused(
+                "ALTA_SIN_GUARDAR",
+                f"Central dio de alta la terminal, pero no se pudo guardar en "
+                f"{t.settings.data_path}. Avise a soporte; el código ya se usó, pida uno nuevo.",
+            ) from None
+        # The window may be opening the terminal on its database thread right now: wait for
+        # that (start() is idempotent and locked), so the client it built is the one
+        # re-pointed here, not one built a moment later from the settings before the alta.
+        try:
+            t.start()
+        except Exception:  # the window reports a database that does not open; the alta stands
+            log.exception("alta: la terminal no abrió")
+        if isinstance(t.central, CentralClient):
+            t.central.relink(central_url, got.token)
+        return Enrolled(
+            terminal_id=got.terminal_id,
+            store_id=got.store_id,
+            store_name=got.store_name,
+            name=got.name,
+            kind=got.kind,
+            central_url=central_url,
+            token=got.token,
+        )
+
+
 def build(
     settings: Settings,
     *,
@@ -103,6 +155,7 @@ def build(
         printer=TerminalPrinter(settings),
         kiosk_factory=_kiosk_service,
     )
+    terminal.enroller = CentralEnroller(terminal)
     if not defer:
         terminal.start()
     return terminal

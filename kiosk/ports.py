@@ -41,6 +41,7 @@ from kiosk.records import (
     CashDrop,
     Clock,
     DayClose,
+    Enrolled,
     NewOutboxEntry,
     OutboxCounts,
     OutboxEntry,
@@ -95,6 +96,7 @@ __all__ = [
     "SendOutcome",
     "ReceiptFacts",
     "ReceiptOutcome",
+    "Enrolled",
     "Refused",
     "StorageError",
     "DROP",
@@ -445,6 +447,19 @@ class Sync(Protocol):
 
     def nudge(self) -> None:
         """A hint that something waits to be sent: the engine looks now instead of later."""
+        ...
+
+
+class Enroller(Protocol):
+    """Joins central with a one-time code (``sync.enrollment``, wired in ``kiosk.bootstrap``)."""
+
+    def enroll(self, central_url: str, code: str) -> Enrolled:
+        """Redeem ``code`` (already checked and written as central issued it) at
+        ``central_url`` and keep what central answered: the token in a file only this user
+        reads (0600), the names and central's address in config.json, the identity in the
+        terminal's database; the running link to central then uses the new address and
+        token. Raises ``Refused`` (Spanish) when central says no or cannot be reached, and
+        keeps nothing then. The returned record carries the token for the terminal service."""
         ...
 
 

@@ -317,3 +317,18 @@ class ReceiptOutcome:
     payment: Payment
     confirmed_online: bool  # the receipt says "aplicado en línea"
     printed: PrintOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """This terminal joined central: which terminal of which store it now is. ``token`` is
+    filled only between the enrollment port and the terminal service; a screen never gets
+    it (``Terminal.enroll`` returns the record without it)."""
+
+    terminal_id: int
+    store_id: str
+    store_name: str
+    name: str  # "Caja 1"
+    kind: str  # caja | kiosko
+    central_url: str
+    token: str = field(default="", repr=False, compare=False)

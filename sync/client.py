@@ -288,6 +288,21 @@ class CentralClient:
             "Host": httpx.URL(self.base_url).netloc.decode("ascii"),
         }
 
+    def relink(self, base_url: str, token: str) -> None:
+        """Talk to ``base_url`` with ``token`` from the next request on: a terminal enrolled
+        from its first-run screen goes on without a restart. The sync engine, the sender,
+        the heartbeat and the kiosk all hold this one client, so all of them follow. The
+        pool keeps connections per address, so the old ones just go idle."""
+        base = base_url.rstrip("/")
+        headers = dict(self._headers)
+        headers["Host"] = httpx.URL(base).netloc.decode("ascii")
+        # Each a single assignment: a request already under way uses the old or the new.
+        self.insecure = insecure_reason(base)
+        self.base_url = base
+        self._headers = headers
+        self.token = token
+        self.link = LinkState()  # "token rejected" was about the old token
+
     def _timeouts(self, seconds: float) -> dict[str, float | None]:
         return httpx.Timeout(seconds, connect=min(seconds, 2.0)).as_dict()
 

@@ -26,7 +26,13 @@ TOKEN_FILE = settings_module.TOKEN_FILE
 
 
 class EnrollmentError(Exception):
-    """Why the terminal could not join, in Spanish."""
+    """Why the terminal could not join, in Spanish (``code`` for programs: central's own
+    code when central refused)."""
+
+    def __init__(self, message: str, code: str = "ALTA_RECHAZADA") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -43,27 +49,52 @@ def check_url(url: str) -> str:
     """Central's address: HTTPS, except on this very machine (the demo, a test)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EnrollmentError(f"La dirección de central no es válida: «{url}» (use https://…).")
+        raise EnrollmentError(
+            f"La dirección de central no es válida: «{url}» (use https://…).", "CENTRAL_INVALIDA"
+        )
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise EnrollmentError("La conexión con central debe ser cifrada: use https://…")
+        raise EnrollmentError(
+            "La conexión con central debe ser cifrada: use https://…", "CENTRAL_SIN_CIFRAR"
+        )
     return url.strip().rstrip("/")
 
 
-def redeem(central_url: str, code: str, *, timeout: float = 10.0) -> Enrollment:
+def redeem(
+    central_url: str, code: str, *, timeout: float = 10.0, ca_bundle: str = ""
+) -> Enrollment:
+    """Exchange the code for the token. Central's certificate is checked as the sync
+    client checks it: the institute's CA (``ca_bundle``) or the system's trust store."""
+    from sync.client import _is_certificate_failure, tls_context
+
     url = check_url(central_url) + "/v1/enrollments"
     try:
-        response = httpx.post(url, json={"code": code.strip()[:20]}, timeout=timeout)
-    except httpx.HTTPError:
+        response = httpx.post(
+            url, json={"code": code.strip()[:20]}, timeout=timeout, verify=tls_context(ca_bundle)
+        )
+    except httpx.HTTPError as exc:
+        if _is_certificate_failure(exc):
+            raise EnrollmentError(
+                f"El certificado de central en {central_url} no es de confianza: revise "
+                "ca_bundle o los certificados del equipo (no se envió el código).",
+                "CERTIFICADO_NO_CONFIABLE",
+            ) from None
         raise EnrollmentError(
-            f"No se pudo conectar con central en {central_url}: revise la dirección y la red."
+            f"No se pudo conectar con central en {central_url}: revise la dirección y la red.",
+            "CENTRAL_INALCANZABLE",
         ) from None
     try:
         body: Any = response.json()
     except ValueError:
         body = None
     if response.status_code != 201 or not isinstance(body, dict):
-        message = body.get("message") if isinstance(body, dict) else None
-        raise EnrollmentError(message or f"Central respondió {response.status_code}.")
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            raise EnrollmentError(body["message"], str(body.get("code") or "ALTA_RECHAZADA"))
+        # An answer without central's Spanish message: another server at that address.
+        raise EnrollmentError(
+            f"En {central_url} no respondió central (respondió {response.status_code}): "
+            "revise la dirección.",
+            "NO_ES_CENTRAL",
+        )
     try:
         return Enrollment(
             terminal_id=int(body["terminal_id"]),
@@ -74,7 +105,9 @@ def redeem(central_url: str, code: str, *, timeout: float = 10.0) -> Enrollment:
             token=str(body["token"]),
         )
     except (KeyError, TypeError, ValueError):
-        raise EnrollmentError("Central respondió algo inesperado al alta.") from None
+        raise EnrollmentError(
+            "Central respondió algo inesperado al alta.", "RESPUESTA_INESPERADA"
+        ) from None
 
 
 def save(settings: settings_module.Settings, central_url: str, result: Enrollment) -> Path:
@@ -123,7 +156,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         settings = settings_module.load(settings_module.environment(args.datos))
         url = check_url(args.central)
-        result = redeem(url, args.codigo)
+        result = redeem(url, args.codigo, ca_bundle=settings.ca_bundle)
         token_path = save(settings, url, result)
     except (EnrollmentError, ValueError) as exc:
         print(f"No se pudo dar de alta la terminal: {exc}", file=sys.stderr)
