@@ -61,6 +61,7 @@ from ui.common import (
     title,
 )
 from ui.count import CountPanel
+from ui.enrollment import EnrollmentPanel
 from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar, receipts_waiting
@@ -466,18 +467,23 @@ class CashierWindow(QMainWindow):
         self.last_payment: Payment | None = None
         self.confirmation: Confirm | None = None  # the open confirmation, if any
         self.scanned_text = ""  # the last scan as read, shown beside a refusal
-        self.setWindowTitle(
-            f"Caja ISSEG · {terminal.settings.store_name} · {terminal.settings.terminal_name}"
-        )
+        self._retitle()
         self.pages = QStackedWidget()
         self.login = LoginPanel(
             terminal, runner, heading="Caja ISSEG: iniciar sesión", note=login_note
         )
         self.first_run = FirstManagerPanel(terminal, runner)
+        self.enrollment = EnrollmentPanel(
+            terminal,
+            runner,
+            next_step="Con «Continuar» se registra el gerente de la farmacia (si aún no lo hay) "
+            "o se inicia sesión.",
+        )
         self.open_shift = OpenShiftPanel(terminal, runner)
         self.work = self._build_work(demo_references)
         self.close_page = self._build_close()
-        for page in (self.login, self.first_run, self.open_shift, self.work, self.close_page):
+        pages = (self.login, self.first_run, self.enrollment, self.open_shift, self.work)
+        for page in (*pages, self.close_page):
             self.pages.addWidget(page)
         self.status = StatusBar(terminal, runner, poll_ms=status_poll_ms)
         self.print_retry = PrintRetry(terminal, runner, self.status, print_retry_ms, self)
@@ -494,6 +500,8 @@ class CashierWindow(QMainWindow):
         self.open_shift.leave.clicked.connect(self.lock)
         QShortcut(QKeySequence("F12"), self.open_shift).activated.connect(self.lock)
         self.first_run.created.connect(self._first_manager_created)
+        self.enrollment.enrolled.connect(self._retitle)
+        self.enrollment.continued.connect(self._enrolled)
         minutes = terminal.settings.cashier_idle_lock_minutes
         self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)
         self._focus_keeper = QTimer(self)
@@ -502,15 +510,30 @@ class CashierWindow(QMainWindow):
         runner.failed.connect(self._task_failed)
         self.resize(1200, 800)
         fit_fields(self)
-        self.login.reset()
+        if terminal.needs_enrollment:  # no token: nothing works until central knows it
+            self.pages.setCurrentWidget(self.enrollment)
+            self.enrollment.reset()
+        else:
+            self.login.reset()
         # The database opens on its own thread once the window is up (a cold start shows
         # the login at once); escpos loads on the network pool for the first receipt.
         QTimer.singleShot(0, self._boot)
 
     def _boot(self) -> None:
         t = self.terminal
-        self.runner.db(t.boot, self._booted, self._boot_failed)
         self.runner.io(t.prepare_printer, None, lambda _exc: None)
+        if t.needs_enrollment:
+            return  # after the alta (``_enrolled``): the first manager or the login
+        self.runner.db(t.boot, self._booted, self._boot_failed)
+
+    def _retitle(self, _enrolled: object = None) -> None:
+        s = self.terminal.settings
+        self.setWindowTitle(f"Caja ISSEG · {s.store_name} · {s.terminal_name}")
+
+    def _enrolled(self, _enrolled: object) -> None:
+        self.pages.setCurrentWidget(self.login)
+        self.login.reset()
+        self.runner.db(self.terminal.boot, self._booted, self._boot_failed)
 
     def _booted(self, first_run: bool) -> None:
         if first_run:

@@ -41,6 +41,7 @@ from kiosk.app import Terminal
 from kiosk.ports import Refused
 from kiosk.rules import Policy
 from kiosk.simulator import Simulation
+from ui.enrollment import EnrollmentPanel
 from ui.kiosk_style import CONTRAST, NORMAL, stylesheet
 from ui.tasks import TaskRunner
 
@@ -283,6 +284,15 @@ class KioskWindow(QMainWindow):
         for page in self.all_pages:
             self.pages.addWidget(page)
         self._help_return: QWidget = self.welcome
+        # For the staff installing it, before any affiliate sees the kiosk.
+        self.enrollment = EnrollmentPanel(
+            terminal,
+            runner,
+            screen_kind="kiosko",
+            next_step="Con «Continuar» el kiosko pasa a su pantalla de bienvenida.",
+        )
+        self.enrollment.continued.connect(self._enrolled)
+        self.pages.addWidget(self.enrollment)
 
         top = QHBoxLayout()
         self.help_button = button("Ayuda", self.show_help)
@@ -326,6 +336,20 @@ class KioskWindow(QMainWindow):
         self._link_timer.timeout.connect(self._refresh_link)
         self._link_timer.start(1000)
         self._refresh_link()
+        if terminal.needs_enrollment:  # no token: central would refuse every affiliate
+            self.help_button.hide()
+            self.contrast_button.hide()
+            self.pages.setCurrentWidget(self.enrollment)
+            self.enrollment.reset()
+
+    def _enrolled(self, _enrolled: object) -> None:
+        # The slips name the store: the service is built again with the enrolled name.
+        self.service = self.terminal.kiosk_service()
+        self.help_button.show()
+        self.contrast_button.show()
+        self.runner.db(self.terminal.policy, self._got_policy)
+        self.reset()
+        self._refresh_link()  # the welcome's offline notice is about the link before the alta
 
     # --- look -------------------------------------------------------------------------
 
@@ -384,7 +408,7 @@ class KioskWindow(QMainWindow):
         self.hold()
 
     def _on_tick(self) -> None:
-        if self.pages.currentWidget() is self.welcome:
+        if self.pages.currentWidget() in (self.welcome, self.enrollment):
             self.countdown.hide()
             return
         left = self.idle_seconds - (time.monotonic() - self._last_activity)

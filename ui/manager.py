@@ -48,6 +48,7 @@ from ui.common import (
     pesos,
 )
 from ui.count import CountPanel, result_summary
+from ui.enrollment import EnrollmentPanel
 from ui.first_run import FirstManagerPanel
 from ui.login import LoginPanel
 from ui.status import PrintRetry, StatusBar
@@ -156,8 +157,15 @@ class ManagerWindow(QMainWindow):
         self.tabs.addTab(self.chart, "El día")
         self.tabs.addTab(self._users_tab(), "Usuarios")
         self.first_run = FirstManagerPanel(terminal, runner)
+        self.enrollment = EnrollmentPanel(
+            terminal,
+            runner,
+            next_step="Con «Continuar» se registra el gerente de la farmacia (si aún no lo hay) "
+            "o se inicia sesión.",
+        )
         self.pages.addWidget(self.login)
         self.pages.addWidget(self.first_run)
+        self.pages.addWidget(self.enrollment)
         self.pages.addWidget(self.main)
         self.status = StatusBar(terminal, runner, poll_ms=status_poll_ms)
         self.print_retry = PrintRetry(terminal, runner, self.status, print_retry_ms, self)
@@ -169,6 +177,10 @@ class ManagerWindow(QMainWindow):
         self.setCentralWidget(central)
         self.login.logged_in.connect(self._logged_in)
         self.first_run.created.connect(self._logged_in)
+        self.enrollment.enrolled.connect(
+            lambda _e: self.setWindowTitle(f"Gerente · {self.terminal.settings.store_name}")
+        )
+        self.enrollment.continued.connect(self._enrolled)
         minutes = terminal.settings.manager_idle_lock_minutes
         self.idle = IdleWatch(idle_lock_ms or max(1, round(minutes * 60_000)), self.lock, self)
         # What the cashier does at the till (a close, a payment) shows here without a click.
@@ -177,12 +189,23 @@ class ManagerWindow(QMainWindow):
         self.refresher.start(refresh_ms)
         self.resize(1200, 820)
         fit_fields(self)
-        self.login.reset()
+        if terminal.needs_enrollment:  # no token: nothing works until central knows it
+            self.pages.setCurrentWidget(self.enrollment)
+            self.enrollment.reset()
+        else:
+            self.login.reset()
         QTimer.singleShot(0, self._boot)
 
     def _boot(self) -> None:
         t = self.terminal
+        if t.needs_enrollment:
+            return  # after the alta (``_enrolled``): the first manager or the login
         self.runner.db(t.boot, self._booted, self._fail)
+
+    def _enrolled(self, _enrolled: object) -> None:
+        self.pages.setCurrentWidget(self.login)
+        self.login.reset()
+        self.runner.db(self.terminal.boot, self._booted, self._fail)
 
     def _booted(self, first_run: bool) -> None:
         if first_run:
