@@ -36,7 +36,9 @@ from ui.cashier import CashierWindow
 from PySide6.QtCore import QEventLoop
 app = application()
 _LOOP = QEventLoop()
+# A till that has run before: enrolled (a token), so no first-run alta screen.
 settings = Settings().with_values({"data_dir": sys.argv[2], "central_url": "http://127.0.0.1:9",
+                                   "terminal_token": "t",
                                    "printer_kind": "file"})
 # As `isseg-farmacia caja` does: nothing opened before the window shows.
 terminal = build(settings, defer=True)
@@ -66,7 +68,12 @@ def prepare_database() -> Path:
     data = Path(tempfile.mkdtemp())
     t = build(
         Settings().with_values(
-            {"data_dir": str(data), "central_url": "http://127.0.0.1:9", "printer_kind": "file"}
+            {
+                "data_dir": str(data),
+                "central_url": "http://127.0.0.1:9",
+                "terminal_token": "t",  # enrolled: no first-run alta screen
+                "printer_kind": "file",
+            }
         ),
         start_sync=False,
     )
@@ -116,7 +123,12 @@ def scan_latency() -> list[float]:
     hasher = users.PinHasher(time_cost=1, memory_cost=8, parallelism=1)
     t = build(
         Settings().with_values(
-            {"data_dir": str(data), "central_url": "http://127.0.0.1:9", "printer_kind": "file"}
+            {
+                "data_dir": str(data),
+                "central_url": "http://127.0.0.1:9",
+                "terminal_token": "t",  # enrolled: no first-run alta screen
+                "printer_kind": "file",
+            }
         ),
         clock=clock,
         hasher=hasher,

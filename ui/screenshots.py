@@ -242,8 +242,9 @@ def manager_shots(t: Terminal, out: Path) -> None:
     runner.shutdown()
 
 
-def first_run_shot(data: Path, out: Path, clock: Any) -> None:
-    """A brand-new till: nobody to log in yet."""
+def first_run_shot(central: Any, data: Path, out: Path, clock: Any) -> None:
+    """A brand-new till: no token (the alta: empty, refused, done), then nobody to log in."""
+    from central.enrollment import new_code
     from ui.cashier import CashierWindow
 
     settings = Settings().with_values(
@@ -253,10 +254,55 @@ def first_run_shot(data: Path, out: Path, clock: Any) -> None:
     runner = TaskRunner()
     w = CashierWindow(t, runner, status_poll_ms=200)
     w.show()
+    panel = w.enrollment
+    shoot(w, out, "caja-0a-alta-vacia")
+    panel.central_url.setText(central.base_url)
+    panel.code.setText("ZZZZZ-ZZZZZ")
+    panel.submit()
+    wait(lambda: bool(panel.error.text()))
+    shoot(w, out, "caja-0b-alta-rechazada")
+    with central.app.state.db.write() as s:
+        code, _ = new_code(s, "F001", "Caja 2", "caja", clock())
+    panel.code.setText(code.lower().replace("-", " "))
+    panel.submit()
+    wait(lambda: panel.result is not None)
+    wait(t.online)  # the running till already talks to central with its new token
+    shoot(w, out, "caja-0c-alta-hecha")
+    panel.continue_button.click()
     wait(lambda: w.pages.currentWidget() is w.first_run)
     w.first_run.name.setText("Laura García Ruiz")
     w.first_run.username.setText("lgarcia")
     shoot(w, out, "caja-0-primer-uso")
+    w.close()
+    runner.shutdown()
+    t.close()
+
+
+def kiosk_enrollment_shots(central: Any, data: Path, out: Path, clock: Any) -> None:
+    """A brand-new kiosk at 1366×768: the alta asked for, then done."""
+    from central.enrollment import new_code
+    from ui.kiosk import KioskWindow
+
+    settings = Settings().with_values(
+        {"data_dir": str(data / "kiosko-nuevo"), "central_url": "http://127.0.0.1:9"}
+    )
+    t = build(settings, clock=clock, hasher=CHEAP, defer=True)
+    runner = TaskRunner()
+    w = KioskWindow(t, runner)
+    w.resize(*KIOSK_SIZES["1366"])
+    w.show()
+    panel = w.enrollment
+    panel.central_url.setText(central.base_url)
+    shoot(w, out, "kiosko-0a-alta")
+    with central.app.state.db.write() as s:
+        code, _ = new_code(s, "F001", "Kiosko 2", "kiosko", clock())
+    panel.code.setText(code)
+    panel.submit()
+    wait(lambda: panel.result is not None)
+    wait(t.online)
+    shoot(w, out, "kiosko-0b-alta-hecha")
+    panel.continue_button.click()
+    shoot(w, out, "kiosko-0c-bienvenida-tras-alta")
     w.close()
     runner.shutdown()
     t.close()
@@ -301,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = _clock()
     data = Path(tempfile.mkdtemp(prefix="caja-isseg-capturas-"))
     with EmbeddedCentral(clock=clock, seed_demo=True) as central:
-        first_run_shot(data, out, clock)
+        first_run_shot(central, data, out, clock)
+        kiosk_enrollment_shots(central, data, out, clock)
         cashier = cashier_shots(central, data, out, clock)
         try:
             kiosk_shots(central, data, out, clock)
