@@ -658,6 +658,10 @@ class Terminal:
             policy_version=self.policy().version,
         )
 
+    def printer_words(self) -> str:
+        """The printer's state as the status bar says it (for the heartbeat)."""
+        return self._printer_state()[0]
+
     def _printer_state(self) -> tuple[str, bool | None, int]:
         """From the last job and the queue; asking the printer itself is left to printing,
         which does it before every job (a status poll would open the port every second)."""

@@ -52,6 +52,9 @@ def _open_parts(start_sync: bool) -> Callable[[Terminal], None]:
                 t.clock,
                 refresher=refresher,
                 interval=settings.sync_interval_seconds,
+                # The heartbeat tells the console what the status bar shows (it said
+                # "desconocido" for every terminal while this was not passed).
+                printer_state=t.printer_words,
             )
             closers.append(engine.stop)
         except BaseException:

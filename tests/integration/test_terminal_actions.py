@@ -7,7 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from central.db import Database
+from central.models import TerminalHeartbeat
 from kiosk import money, reference_cache
 from kiosk.app import VoidOutcome
 from kiosk.bootstrap import build
@@ -375,3 +378,22 @@ def test_an_opening_float_over_ten_thousand_is_refused_and_opens_nothing(till: T
     assert t.current_shift() is None
     shift = t.open_shift(cashier_id=till.cashier.id, opening_float=Decimal("10000.00"))
     assert shift.opening_float == Decimal("10000.00")
+
+
+def test_the_heartbeat_tells_central_the_printer_state_the_status_bar_shows(
+    open_till: Till,
+) -> None:
+    # The operator's trial: the console said "Impresora: desconocido" beside a till whose
+    # status bar said "lista"; the composition root never handed the engine the printer.
+    t = open_till.terminal
+    scan_and_pay(open_till)
+    assert t.status().printer == "lista"
+    assert t.sync is not None
+    t.sync.run_once(force=True)
+    db = Database(open_till.central.db_url)
+    try:
+        with db.read() as s:
+            states = [hb.printer_state for hb in s.execute(select(TerminalHeartbeat)).scalars()]
+    finally:
+        db.dispose()
+    assert states == ["lista"]
