@@ -146,7 +146,10 @@ def _how_to_fix(exc: BaseException) -> str:
             "Corrija ese valor en el archivo (o quite solo esa línea para usar el valor de "
             "fábrica) y reinicie."
         )
-    return fix + "\nNo borre el archivo: guarda la dirección de central y los nombres de esta terminal."
+    return (
+        fix
+        + "\nNo borre el archivo: guarda la dirección de central y los nombres de esta terminal."
+    )
 
 
 def _plain(exc: BaseException) -> str:
