@@ -122,8 +122,7 @@ def _start(
             None,
             "Caja ISSEG: configuración con error",
             f"La configuración de la caja tiene un error y no puede iniciar.\n\n"
-            f"Archivo: {where}\nProblema: {_plain(exc)}\n\n"
-            "Corríjalo (o bórrelo para volver a los valores de fábrica) y reinicie."
+            f"Archivo: {where}\nProblema: {_plain(exc)}\n\n{_how_to_fix(exc)}"
             + (f"\n\nBitácora: {log_file}" if log_file else ""),
         )
         return args, None
@@ -133,6 +132,24 @@ def _start(
         log.exception("no se pudo iniciar")
         QMessageBox.critical(None, "Caja ISSEG", f"No se pudo iniciar la caja:\n\n{exc}")
         return args, None
+
+
+def _how_to_fix(exc: BaseException) -> str:
+    """Fix the one line or value, never delete the file: after the alta it holds central's
+    address and the store's and terminal's names, and without them the till stops working."""
+    if isinstance(exc, json.JSONDecodeError):
+        fix = "Corrija esa línea del archivo y reinicie."
+    elif isinstance(exc, OSError):
+        fix = "Revise que el archivo exista y que el usuario de la caja pueda leerlo, y reinicie."
+    else:
+        fix = (
+            "Corrija ese valor en el archivo (o quite solo esa línea para usar el valor de "
+            "fábrica) y reinicie."
+        )
+    return (
+        fix
+        + "\nNo borre el archivo: guarda la dirección de central y los nombres de esta terminal."
+    )
 
 
 def _plain(exc: BaseException) -> str:

@@ -25,17 +25,27 @@ def _root_log_handlers() -> Iterator[None]:
 
 
 @pytest.mark.parametrize(
-    ("config", "problem"),
+    ("config", "problem", "advice"),
     [
         (
             '{"printer_kind": "file",\n "paper_width_mm": 80,,}',
             "el JSON no es válido en la línea 2",
+            "Corrija esa línea",
         ),
-        ('{"impresora": "usb"}', "configuración desconocida: impresora"),
+        (
+            '{"impresora": "usb"}',
+            "configuración desconocida: impresora",
+            "quite solo esa línea",
+        ),
     ],
 )
 def test_a_bad_config_shows_what_to_fix_and_the_kiosk_does_not_start(
-    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, problem: str
+    qapp: QApplication,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config: str,
+    problem: str,
+    advice: str,
 ):
     (tmp_path / "config.json").write_text(config, encoding="utf-8")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the log folder
@@ -54,5 +64,9 @@ def test_a_bad_config_shows_what_to_fix_and_the_kiosk_does_not_start(
     assert seen, "no window was shown"
     assert "configuración con error" in seen[0]
     assert str(tmp_path / "config.json") in seen[0] and problem in seen[0]
+    # The file also holds what the alta wrote (central's address, the names): fix one line,
+    # never delete it.
+    assert advice in seen[0] and "No borre el archivo" in seen[0]
+    assert "bórrelo" not in seen[0]
     logs = list((tmp_path / "state").rglob("caja-isseg.log"))
     assert logs and "configuración inválida" in logs[0].read_text(encoding="utf-8")
