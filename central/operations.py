@@ -115,7 +115,9 @@ def database_problem(url: str, exc: BaseException) -> str:
         reason = "el servidor de la base de datos no responde (¿dirección y puerto? ¿encendido?)"
     else:
         reason = "la base de datos rechazó la conexión"
-    return f"No se pudo usar la base de datos de central {shown}: {reason}. Revise ISSEG_CENTRAL_DB."
+    return (
+        f"No se pudo usar la base de datos de central {shown}: {reason}. Revise ISSEG_CENTRAL_DB."
+    )
 
 
 @contextlib.contextmanager

@@ -131,7 +131,9 @@ def _check_ca_bundle(path: str) -> None:
     except OSError as exc:
         raise ValueError(f"ca_bundle: no se pudo leer {path} ({exc.strerror})") from None
     if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ValueError(f"ca_bundle: {path} no es un certificado PEM (-----BEGIN CERTIFICATE-----)")
+        raise ValueError(
+            f"ca_bundle: {path} no es un certificado PEM (-----BEGIN CERTIFICATE-----)"
+        )
 
 
 def _convert(kind: type, raw: Any) -> Any:
