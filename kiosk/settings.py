@@ -128,7 +128,9 @@ def _check_ca_bundle(path: str) -> None:
     only as "certificate not trusted" at the first payment."""
     try:
         text = Path(path).read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
+    except FileNotFoundError:
+        raise ValueError(f"ca_bundle: no existe el archivo {path}") from None
+    except OSError as exc:  # a folder, no permission: the OS's words name which
         raise ValueError(f"ca_bundle: no se pudo leer {path} ({exc.strerror})") from None
     if "-----BEGIN CERTIFICATE-----" not in text:
         raise ValueError(

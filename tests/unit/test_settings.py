@@ -46,8 +46,10 @@ def test_an_unknown_key_suggests_the_close_name_or_lists_them_all():
 
 
 def test_ca_bundle_must_be_a_readable_pem_file(tmp_path):
-    with pytest.raises(ValueError, match="ca_bundle: no se pudo leer"):
+    with pytest.raises(ValueError, match="ca_bundle: no existe el archivo"):
         Settings().with_values({"ca_bundle": str(tmp_path / "no-existe.pem")})
+    with pytest.raises(ValueError, match="ca_bundle: no se pudo leer"):
+        Settings().with_values({"ca_bundle": str(tmp_path)})  # a folder
     (tmp_path / "ca.der").write_bytes(b"\x30\x82\x01\x0a")
     with pytest.raises(ValueError, match="no es un certificado PEM"):
         Settings().with_values({"ca_bundle": str(tmp_path / "ca.der")})
