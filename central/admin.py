@@ -24,8 +24,9 @@ from kiosk.rules import Policy
 def _open_db(url: str | None) -> dbmod.Database:
     """Central's database, migrated already: administration never changes the schema."""
     db_url = operations.database_url(explicit=url)
-    dbmod.require_current(db_url)
-    return dbmod.Database(db_url)
+    with operations.database_errors(db_url):
+        dbmod.require_current(db_url)
+        return dbmod.Database(db_url)
 
 
 def _import(args: argparse.Namespace, db: dbmod.Database) -> int:
@@ -74,9 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="Archivo NOMBRE=valor con ISSEG_CENTRAL_DB.",
     )
-    # --db is accepted before or after the subcommand.
+    # --db and --env-file are accepted before or after the subcommand (as central migrar
+    # takes --env-file after "migrar"): SUPPRESS keeps the subcommand from resetting a value
+    # given before it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", help=db_help, default=argparse.SUPPRESS)
+    common.add_argument(
+        "--env-file",
+        metavar="ARCHIVO",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="Archivo NOMBRE=valor con ISSEG_CENTRAL_DB.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMANDO")
 
     p = sub.add_parser(
@@ -145,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "usuario-consola" and not args.contrasena_stdin and not _interactive():
+        # getpass would fail with EOFError (a traceback) or read the password with echo.
+        print(
+            "La contraseña no se puede pedir sin una terminal interactiva: para leerla de la "
+            "entrada estándar (una tubería o un archivo) agregue --contrasena-stdin.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if args.env_file:
             operations.load_env_file(args.env_file)
@@ -195,7 +213,7 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
                     s, args.tienda, args.nombre, args.tipo, now, args.nombre_tienda
                 )
         except svc.ApiError as exc:
-            print(exc.message, file=sys.stderr)
+            print(_store_hint(exc, args.tienda), file=sys.stderr)
             return 1
         print(
             f"Código de alta para «{args.nombre}» ({args.tipo}) de la tienda {args.tienda}: {code}"
@@ -219,7 +237,12 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
         return 0
     if args.command == "terminales":
         with db.read() as s:
-            for t in s.query(Terminal).order_by(Terminal.terminal_id):
+            rows = list(s.query(Terminal).order_by(Terminal.terminal_id))
+            if not rows:
+                print("No hay terminales dadas de alta (isseg-farmacia admin codigo-de-alta).")
+                return 0
+            print("Número\tTienda\tTipo\tNombre\tEstado")
+            for t in rows:
                 state = "revocada" if t.revoked_at else "activa"
                 print(f"{t.terminal_id}\t{t.store_id}\t{t.kind}\t{t.name}\t{state}")
         return 0
@@ -266,6 +289,23 @@ def _run(args: argparse.Namespace, db: dbmod.Database, policy: Policy, now: Any)
     raise AssertionError(args.command)
 
 
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):  # stdin closed or replaced by something without it
+        return False
+
+
+def _store_hint(exc: svc.ApiError, store_id: str) -> str:
+    """On the command line, a new store is created by naming it: say so with the flag."""
+    if exc.code != "TIENDA_DESCONOCIDA":
+        return exc.message
+    return (
+        f"La tienda {store_id} no existe. Para crearla con esta terminal, agregue su nombre: "
+        f'--nombre-tienda "Farmacia ISSEG …"'
+    )
+
+
 def _console_user(args: argparse.Namespace, db: dbmod.Database, now: Any) -> int:
     from central.console.auth import Refused, create_user
 
@@ -274,8 +314,13 @@ def _console_user(args: argparse.Namespace, db: dbmod.Database, now: Any) -> int
     else:
         import getpass
 
-        password = getpass.getpass("Contraseña: ")
-        if getpass.getpass("Repita la contraseña: ") != password:
+        try:
+            password = getpass.getpass("Contraseña: ")
+            again = getpass.getpass("Repita la contraseña: ")
+        except (EOFError, KeyboardInterrupt):
+            print("\nNo se dio de alta a nadie.", file=sys.stderr)
+            return 1
+        if again != password:
             print("Las contraseñas no coinciden.", file=sys.stderr)
             return 1
     try:

@@ -9,9 +9,11 @@ its figures to files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,9 @@ NO_DATABASE = (
     "archivo de entorno (--env-file /etc/isseg/central.env), por ejemplo "
     "ISSEG_CENTRAL_DB=postgresql+psycopg://isseg:CLAVE@127.0.0.1:5432/isseg"
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class SettingsError(ValueError):
@@ -67,7 +72,66 @@ def database_url(environ: Mapping[str, str] = os.environ, explicit: str | None =
         url = lines[0].strip() if lines else ""
     if not url:
         raise SettingsError(NO_DATABASE)
+    return normalise_url(url)
+
+
+def normalise_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (what PostgreSQL's own tools and most hosting
+    panels print) mean PostgreSQL through psycopg, the driver this program ships."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show its scheme only, never a password
+        return url.split(":", 1)[0] + "://…"
+
+
+def database_problem(url: str, exc: BaseException) -> str:
+    """One Spanish line on why central could not use its database (the detail is logged)."""
+    from sqlalchemy import exc as sa_exc
+
+    shown = _shown(url)
+    detail = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError)):
+        return (
+            f"La dirección de la base de datos no es válida ({shown}): use "
+            "postgresql+psycopg://usuario:clave@servidor:5432/base o sqlite:///ruta."
+        )
+    if any(w in detail for w in ("password authentication", "no password supplied", "role")):
+        reason = "el usuario o la contraseña no son correctos"
+    elif "does not exist" in detail and "database" in detail:
+        reason = "esa base de datos no existe en el servidor"
+    elif "unable to open database file" in detail:
+        reason = "no se puede abrir el archivo (¿existe la carpeta? ¿tiene permiso?)"
+    elif any(w in detail for w in ("connection refused", "could not translate", "timeout",
+                                   "timed out", "no route", "name or service")):  # fmt: skip
+        reason = "el servidor de la base de datos no responde (¿dirección y puerto? ¿encendido?)"
+    else:
+        reason = "la base de datos rechazó la conexión"
+    return (
+        f"No se pudo usar la base de datos de central {shown}: {reason}. Revise ISSEG_CENTRAL_DB."
+    )
+
+
+@contextlib.contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turn a database failure while opening into a ``SettingsError`` with one Spanish
+    line; the driver's own words go to the log for whoever fixes it, not a traceback."""
+    from sqlalchemy import exc as sa_exc
+
+    try:
+        yield
+    except (sa_exc.SQLAlchemyError, ImportError) as exc:
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        log.error("base de datos %s: %s: %s", _shown(url), type(exc).__name__, detail[:500])
+        raise SettingsError(database_problem(url, exc)) from None
 
 
 # --- metrics ---------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isseg-farmacia central",
         description="Servidor central de referencia de Caja ISSEG (API v1).",
+        epilog="Antes del primer inicio y después de cada actualización: «isseg-farmacia "
+        "central migrar [--env-file ARCHIVO]» lleva la base de datos a la versión de este "
+        "programa (central no la migra al iniciar).",
     )
     parser.add_argument(
         "--env-file",
@@ -111,7 +114,8 @@ def migrate_main(argv: list[str]) -> int:
         if args.env_file:
             operations.load_env_file(args.env_file)
         db_url = operations.database_url()
-        before, head = dbmod.upgrade(db_url)
+        with operations.database_errors(db_url):
+            before, head = dbmod.upgrade(db_url)
     except operations.SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -144,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.env_file:
             operations.load_env_file(args.env_file)
         db_url = operations.database_url()
-        dbmod.require_current(db_url)
+        with operations.database_errors(db_url):
+            dbmod.require_current(db_url)
     except (operations.SettingsError, dbmod.SchemaBehind) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ Values come from (later wins): the defaults below, a JSON file (``ISSEG_CONFIG``
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -79,29 +80,68 @@ class Settings:
         return Path(self.db_path) if self.db_path else self.data_path / "terminal.sqlite"
 
     def with_values(self, values: Mapping[str, Any]) -> Settings:
-        known = {f.name: f for f in fields(self)}
-        unknown = set(values) - set(known)
+        known = [f.name for f in fields(self)]
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"configuración desconocida: {', '.join(sorted(unknown))}")
+            raise ValueError(_unknown_message(unknown, known))
         converted: dict[str, Any] = {}
         for name, raw in values.items():
             kind = type(getattr(self, name))
+            if kind is bool and not _is_boolean(raw):
+                raise ValueError(
+                    f"{name} debe ser true o false (sin comillas en config.json), no {raw!r}"
+                )
             try:
                 converted[name] = _convert(kind, raw)
             except (TypeError, ValueError):
                 raise ValueError(f"valor inválido para {name}: {raw!r}") from None
+        if converted.get("ca_bundle"):
+            _check_ca_bundle(converted["ca_bundle"])
         return replace(self, **converted)
+
+
+def _unknown_message(unknown: list[str], known: list[str]) -> str:
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"¿quiso decir {close[0]} en lugar de {name}?")
+    text = f"configuración desconocida: {', '.join(unknown)}. "
+    if hints:
+        return text + " ".join(hints)
+    return text + "Los nombres válidos son: " + ", ".join(known) + "."
+
+
+# Text that means a boolean: environment variables (ISSEG_CASH_DRAWER=true). In config.json
+# the JSON literals true/false; "si" is refused rather than guessed at.
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def _is_boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return True
+    return isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE
+
+
+def _check_ca_bundle(path: str) -> None:
+    """The institute's CA must be a readable PEM file: a wrong path would otherwise show up
+    only as "certificate not trusted" at the first payment."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        raise ValueError(f"ca_bundle: no existe el archivo {path}") from None
+    except OSError as exc:  # a folder, no permission: the OS's words name which
+        raise ValueError(f"ca_bundle: no se pudo leer {path} ({exc.strerror})") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(
+            f"ca_bundle: {path} no es un certificado PEM (-----BEGIN CERTIFICATE-----)"
+        )
 
 
 def _convert(kind: type, raw: Any) -> Any:
     # Environment values are text: "0x04B8" is an int, and "false" must not become True.
     if kind is bool and isinstance(raw, str):
-        word = raw.strip().lower()
-        if word in ("1", "true", "si", "sí", "yes", "on"):
-            return True
-        if word in ("0", "false", "no", "off", ""):
-            return False
-        raise ValueError(raw)
+        return raw.strip().lower() in _TRUE
     if kind is int and isinstance(raw, str):
         return int(raw, 0)
     return kind(raw)

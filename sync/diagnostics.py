@@ -1,7 +1,8 @@
 """``isseg-farmacia diagnostico``: what support asks for on the phone, in one command.
 
-Each check prints one Spanish line, ``[ OK ]`` or ``[FALLA]``, and the command exits 1 when
-any check failed. Nothing is changed: the terminal's database is opened read-only and only
+Each check prints one Spanish line, ``[ OK ]``, ``[AVISO]`` (not a fault: something that
+has not happened yet) or ``[FALLA]``, and the command exits 1 when any check failed. Times
+are shown in America/Mexico_City, as on the till's screens. Nothing is changed: the terminal's database is opened read-only and only
 if it exists, the printer is asked for its status, central is asked for its health and the
 terminal's policy.
 """
@@ -9,11 +10,11 @@ terminal's policy.
 from __future__ import annotations
 
 import argparse
+import logging
 import sqlite3
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,8 +22,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from kiosk import settings as settings_module
+from kiosk.logfile import log_to_file_quietly
 from kiosk.ports import Clock, system_clock
+from kiosk.records import MEXICO_CITY
 from kiosk.rules import Policy
+
+log = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Past these, support should look: a payment unsent for a quarter of an hour means the link
@@ -36,9 +41,11 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # ok, but worth a word (printed [AVISO])
 
     def line(self) -> str:
-        return f"[{' OK ' if self.ok else 'FALLA'}] {self.name}: {self.detail}"
+        mark = "FALLA" if not self.ok else "AVISO" if self.warning else " OK "
+        return f"[{mark}] {self.name}: {self.detail}"
 
 
 def _size(path: Path) -> str:
@@ -86,17 +93,6 @@ def check_printer(settings: settings_module.Settings) -> Check:
     return Check("Impresora", False, f"{words} ({settings.printer_kind}){waiting}")
 
 
-def _verify() -> ssl.SSLContext | bool:
-    """The operating system's trust store (where the institute's CA is installed) when
-    truststore is available; otherwise Python's default bundle."""
-    try:
-        import truststore
-
-        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    except ImportError:
-        return True
-
-
 def check_central(
     settings: settings_module.Settings, policy: Policy, clock: Clock = system_clock
 ) -> list[Check]:
@@ -106,9 +102,16 @@ def check_central(
     checks = []
     if not tls and parts.hostname not in LOOPBACK:
         checks.append(Check("Conexión cifrada", False, f"{url} no usa https"))
+    from sync.client import _is_certificate_failure, tls_context
+
+    # The same trust as the sync client and enrolar: the institute's CA (ca_bundle) or the
+    # system's store. A diagnosis that trusts differently from the till misleads support.
+    trust = f"ca_bundle {settings.ca_bundle}" if settings.ca_bundle else "el almacén del sistema"
     try:
         with httpx.Client(
-            base_url=url, timeout=settings.http_timeout_seconds, verify=_verify()
+            base_url=url,
+            timeout=settings.http_timeout_seconds,
+            verify=tls_context(settings.ca_bundle),
         ) as http:
             sent = clock()
             health = http.get("/v1/health")
@@ -120,8 +123,14 @@ def check_central(
                 else None
             )
     except httpx.ConnectError as exc:
-        reason = "certificado no válido" if "CERTIFICATE" in str(exc).upper() else "sin conexión"
-        return [*checks, Check("Central", False, f"{reason} con {url}")]
+        if _is_certificate_failure(exc):
+            log.warning("diagnostico: certificado TLS rechazado para %s: %s", url, exc)
+            reason = (
+                f"el certificado de {url} no es de confianza para {trust} "
+                "(¿ca_bundle correcto? ¿la dirección coincide con el certificado?)"
+            )
+            return [*checks, Check("Central", False, reason)]
+        return [*checks, Check("Central", False, f"sin conexión con {url}")]
     except httpx.HTTPError:
         return [*checks, Check("Central", False, f"no respondió a tiempo ({url})")]
     how = "TLS verificado" if tls else "sin TLS, en esta computadora"
@@ -157,7 +166,7 @@ def check_local(
     settings: settings_module.Settings, clock: Clock = system_clock
 ) -> tuple[list[Check], Policy]:
     """The outbox and the cache, through the terminal's own services."""
-    from kiosk import reference_cache
+    from kiosk import reference_cache, terminal_state
     from kiosk.bootstrap import build
 
     terminal = build(settings, clock=clock, start_sync=False)
@@ -166,6 +175,8 @@ def check_local(
             counts = uow.outbox.counts()
         policy = terminal.policy()
         refreshed = reference_cache.last_refreshed(terminal.uow)
+        with terminal.uow.reading() as uow:
+            heard_from_central = terminal_state.central_time_floor(uow) is not None
     finally:
         terminal.close()
     now = clock()
@@ -186,15 +197,29 @@ def check_local(
         checks.append(
             Check("Pagos rechazados", False, f"{counts.rejected} por conciliar con el gerente")
         )
-    if refreshed is None:
+    if refreshed is None and not heard_from_central:
+        # Just enrolled, never opened (or never reached central): the first download happens
+        # when the till opens. Not a fault in itself; the Central and Token lines say whether
+        # it will be able to.
+        checks.append(
+            Check(
+                "Referencias",
+                True,
+                "aún no se han descargado: se descargan cuando la caja abra y se conecte",
+                warning=True,
+            )
+        )
+    elif refreshed is None:
+        # The till has talked to central but never finished a download: the feed is broken.
         checks.append(Check("Referencias", False, "nunca se han actualizado desde central"))
     else:
         ago = now - refreshed
+        local = refreshed.astimezone(MEXICO_CITY)
         checks.append(
             Check(
                 "Referencias",
                 ago <= STALE_CACHE,
-                f"actualizadas hace {ago.total_seconds() / 60:.0f} min ({refreshed:%d/%m %H:%M})",
+                f"actualizadas hace {ago.total_seconds() / 60:.0f} min ({local:%d/%m %H:%M})",
             )  # fmt: skip
         )
     return checks, policy
@@ -225,13 +250,15 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"[FALLA] Configuración: {exc}")
         return 1
+    log_to_file_quietly()
     checks = run(settings)
     for check in checks:
         print(check.line())
     failed = [c for c in checks if not c.ok]
+    now = system_clock().astimezone(MEXICO_CITY)
     print(
         f"{len(failed)} problema(s): " + ", ".join(c.name for c in failed)
         if failed
-        else f"Todo en orden ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)."
+        else f"Todo en orden ({now:%d/%m/%Y %H:%M}, hora del centro de México)."
     )
     return 1 if failed else 0

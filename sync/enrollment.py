@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import httpx
 from kiosk import settings as settings_module
 
 TOKEN_FILE = settings_module.TOKEN_FILE
+log = logging.getLogger(__name__)
 
 
 class EnrollmentError(Exception):
@@ -73,11 +75,19 @@ def redeem(
         )
     except httpx.HTTPError as exc:
         if _is_certificate_failure(exc):
+            # The detail (which check failed: issuer, name, dates) is for support, in the log.
+            log.warning(
+                "alta: certificado TLS de %s rechazado (confianza: %s): %s",
+                central_url,
+                ca_bundle or "almacén del sistema",
+                exc,
+            )
             raise EnrollmentError(
                 f"El certificado de central en {central_url} no es de confianza: revise "
                 "ca_bundle o los certificados del equipo (no se envió el código).",
                 "CERTIFICADO_NO_CONFIABLE",
             ) from None
+        log.warning("alta: sin conexión con %s: %r", central_url, exc)
         raise EnrollmentError(
             f"No se pudo conectar con central en {central_url}: revise la dirección y la red.",
             "CENTRAL_INALCANZABLE",
@@ -153,6 +163,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--codigo", required=True, help="Código de alta, p. ej. 7KQ2M-9XH4D.")
     parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
     args = parser.parse_args(list(argv))
+    from kiosk.logfile import log_to_file_quietly
+
+    log_to_file_quietly()
     try:
         settings = settings_module.load(settings_module.environment(args.datos))
         url = check_url(args.central)

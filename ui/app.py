@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import logging.handlers
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -86,20 +85,9 @@ def _parse(prog: str, description: str, argv: Sequence[str]) -> argparse.Namespa
 
 
 def log_to_file() -> Path:
-    """The terminal's log: a rotating file in the platform's log folder (5 × 2 MB), so a
-    kiosk that fails at 3 a.m. leaves its reason behind."""
-    import platformdirs
+    from kiosk.logfile import log_to_file as to_file
 
-    folder = Path(platformdirs.user_log_dir("caja-isseg", "ISSEG"))
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        folder / "caja-isseg.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return folder / "caja-isseg.log"
+    return to_file()
 
 
 def _start(

@@ -7,6 +7,7 @@ a conftest fixture of the same name would win over it; each module names its clo
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,23 @@ from kiosk.ports import UnitOfWork, User
 from kiosk.settings import Settings
 from local_db.testing import FAST_HASHER, FixedClock, add_people
 from tests.integration.sync_support import BUSINESS_START
+
+
+@pytest.fixture(autouse=True)
+def _terminal_log_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """enrolar and diagnostico write to the terminal's log file (kiosk.logfile): keep it out
+    of the home folder, and take its handler off the root logger after each test."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-state"))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture

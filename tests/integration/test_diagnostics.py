@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from central.embedded import EmbeddedCentral
+from kiosk import reference_cache, terminal_state
 from kiosk import settings as settings_module
 from kiosk.bootstrap import build
+from kiosk.records import MEXICO_CITY
 from sync import diagnostics
 
 
@@ -50,14 +53,54 @@ def test_a_healthy_terminal_passes_every_check(central, tmp_path, capsys):
     assert "FALLA" not in out
 
 
-def test_a_refused_token_and_a_never_refreshed_cache_are_reported(central, tmp_path, capsys):
+def test_a_refused_token_is_a_failure_and_a_first_download_not_yet_made_is_a_notice(
+    central, tmp_path, capsys
+):
+    # Enrolled (or configured) but never opened: the till has never heard from central, so
+    # an empty cache is not a fault of its own; the Token line says what is wrong.
     data = terminal_folder(tmp_path, central, "token-que-no-existe")
     build(settings_module.load({"ISSEG_DATA_DIR": str(data)}), start_sync=False).close()
     assert diagnostics.main(["--datos", str(data)]) == 1
     out = capsys.readouterr().out
     assert "[FALLA] Token: central lo rechazó (401)" in out
-    assert "[FALLA] Referencias: nunca" in out
-    assert "2 problema(s)" in out
+    assert "[AVISO] Referencias: aún no se han descargado" in out
+    assert "1 problema(s): Token" in out
+
+
+def test_a_till_that_has_heard_from_central_but_never_refreshed_fails_referencias(
+    central, tmp_path, capsys
+):
+    data = terminal_folder(tmp_path, central, caja_token(central))
+    terminal = build(settings_module.load({"ISSEG_DATA_DIR": str(data)}), start_sync=False)
+    try:
+        terminal_state.note_central_time(terminal.uow, datetime.now(MEXICO_CITY))
+    finally:
+        terminal.close()
+    assert diagnostics.main(["--datos", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "[FALLA] Referencias: nunca se han actualizado desde central" in out
+
+
+def test_times_are_shown_in_mexico_city(central, tmp_path, capsys):
+    data = terminal_folder(tmp_path, central, caja_token(central))
+    refreshed(data)
+    settings = settings_module.load({"ISSEG_DATA_DIR": str(data)})
+    terminal = build(settings, start_sync=False)
+    try:
+        at = reference_cache.last_refreshed(terminal.uow)
+    finally:
+        terminal.close()
+    assert at is not None
+    before = datetime.now(MEXICO_CITY)
+    assert diagnostics.main(["--datos", str(data)]) == 0
+    after = datetime.now(MEXICO_CITY)
+    out = capsys.readouterr().out
+    assert f"({at.astimezone(MEXICO_CITY):%d/%m %H:%M})" in out
+    assert "UTC" not in out
+    shown = {
+        f"Todo en orden ({t:%d/%m/%Y %H:%M}, hora del centro de México)." for t in (before, after)
+    }
+    assert any(line in out for line in shown), out
 
 
 def test_central_away_and_a_damaged_database_are_reported(central, tmp_path, capsys):

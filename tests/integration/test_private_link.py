@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import logging
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -18,7 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from central.embedded import CentralProcess
+from kiosk import settings as settings_module
+from kiosk.bootstrap import build
+from kiosk.rules import Policy
+from sync import diagnostics, enrollment
 from sync.client import CentralClient, CertificateFailure, InsecureCentral, Offline
+from sync.status import SyncEngine
 
 
 def _name(text: str) -> x509.Name:
@@ -142,3 +150,119 @@ def test_a_plain_http_central_that_is_not_this_machine_is_refused_without_sendin
 def test_loopback_may_be_plain_http(url: str) -> None:
     with CentralClient(url, "t", transport=httpx.MockTransport(lambda r: httpx.Response(200))) as c:
         assert c.health().status == 200
+
+
+# --- the till's trust in practice: enrolar, the alta screen's action, diagnostico, the sync
+# engine and the heartbeat all trust ca_bundle (config.json or ISSEG_CA_BUNDLE), and a
+# certificate they cannot trust is named as such (operator's findings 1 and 2).
+
+
+def _code(tls_central: CentralProcess, capsys: pytest.CaptureFixture[str], name: str) -> str:
+    from central import admin
+
+    argv = ["codigo-de-alta", "--db", tls_central.db_url, "--tienda", "F900", "--nombre", name,
+            "--nombre-tienda", "Farmacia TLS"]  # fmt: skip
+    assert admin.main(argv) == 0
+    found = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", capsys.readouterr().out)
+    assert found
+    return found.group(1)
+
+
+def _till(tmp_path: Path, name: str, config: dict[str, object]) -> Path:
+    data = tmp_path / name
+    data.mkdir()
+    (data / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return data
+
+
+def test_a_till_trusting_ca_bundle_in_config_json_enrols_diagnoses_syncs_and_beats(
+    tls_central: CentralProcess,
+    pki: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = _till(tmp_path, "caja-json", {"ca_bundle": str(pki["ca"])})
+    code = _code(tls_central, capsys, "Caja TLS 1")
+    argv = ["--central", tls_central.base_url, "--codigo", code, "--datos", str(data)]
+    assert enrollment.main(argv) == 0, capsys.readouterr().err
+    assert "«Caja TLS 1»" in capsys.readouterr().out
+
+    settings = settings_module.load({"ISSEG_DATA_DIR": str(data)})
+    terminal = build(settings, start_sync=False)
+    try:
+        engine = terminal.sync
+        assert isinstance(engine, SyncEngine)
+        engine.refresher.refresh()  # the feed over TLS
+        assert engine.heartbeat.send() is True  # the heartbeat over TLS
+    finally:
+        terminal.close()
+
+    assert diagnostics.main(["--datos", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"[ OK ] Central: {tls_central.base_url} responde (TLS verificado)" in out, out
+    assert "[ OK ] Token: válido" in out
+
+
+def test_isseg_ca_bundle_in_the_environment_is_trusted_by_enrolar_and_diagnostico(
+    tls_central: CentralProcess,
+    pki: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ISSEG_CA_BUNDLE", str(pki["ca"]))
+    data = _till(tmp_path, "caja-env", {})
+    code = _code(tls_central, capsys, "Caja TLS 2")
+    argv = ["--central", tls_central.base_url, "--codigo", code, "--datos", str(data)]
+    assert enrollment.main(argv) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    diagnostics.main(["--datos", str(data)])
+    assert "[ OK ] Central:" in capsys.readouterr().out
+
+
+def test_the_alta_screens_action_trusts_ca_bundle(
+    tls_central: CentralProcess,
+    pki: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = _till(tmp_path, "caja-pantalla", {"ca_bundle": str(pki["ca"])})
+    code = _code(tls_central, capsys, "Caja TLS 3")
+    terminal = build(settings_module.load({"ISSEG_DATA_DIR": str(data)}), start_sync=False)
+    try:
+        done = terminal.enroll(tls_central.base_url, code)
+        assert (done.store_id, done.name) == ("F900", "Caja TLS 3")
+        assert terminal.central is not None
+        assert terminal.central.policy()  # the re-pointed client talks to central over TLS
+    finally:
+        terminal.close()
+
+
+def test_an_untrusted_certificate_is_named_and_logged_by_enrolar_and_diagnostico(
+    tls_central: CentralProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # No ca_bundle: the system's store does not know the test CA.
+    data = _till(tmp_path, "caja-sin-ca", {})
+    code = _code(tls_central, capsys, "Caja TLS 4")
+    argv = ["--central", tls_central.base_url, "--codigo", code, "--datos", str(data)]
+    with caplog.at_level(logging.WARNING):
+        assert enrollment.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "certificado de central" in err and "no es de confianza" in err, err
+    assert "revise la dirección y la red" not in err
+    assert not (data / "token").exists()
+    assert any("certificado TLS" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    settings = settings_module.load({"ISSEG_DATA_DIR": str(data)})
+    with caplog.at_level(logging.WARNING):
+        checks = diagnostics.check_central(
+            replace(settings, central_url=tls_central.base_url), Policy()
+        )
+    central = next(c for c in checks if c.name == "Central")
+    assert not central.ok
+    assert "certificado" in central.detail and "no es de confianza" in central.detail
+    assert any("certificado TLS rechazado" in r.getMessage() for r in caplog.records)

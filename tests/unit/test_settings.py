@@ -1,4 +1,5 @@
 import json
+from dataclasses import fields
 
 import pytest
 
@@ -19,9 +20,39 @@ def test_environment_overrides_the_file_which_overrides_the_defaults(tmp_path):
     assert (s.printer_kind, s.printer_port, s.terminal_name) == ("network", 9102, "Caja 2")
 
 
-@pytest.mark.parametrize(("raw", "value"), [("false", False), ("0", False), ("sí", True)])
-def test_boolean_settings_read_text_the_way_a_person_writes_it(raw, value):
+@pytest.mark.parametrize(
+    ("raw", "value"), [("false", False), ("0", False), ("TRUE", True), ("1", True)]
+)
+def test_boolean_settings_from_the_environment_are_true_or_false(raw, value):
     assert load(env={"ISSEG_BLIND_COUNT": raw}).blind_count is value
+
+
+@pytest.mark.parametrize("raw", ["si", "sí", "yes", "", 1, None])
+def test_a_boolean_that_is_not_true_or_false_is_refused_naming_the_key(tmp_path, raw):
+    (tmp_path / "config.json").write_text(json.dumps({"cash_drawer": raw}))
+    with pytest.raises(ValueError) as err:
+        load(env={"ISSEG_DATA_DIR": str(tmp_path)})
+    assert "cash_drawer debe ser true o false" in str(err.value)
+
+
+def test_an_unknown_key_suggests_the_close_name_or_lists_them_all():
+    with pytest.raises(ValueError) as close:
+        Settings().with_values({"printer_knd": "usb"})
+    assert "¿quiso decir printer_kind" in str(close.value)
+    with pytest.raises(ValueError) as far:
+        Settings().with_values({"impresora": "usb"})
+    for f in fields(Settings):
+        assert f.name in str(far.value)
+
+
+def test_ca_bundle_must_be_a_readable_pem_file(tmp_path):
+    with pytest.raises(ValueError, match="ca_bundle: no existe el archivo"):
+        Settings().with_values({"ca_bundle": str(tmp_path / "no-existe.pem")})
+    with pytest.raises(ValueError, match="ca_bundle: no se pudo leer"):
+        Settings().with_values({"ca_bundle": str(tmp_path)})  # a folder
+    (tmp_path / "ca.der").write_bytes(b"\x30\x82\x01\x0a")
+    with pytest.raises(ValueError, match="no es un certificado PEM"):
+        Settings().with_values({"ca_bundle": str(tmp_path / "ca.der")})
 
 
 def test_hex_usb_ids_are_accepted_from_the_environment():
