@@ -34,6 +34,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from central import db as dbmod  # noqa: E402
 from central.app import create_app  # noqa: E402
 from central.console.auth import create_user  # noqa: E402
+from central.models import fold_name  # noqa: E402
 
 MX = ZoneInfo("America/Mexico_City")
 NOW = datetime(2025, 6, 10, 12, 0, tzinfo=MX)
@@ -43,6 +44,10 @@ CAJAS = 3
 KINDS = ("QUINCENAL", "ABONO", "RENOVACION", "LIQUIDACION")
 PASSWORD = "banco-de-pruebas-consola"
 PAGE_MS, MONTHLY_MS = 300.0, 1000.0
+# The affiliates' search by name runs over 100,000 members with accented names.
+MEMBERS = 100_000
+GIVEN = ("María", "José", "Ramón", "Inés", "Guadalupe", "Jesús", "Sofía", "Andrés", "Mónica")
+SURNAMES = ("López", "Hernández", "Núñez", "Pérez", "Martínez", "Gómez", "Ibáñez", "Ruiz")
 # The day close of all 100 stores in one PDF (300 cajas, about 8 pages) is a document, not a
 # page: the console links each store's own PDF, which has the page target.
 ALL_STORES_PDF_MS = 1000.0
@@ -66,10 +71,14 @@ def seed(db_url: str, payments: int, stores: int) -> None:
                     cp.write_row((tid, f"S{s + 1:03d}", f"Caja {c + 1}", "caja",
                                   uuid.uuid4().hex * 2, now_utc))  # fmt: skip
         cur.execute("SELECT setval('terminals_terminal_id_seq', %s)", (stores * CAJAS,))
-        members = max(1000, payments // 100)
-        with cur.copy("COPY members (number, name, nip_hash, failed_attempts) FROM STDIN") as cp:
+        members = max(MEMBERS, payments // 100)
+        with cur.copy(
+            "COPY members (number, name, name_folded, nip_hash, failed_attempts) FROM STDIN"
+        ) as cp:
             for m in range(members):
-                cp.write_row((f"{200000 + m}", f"Afiliado de prueba {m}", "x", 0))
+                name = (f"{GIVEN[m % len(GIVEN)]} {SURNAMES[m // 7 % len(SURNAMES)]} "
+                        f"{SURNAMES[m // 131 % len(SURNAMES)]} {m}")  # fmt: skip
+                cp.write_row((f"{200000 + m}", name, fold_name(name), "x", 0))
         terminals = stores * CAJAS
         today_from = span - 36_000  # the last 10 hours before noon
         with (
@@ -155,7 +164,9 @@ def measure(db_url: str, runs: int) -> list[tuple[str, float, float, float]]:
         ("fin", "/consola/reportes?vista=metodo", PAGE_MS),
         ("fin", "/consola/reportes?vista=canal", PAGE_MS),
         ("fin", "/consola/politica", PAGE_MS),
-        ("sop", "/consola/afiliados?q=prueba%2012", PAGE_MS),
+        ("sop", "/consola/afiliados?q=maria%20lopez", PAGE_MS),  # many: the first 50
+        ("sop", "/consola/afiliados?q=SOFIA%20PEREZ%20IBANEZ%2012345", PAGE_MS),
+        ("sop", "/consola/afiliados?q=nadie%20se%20llama%20asi", PAGE_MS),  # every row read
         ("sop", "/consola/afiliados?q=2001", PAGE_MS),
         ("sop", "/consola/afiliados/200123", PAGE_MS),
     ]
