@@ -17,9 +17,7 @@ from central.clock import ShiftedClock
 from central.embedded import EmbeddedCentral
 from tests.integration.central_support import BUSINESS_NOW, Api
 from tests.integration.console_support import PASSWORD, STAFF, a_day_of_payments, add_staff
-
-pytest.importorskip("websockets", reason="falta websockets (pip)")
-from tests.integration.firefox_bidi import FIREFOX, Firefox  # noqa: E402
+from tests.integration.firefox_bidi import FIREFOX, Firefox
 
 pytestmark = pytest.mark.skipif(
     not Path(FIREFOX).exists(), reason="falta firefox-esr de Debian (apt-get install firefox-esr)"
