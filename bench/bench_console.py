@@ -48,6 +48,11 @@ PAGE_MS, MONTHLY_MS = 300.0, 1000.0
 MEMBERS = 100_000
 GIVEN = ("María", "José", "Ramón", "Inés", "Guadalupe", "Jesús", "Sofía", "Andrés", "Mónica")
 SURNAMES = ("López", "Hernández", "Núñez", "Pérez", "Martínez", "Gómez", "Ibáñez", "Ruiz")
+# What a search must find: member 12345 is "Sofía Pérez Ibáñez 12345", number 212345.
+FOUND = {
+    "/consola/afiliados?q=maria%20lopez": "María López",
+    "/consola/afiliados?q=SOFIA%20PEREZ%20IBANEZ%2012345": "/consola/afiliados/212345",
+}
 # The day close of all 100 stores in one PDF (300 cajas, about 8 pages) is a document, not a
 # page: the console links each store's own PDF, which has the page target.
 ALL_STORES_PDF_MS = 1000.0
@@ -136,7 +141,7 @@ def seed(db_url: str, payments: int, stores: int) -> None:
 
 
 def measure(db_url: str, runs: int) -> list[tuple[str, float, float, float]]:
-    app = create_app(db_url, clock=lambda: NOW, migrate=False)
+    app = create_app(db_url, clock=lambda: NOW, dispatch=False)  # no webhooks to deliver here
     database = app.state.db
     for role, user in (("finanzas", "fin"), ("soporte", "sop")):
         create_user(database, user, f"Banco {role}", role, PASSWORD, NOW)
@@ -179,6 +184,8 @@ def measure(db_url: str, runs: int) -> list[tuple[str, float, float, float]]:
             times.append((time.perf_counter() - t0) * 1000)
             if r.status_code != 200:
                 raise SystemExit(f"{path}: {r.status_code} {r.text[:300]}")
+            if path in FOUND and FOUND[path] not in r.text:
+                raise SystemExit(f"{path}: no encontró {FOUND[path]}")
         out.append((path, statistics.median(times), max(times), target))
     database.dispose()
     return out
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     for path, median, slowest, target in results:
         ok = median <= target
         missed += not ok
-        print(f"{path:45s} mediana {median:7.1f} ms  peor {slowest:7.1f} ms  "
+        print(f"{path:52s} mediana {median:7.1f} ms  peor {slowest:7.1f} ms  "
               f"meta ≤ {target:.0f} ms: {'sí' if ok else 'NO'}")  # fmt: skip
     return 1 if missed else 0
 
