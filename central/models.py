@@ -118,7 +118,7 @@ def fold_name(text: str) -> str:
     -> "maria lopez"). Done here in Python, so SQLite and PostgreSQL search alike without
     unaccent or collations."""
     bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
+    return " ".join(bare.casefold().split())[:200]  # NFKD may lengthen ("ﬁ" -> "fi")
 
 
 def _folded_from_row(context: DefaultExecutionContext) -> str:
