@@ -4,9 +4,10 @@
         .venv/bin/python bench/bench_console.py [--payments 1000000] [--stores 100]
 
 Seeds a scratch database with COPY (stores with three cajas each, one referencia per payment,
-payments spread from October 2017 to the benchmark's day, that day's Z of every caja and a few
-hundred open cases), then asks the console, in process, for every page as a signed-in user and
-times the answers (the median of several, and the slowest). Targets: every page ≤ 300 ms, the
+payments spread from October 2017 to the benchmark's day, that day's Z of every caja, every
+caja's latest heartbeat, 100,000 affiliates with accented names and a few hundred open
+cases), then asks the console, in process, for every page as a signed-in user and times the
+answers (the median of several, and the slowest). Targets: every page ≤ 300 ms, the
 monthly report over all the payments and the PDF of all the stores' day close ≤ 1 s. Exits non-zero on a miss; without a PostgreSQL URL
 it says so and exits 0. The scratch database is dropped at the end.
 """
@@ -120,6 +121,18 @@ def seed(db_url: str, payments: int, stores: int) -> None:
                 cp.write_row((str(uuid.UUID(int=n + 1)), reference,
                               f"S{(tid - 1) // CAJAS + 1:03d}", tid, amount, amount - card, card,
                               at, at, "cajero", status, "", 201, "{}", "{}"))  # fmt: skip
+        # Every caja's latest heartbeat (one row each, as POST /v1/heartbeat keeps them): one in
+        # ten with money waiting two hours, one in twenty silent since the morning.
+        with cur.copy(
+            "COPY terminal_heartbeats (terminal_id, received_at, sent_at, version, queue_depth, "
+            "oldest_pending_seconds, clock_skew_seconds, printer_state, cache_age_seconds, "
+            "audit_seq, audit_hash) FROM STDIN"
+        ) as cp:
+            for tid in range(1, terminals + 1):
+                seen = now_utc - timedelta(hours=3 if tid % 20 == 0 else 0, seconds=40)
+                waiting = 7200 if tid % 10 == 0 else None
+                cp.write_row((tid, seen, seen, "1.0.0", 3 if waiting else 0, waiting, 1,
+                              "LISTA", 600, tid, "0" * 64))  # fmt: skip
         with cur.copy(
             "COPY closings (closing_uuid, store_id, terminal_id, kind, business_date, "
             "closed_at, received_at, request_hash, report) FROM STDIN"
