@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from central import db as dbmod
 from central import security
-from central.models import InstallmentRow, LoanRow, Member
+from central.models import InstallmentRow, LoanRow, Member, fold_name
 from central.service.loans import LOAN_ACTIVE, LOAN_SETTLED
 from kiosk import loans as loanlib
 from kiosk import money
@@ -216,12 +216,13 @@ def load_members(
     with db.write() as s:
         known = _existing(s, Member.number, [m.number for m in members])
         new = [
-            {"number": m.number, "name": m.name, "nip_hash": hashes[m.number],
-             "failed_attempts": 0, "locked_until": None}
+            {"number": m.number, "name": m.name, "name_folded": fold_name(m.name),
+             "nip_hash": hashes[m.number], "failed_attempts": 0, "locked_until": None}
             for m in members if m.number not in known
         ]  # fmt: skip
         changed = [
-            {"number": m.number, "name": m.name, **({"nip_hash": hashes[m.number]} if m.nip else {})}
+            {"number": m.number, "name": m.name, "name_folded": fold_name(m.name),
+             **({"nip_hash": hashes[m.number]} if m.nip else {})}
             for m in members if m.number in known
         ]  # fmt: skip
         if new:

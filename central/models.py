@@ -7,6 +7,7 @@ zone-aware type, and the same columns must behave identically on PostgreSQL.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,8 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator
 
 from kiosk.money import from_centavos, to_centavos, to_decimal
@@ -111,10 +113,25 @@ class Terminal(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+def fold_name(text: str) -> str:
+    """A name as the console searches it: no accents, no case, single spaces ("María  LÓPEZ"
+    -> "maria lopez"). Done here in Python, so SQLite and PostgreSQL search alike without
+    unaccent or collations."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())[:200]  # NFKD may lengthen ("ﬁ" -> "fi")
+
+
+def _folded_from_row(context: DefaultExecutionContext) -> str:
+    return fold_name(context.get_current_parameters().get("name") or "")
+
+
 class Member(Base):
     __tablename__ = "members"
     number: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # fold_name(name), kept by central's own writes: the validator below for objects, the
+    # default for bare inserts, central.imports for its bulk updates (migration 0008 filled it).
+    name_folded: Mapped[str] = mapped_column(String(200), default=_folded_from_row)
     nip_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -131,6 +148,11 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sync_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_folded = fold_name(name)
+        return name
 
 
 class LoanRow(Base):

@@ -33,6 +33,7 @@ from central.models import (
     ReferenceRow,
     Store,
     Terminal,
+    fold_name,
 )
 from central.service.common import APPLIED
 from central.service.slips import _CONCEPTS as KIND_LABELS
@@ -462,20 +463,24 @@ def breakdown(
 # --- affiliates --------------------------------------------------------------------------
 
 
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search_members(db: Database, text: str) -> list[dict[str, Any]]:
-    """Affiliates by number (from its start) or by name (any part, any case)."""
+    """Affiliates by number (from its start) or by name (any part, any case, any accents:
+    "maria lopez" finds "María López"; both sides folded by fold_name)."""
     text = text.strip()[:100]
     if not text:
         return []
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     with db.reading() as conn:
         rows = conn.execute(
             select(Member.number, Member.name, LoginAttempts.locked_until)
             .outerjoin(LoginAttempts, LoginAttempts.member_number == Member.number)
             .where(
                 or_(
-                    Member.number.like(f"{escaped}%", escape="\\"),
-                    func.lower(Member.name).like(f"%{escaped.lower()}%", escape="\\"),
+                    Member.number.like(f"{_like_escaped(text)}%", escape="\\"),
+                    Member.name_folded.like(f"%{_like_escaped(fold_name(text))}%", escape="\\"),
                 )
             )
             .order_by(Member.number)

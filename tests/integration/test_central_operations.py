@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from alembic import command
 
 from central import db as dbmod
 from central import operations
 from central.embedded import ROOT, CentralProcess
+from central.models import Member
 
 pytest_plugins = ["tests.integration.central_support"]
 
@@ -67,6 +69,24 @@ def test_a_database_one_revision_behind_is_refused_with_both_revisions(empty_db:
     head = dbmod.schema_revisions(empty_db)[1]
     assert "0001" in str(behind.value) and head in str(behind.value)
     assert "migrar" in str(behind.value)
+
+
+def test_migration_0008_folds_the_names_already_loaded_and_new_inserts_get_theirs(
+    empty_db: str,
+) -> None:
+    command.upgrade(dbmod.alembic_config(empty_db), "inst15_0003_institute")
+    engine = sa.create_engine(empty_db)
+    members = "INSERT INTO members (number, name, nip_hash, failed_attempts) VALUES "
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(members + "('1', 'María  LÓPEZ', 'x', 0), ('2', 'Ñoño Ávila', 'x', 0)")
+        )
+    dbmod.upgrade(empty_db)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Member).values(number="3", name="Inés Güemes", nip_hash="x"))
+        folded = conn.execute(sa.text("SELECT number, name_folded FROM members ORDER BY number"))
+        assert folded.all() == [("1", "maria lopez"), ("2", "nono avila"), ("3", "ines guemes")]
+    engine.dispose()
 
 
 def test_two_migrations_at_once_both_succeed_one_after_the_other(empty_db: str):

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from central import admin
+from central import admin, imports
 from central.console import auth
 from central.console.models import ConsoleAudit, ConsoleUser
 from central.console.notify import SmtpNotifier
@@ -32,6 +32,7 @@ from tests.integration.console_support import (
     csrf_in,
     signed_in,
 )
+from tests.integration.institute_support import service_token
 
 pytest_plugins = ["tests.integration.central_support"]
 
@@ -440,6 +441,36 @@ def test_soporte_finds_an_affiliate_and_unlocks_the_kiosk(staffed: Api) -> None:
     assert signed_in(staffed, "finanzas").get("/consola/afiliados").status_code == 403
 
 
+def test_a_name_is_found_whatever_its_accents_and_case(staffed: Api) -> None:
+    db = staffed.server.app.state.db
+    # Central's own writes keep the folded name: the institute's CSV import (new and updated
+    # rows), its PUT /v1/members, and the demo's upsert (100001 María Guadalupe Hernández López).
+    imports.load_members(db, [imports.MemberLine(2, "300001", "José Ángel Núñez Peña", "1234")])
+    svc = {"Authorization": f"Bearer {service_token(db, 'nombres', 'members_loans')}"}
+    contact = {"email": "maria@example.mx", "phone": "4731234567"}
+    body = {"version": 1, "name": "MARÍA  LÓPEZ Ibáñez", "nip": "4321", **contact}
+    assert staffed.http.put("/v1/members/300002", json=body, headers=svc).status_code == 201
+    client = signed_in(staffed, "soporte")
+
+    def found(text: str) -> list[str]:
+        page = client.get("/consola/afiliados", params={"q": text}).text
+        return re.findall(r'href="/consola/afiliados/(\d+)"', page)
+
+    assert found("Maria lopez") == ["300002"]
+    assert found("maria lopez ibanez") == ["300002"]
+    assert found("jose angel NUNEZ") == ["300001"]
+    assert found("HERNANDEZ") == ["100001"]
+    assert found("María") == ["100001", "300002"]
+    # A rename through the import's bulk update is followed; the old name no longer matches.
+    imports.load_members(db, [imports.MemberLine(2, "300001", "José Ángel Núñez Ávila", "")])
+    assert found("nunez avila") == ["300001"] and found("pena") == []
+    body = {"version": 2, "name": "Mariana Ruiz", **contact}
+    assert staffed.http.put("/v1/members/300002", json=body, headers=svc).status_code == 200
+    assert found("maria lopez") == [] and found("MARIANA") == ["300002"]
+    # LIKE's own characters are searched as text, not as wildcards.
+    assert found("%") == [] and found("_") == []
+
+
 def test_every_page_answers_for_every_role_it_is_meant_for(staffed: Api) -> None:
     a_day_of_payments(staffed)
     pages = {
@@ -559,8 +590,13 @@ def test_finanzas_changes_the_policy_as_a_new_version_that_terminals_are_served(
     before = staffed.http.get("/v1/policy", headers=staffed.auth(staffed.token())).json()
     r = finanzas.post(
         "/consola/politica",
-        data={"csrf": csrf_in(page), "window_start": "08:00", "window_end": "21:00",
-              "cash_cap": "20000.00", "non_working_days": "2025-06-20"},  # fmt: skip
+        data={
+            "csrf": csrf_in(page),
+            "window_start": "08:00",
+            "window_end": "21:00",
+            "cash_cap": "20000.00",
+            "non_working_days": "2025-06-20",
+        },  # fmt: skip
     )
     assert r.status_code == 200 and f"versión {before['version'] + 1} vigente" in r.text
     served = staffed.http.get("/v1/policy", headers=staffed.auth(staffed.token())).json()
