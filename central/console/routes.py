@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,7 +23,7 @@ from central.console.seams import Seams, alerts, policy_versions
 from central.db import Database
 from central.service import cases
 from central.service.common import Clock
-from kiosk.rules import Policy
+from kiosk.rules import MEXICO_CITY, Policy
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "consola"
@@ -44,7 +45,19 @@ SECURITY_HEADERS = {
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["pesos"] = exports.pesos
-templates.env.filters["hora"] = lambda d: d.strftime("%d/%m/%Y %H:%M") if d else "—"
+
+
+def _hora(moment: datetime | None) -> str:
+    """Every time on a page in Mexico City's: central keeps UTC, and a code's expiry shown
+    in UTC read six hours late to the operator's trial."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(MEXICO_CITY))
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+templates.env.filters["hora"] = _hora
 templates.env.filters["iso_hora"] = lambda text: datetime.fromisoformat(text).strftime(
     "%d/%m/%Y %H:%M"
 )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -575,6 +576,10 @@ def test_an_operador_issues_an_enrollment_code_that_enrolls_a_terminal_once(staf
     assert page.status_code == 200 and "Código de alta para F001 Caja 3" in page.text
     code = re.search(r"Caja 3: ([0-9A-Z]{5}-[0-9A-Z]{5})", page.text)
     assert code is not None
+    # The expiry in the codes table is Mexico City's time (the operator read UTC there).
+    expires = (staffed.clock() + timedelta(hours=24)).astimezone(ZoneInfo("America/Mexico_City"))
+    listed = operador.get("/consola/terminales").text
+    assert re.search(rf"Caja 3</td><td>caja</td><td>{expires:%d/%m/%Y %H}:\d\d<", listed), listed
     enrolled = staffed.http.post("/v1/enrollments", json={"code": code.group(1)})
     assert enrolled.status_code == 201, enrolled.text
     again = staffed.http.post("/v1/enrollments", json={"code": code.group(1)})
