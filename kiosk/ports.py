@@ -453,10 +453,11 @@ class Sync(Protocol):
 class Enroller(Protocol):
     """Joins central with a one-time code (``sync.enrollment``, wired in ``kiosk.bootstrap``)."""
 
-    def enroll(self, central_url: str, code: str) -> Enrolled:
+    def enroll(self, central_url: str, code: str, kind: str | None = None) -> Enrolled:
         """Redeem ``code`` (already checked and written as central issued it) at
-        ``central_url`` and keep what central answered: the token in a file only this user
-        reads (0600), the names and central's address in config.json, the identity in the
+        ``central_url``, saying this terminal runs as ``kind`` (caja or kiosko; central
+        refuses a code of the other kind without spending it), and keep what central
+        answered: the token in a file only this user reads (0600), the names and central's address in config.json, the identity in the
         terminal's database; the running link to central then uses the new address and
         token. Raises ``Refused`` (Spanish) when central says no or cannot be reached, and
         keeps nothing then. The returned record carries the token for the terminal service."""

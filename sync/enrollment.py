@@ -60,17 +60,25 @@ def check_url(url: str) -> str:
 
 
 def redeem(
-    central_url: str, code: str, *, timeout: float = 10.0, ca_bundle: str = ""
+    central_url: str,
+    code: str,
+    *,
+    timeout: float = 10.0,
+    ca_bundle: str = "",
+    kind: str | None = None,
 ) -> Enrollment:
     """Exchange the code for the token. Central's certificate is checked as the sync
-    client checks it: the institute's CA (``ca_bundle``) or the system's trust store."""
+    client checks it: the institute's CA (``ca_bundle``) or the system's trust store.
+    ``kind`` (caja or kiosko) is what this terminal runs as: central refuses a code of the
+    other kind without spending it."""
     from sync.client import _is_certificate_failure, tls_context
 
     url = check_url(central_url) + "/v1/enrollments"
+    request: dict[str, str] = {"code": code.strip()[:20]}
+    if kind:
+        request["kind"] = kind
     try:
-        response = httpx.post(
-            url, json={"code": code.strip()[:20]}, timeout=timeout, verify=tls_context(ca_bundle)
-        )
+        response = httpx.post(url, json=request, timeout=timeout, verify=tls_context(ca_bundle))
     except httpx.HTTPError as exc:
         if _is_certificate_failure(exc):
             raise EnrollmentError(
@@ -152,11 +160,17 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--central", required=True, help="Dirección de central: https://…")
     parser.add_argument("--codigo", required=True, help="Código de alta, p. ej. 7KQ2M-9XH4D.")
     parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
+    parser.add_argument(
+        "--tipo",
+        choices=("caja", "kiosko"),
+        help="Cómo funcionará esta terminal; central rechaza un código de otro tipo sin "
+        "gastarlo. Sin esta opción no se compara.",
+    )
     args = parser.parse_args(list(argv))
     try:
         settings = settings_module.load(settings_module.environment(args.datos))
         url = check_url(args.central)
-        result = redeem(url, args.codigo, ca_bundle=settings.ca_bundle)
+        result = redeem(url, args.codigo, ca_bundle=settings.ca_bundle, kind=args.tipo)
         token_path = save(settings, url, result)
     except (EnrollmentError, ValueError) as exc:
         print(f"No se pudo dar de alta la terminal: {exc}", file=sys.stderr)
