@@ -46,6 +46,7 @@ from kiosk.ports import (
     PrintOutcome,
     ReceiptOutcome,
     Refused,
+    TerminalNotAllowed,
     SendOutcome,
     Shift,
     Sync,
@@ -55,7 +56,7 @@ from kiosk.ports import (
     system_clock,
 )
 from kiosk.references import parse as parse_reference
-from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
+from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict, terminal_refused
 from kiosk.settings import Settings
 from kiosk.terminal_state import cached_policy, load_policy
 
@@ -374,7 +375,10 @@ class Terminal:
         if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
             try:
                 reference_cache.fetch_missing(self.uow, self.central, parse_reference(text))
-            except Exception:  # offline, refused, a bad answer: the cache's verdict stands
+            except TerminalNotAllowed as exc:  # about this terminal, not the ficha
+                log.warning("el instituto rechazó a esta terminal: %s", exc.code)
+                return Scanned(terminal_refused(exc.message), policy.cash_cap)
+            except Exception:  # offline, a bad answer: the cache's verdict stands
                 log.info("no se pudo consultar la referencia al instituto", exc_info=True)
             else:  # central answered: judge again with what it said (and that it is up)
                 verdict = self._check(self.uow, text, policy)

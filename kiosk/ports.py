@@ -99,6 +99,7 @@ __all__ = [
     "Enrolled",
     "Refused",
     "StorageError",
+    "TerminalNotAllowed",
     "DROP",
     "REFUND",
     "RESOLVED",
@@ -126,6 +127,12 @@ class StorageError(Refused):
 
     Raised by storage implementations so services never see driver exceptions.
     """
+
+
+class TerminalNotAllowed(Refused):
+    """Central refused this terminal itself (401/403): its token is unknown or revoked, or
+    it is not the kind of terminal that may ask this (a kiosk's token at a till). Not an
+    answer about what was asked: a referencia is not "unknown" because of it."""
 
 
 # --- repositories ----------------------------------------------------------------------
@@ -398,7 +405,8 @@ class Central(Protocol):
         ...
 
     def get_reference(self, reference: str) -> ReferenceRecord | None:
-        """One referencia as a cache record; None when central does not know it. Raises when
+        """One referencia as a cache record; None when central does not know it. Raises
+        ``TerminalNotAllowed`` when central refuses this terminal, something else when
         central cannot be asked."""
         ...
 
