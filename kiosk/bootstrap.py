@@ -97,9 +97,7 @@ class CentralEnroller:
 
         t = self._terminal
         try:
-            got = enrollment.redeem(
-                central_url, code, ca_bundle=t.settings.ca_bundle, kind=kind
-            )
+            got = enrollment.redeem(central_url, code, ca_bundle=t.settings.ca_bundle, kind=kind)
         except enrollment.EnrollmentError as exc:
             raise Refused(exc.code, exc.message) from None
         try:

@@ -105,3 +105,24 @@ def details(enrolled: Enrolled) -> str:
         f"Tipo: {kind} · identificador en central: {enrolled.terminal_id} · "
         f"central: {enrolled.central_url}"
     )
+
+
+# Refusals that the address fixes (what was typed, or that nothing answered there, or not
+# with a trusted certificate, or not as central): the rest are about the code.
+_ADDRESS_REFUSALS = frozenset(
+    {
+        "FALTA_CENTRAL",
+        "CENTRAL_INVALIDA",
+        "CENTRAL_SIN_CIFRAR",
+        "CENTRAL_INALCANZABLE",
+        "CERTIFICADO_NO_CONFIABLE",
+        "NO_ES_CENTRAL",
+        "RESPUESTA_INESPERADA",
+        "CENTRAL_HABLA_HTTP",
+    }
+)
+
+
+def address_at_fault(refusal_code: str) -> bool:
+    """Whether a person should fix central's address (rather than the code) after this."""
+    return refusal_code in _ADDRESS_REFUSALS

@@ -94,3 +94,19 @@ def test_the_sentence_names_terminal_and_store_and_the_id_as_centrals_identifier
     # "Caja 1" beside "número de terminal 7" read as two numbers for one till.
     assert "identificador en central: 7" in enrollment.details(done)
     assert "número" not in enrollment.details(done)
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "address"),
+    [
+        ("", "7KQ2M-9XH4D", True),
+        ("http://central.isseg.gob.mx", "7KQ2M-9XH4D", True),
+        ("central.isseg.gob.mx/?x=1", "7KQ2M-9XH4D", True),
+        ("central.isseg.gob.mx", "", False),
+        ("central.isseg.gob.mx", "7KQ2M", False),
+    ],
+)
+def test_each_refusal_names_the_field_to_fix(url: str, code: str, address: bool) -> None:
+    with pytest.raises(Refused) as refused:
+        enrollment.checked(url, code)
+    assert enrollment.address_at_fault(refused.value.code) is address
