@@ -7,7 +7,7 @@ its own keyboard (letters, digits, ``. : / -``), which types into the field last
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -41,14 +41,16 @@ KEY_ROWS = (
     ("A", "S", "D", "F", "G", "H", "J", "K", "L", ":", "-"),
     ("Z", "X", "C", "V", "B", "N", "M", "."),
 )
-ERROR_LINES = 3  # room kept for the message, so the form does not move when one comes
+# Room kept for the message, so the form does not move when one comes: the till's small
+# type wraps more; the kiosk's screen has no height to spare (its messages take two lines).
+ERROR_LINES = {False: 3, True: 2}
 
 
 class TouchKeyboard(QWidget):
     """Big keys for the kiosk's touch screen (each at least the kiosk's 15 mm target); a
     key never takes the focus, so it types into the field that has it."""
 
-    def __init__(self, on_key: object, key_px: int) -> None:
+    def __init__(self, on_key: Callable[[str], None], key_px: int) -> None:
         super().__init__()
         grid = QGridLayout(self)
         grid.setSpacing(6)
@@ -62,7 +64,7 @@ class TouchKeyboard(QWidget):
                 b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 b.setAccessibleName("borrar" if key == BACKSPACE else key)
                 b.setMinimumSize(key_px, key_px)
-                b.clicked.connect(partial(on_key, key))  # type: ignore[arg-type]
+                b.clicked.connect(lambda _=False, k=key: on_key(k))
                 grid.addWidget(b, r, c)
                 self.buttons[key] = b
 
@@ -106,8 +108,8 @@ class EnrollmentPanel(QWidget):
         inner.addWidget(
             self._text(
                 hint,
-                f"Esta terminal aún no está dada de alta en el instituto. Pida a "
-                f"{enrollment.SYSTEMS} un código de alta de tipo «{what}» para esta farmacia "
+                "Esta terminal aún no está dada de alta en el instituto. Pida al área de "
+                f"sistemas del ISSEG un código de alta de tipo «{what}» para esta farmacia "
                 "(sirve una sola vez y vence en 24 horas) y escríbalo aquí junto con la "
                 "dirección de central.",
                 "small",
@@ -115,6 +117,7 @@ class EnrollmentPanel(QWidget):
         )
         self.form = QFormLayout()
         self.form.setVerticalSpacing(8 if touch else 12)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.central_url = QLineEdit()
         self.central_url.setMaxLength(enrollment.MAX_URL_LENGTH)
         self.central_url.setPlaceholderText(f"por ejemplo {enrollment.EXAMPLE_URL}")
@@ -128,7 +131,9 @@ class EnrollmentPanel(QWidget):
             ("Dirección de central", self.central_url),
             ("Código de alta", self.code),
         ):
-            self.form.addRow(self._text(plain, caption, "body"), field)
+            label = self._text(plain, caption, "body")
+            label.setWordWrap(False)  # two words: on one line, beside (or above) the field
+            self.form.addRow(label, field)
             field.installEventFilter(self)  # a tap (or Tab) makes it the keyboard's target
             field.textEdited.connect(self._edited)
         inner.addLayout(self.form)
@@ -185,7 +190,7 @@ class EnrollmentPanel(QWidget):
         self.button.clicked.connect(self.submit)
         self.continue_button.clicked.connect(self._continue)
 
-    def _text(self, maker: object, text: str, role: str) -> QLabel:
+    def _text(self, maker: Callable[[str], QLabel], text: str, role: str) -> QLabel:
         """A label in the screen's own look: the kiosk's roles (large type), else the
         till's named styles."""
         if self.touch:
@@ -194,12 +199,11 @@ class EnrollmentPanel(QWidget):
             out.setWordWrap(True)
             out.setTextFormat(Qt.TextFormat.PlainText)
             return out
-        made: QLabel = maker(text)  # type: ignore[operator]
-        return made
+        return maker(text)
 
     def _reserve_error_room(self) -> None:
         self.error.ensurePolished()
-        room = self.error.fontMetrics().lineSpacing() * ERROR_LINES + 4
+        room = self.error.fontMetrics().lineSpacing() * ERROR_LINES[self.touch] + 4
         if room != self.error.minimumHeight():
             self.error.setMinimumHeight(room)
             self.error.updateGeometry()

@@ -64,7 +64,9 @@ def test_a_fresh_till_enrolls_names_store_and_terminal_and_goes_on_to_the_first_
     # Not "Farmacia ISSEG · Caja 1" (defaults) nor a red "SIN CONEXIÓN": not enrolled yet.
     assert w.windowTitle() == "Caja ISSEG · sin dar de alta"
     qtbot.waitUntil(lambda: w.status.central.text() == "● Central: sin dar de alta")
-    assert "área de sistemas del ISSEG" in visible_texts(w)
+    assert "Pida al área de sistemas del ISSEG un código de alta de tipo «caja»" in (
+        visible_texts(w)
+    )
     assert w.enrollment.code.maxLength() == 20 and w.enrollment.central_url.maxLength() == 200
     data = fresh.settings.data_path
 
@@ -271,9 +273,7 @@ def test_a_kiosk_code_at_the_till_is_refused_unspent_and_then_enrolls_the_kiosk_
         make_settings(tmp_path / "kiosko", terminal_token=""), clock=clock, hasher=CHEAP, defer=True
     )
     try:
-        w = KioskWindow(
-            kiosk_terminal, runner, idle_seconds=5, warning_seconds=2, hold_seconds=0
-        )
+        w = KioskWindow(kiosk_terminal, runner, idle_seconds=5, warning_seconds=2, hold_seconds=0)
         qtbot.addWidget(w)
         w.resize(1366, 768)
         w.show()
@@ -282,6 +282,7 @@ def test_a_kiosk_code_at_the_till_is_refused_unspent_and_then_enrolls_the_kiosk_
         assert panel.keyboard is not None
         keys = panel.keyboard.buttons
         assert set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/-⌫") <= set(keys)
+        assert "código de alta de tipo «kiosko»" in visible_texts(w)
         for b in [*keys.values(), panel.button]:
             assert b.width() >= MIN_TARGET_PX and b.height() >= MIN_TARGET_PX, b.text()
         # The kiosk's large type, and the address's example is not cut.
