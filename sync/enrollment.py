@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,20 @@ def check_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+# What OpenSSL says when the "TLS" answer is plain text (an HTTP server on that port):
+# 3.0 reads its first bytes as a record version; newer releases call it a record failure.
+_PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"})
+
+
+def _answered_plain_http(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and getattr(seen, "reason", "") in _PLAIN_HTTP_REASONS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def redeem(
     central_url: str,
     code: str,
@@ -85,6 +100,13 @@ def redeem(
                 f"El certificado de central en {central_url} no es de confianza: revise "
                 "ca_bundle o los certificados del equipo (no se envió el código).",
                 "CERTIFICADO_NO_CONFIABLE",
+            ) from None
+        if _answered_plain_http(exc):
+            raise EnrollmentError(
+                f"En {central_url} el servidor respondió sin cifrar (http), no con https: "
+                "revise la dirección (quizá es otro puerto) o pida al área de sistemas del "
+                "ISSEG la dirección https de central.",
+                "CENTRAL_HABLA_HTTP",
             ) from None
         raise EnrollmentError(
             f"No se pudo conectar con central en {central_url}: revise la dirección y la red.",

@@ -154,3 +154,14 @@ def test_enrolar_with_tipo_refuses_a_code_of_the_other_kind_and_keeps_it_valid(
     assert enrollment.main([*argv, "--tipo", "kiosko"]) == 0
     assert "(kiosko" in capsys.readouterr().out
     assert stat.S_IMODE((data / "token").stat().st_mode) == 0o600
+
+
+def test_https_to_a_central_that_speaks_plain_http_says_so(central: EmbeddedCentral):
+    """The screen adds https:// to an address typed without it; a central (or a proxy)
+    serving plain http on that port is named as such, not as a network problem."""
+    plain = central.base_url  # the embedded central serves http on loopback
+    assert plain.startswith("http://")
+    with pytest.raises(enrollment.EnrollmentError) as refused:
+        enrollment.redeem("https://" + plain.removeprefix("http://"), "7KQ2M-9XH4D")
+    assert refused.value.code == "CENTRAL_HABLA_HTTP"
+    assert "sin cifrar (http)" in refused.value.message
