@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -84,8 +84,19 @@ def new_code(
     return f"{raw[:5]}-{raw[5:]}", expires
 
 
-def redeem(database: dbmod.Database, code: str, now: datetime) -> dict[str, Any]:
-    """Spend the code (once, by central's clock) and enroll its terminal: a new token."""
+# How a terminal kind is named in a sentence.
+_A_KIND = {"caja": "una caja", "kiosko": "un kiosko de autoservicio"}
+ASK_SYSTEMS = "pida al área de sistemas del ISSEG"
+
+
+def redeem(
+    database: dbmod.Database, code: str, now: datetime, kind: str | None = None
+) -> dict[str, Any]:
+    """Spend the code (once, by central's clock) and enroll its terminal: a new token.
+
+    ``kind`` is what the terminal runs as (caja or kiosko), when it says: a code issued for
+    the other kind is refused before it is spent, so the right terminal can still use it.
+    Without it (older terminals, ``enrolar`` without ``--tipo``) nothing is compared."""
     digest = code_hash(code)
     with database.write() as s:
         found = s.get(EnrollmentCode, digest)
@@ -93,11 +104,21 @@ def redeem(database: dbmod.Database, code: str, now: datetime) -> dict[str, Any]
             raise svc.ApiError(404, "CODIGO_INVALIDO", "El código de alta no existe; revíselo.")
         if found.used_at is not None:
             raise svc.ApiError(
-                409, "CODIGO_USADO", "Ese código de alta ya se usó; pida uno nuevo a sistemas."
+                409, "CODIGO_USADO", f"Ese código de alta ya se usó; {ASK_SYSTEMS} uno nuevo."
             )
         if found.expires_at <= now:
             raise svc.ApiError(
-                410, "CODIGO_VENCIDO", "El código de alta venció (dura 24 horas); pida uno nuevo."
+                410,
+                "CODIGO_VENCIDO",
+                f"El código de alta venció (dura 24 horas); {ASK_SYSTEMS} uno nuevo.",
+            )
+        if kind is not None and kind != found.kind:
+            raise svc.ApiError(
+                409,
+                "CODIGO_DE_OTRO_TIPO",
+                f"Este código es para {_A_KIND.get(found.kind, found.kind)} y esta terminal es "
+                f"{_A_KIND.get(kind, kind)}: {ASK_SYSTEMS} un código de tipo {kind}. "
+                "El código sigue valiendo.",
             )
         # Two terminals with the same code at once: only the one whose update finds it
         # unused goes on; the other's transaction sees it used.
@@ -108,7 +129,7 @@ def redeem(database: dbmod.Database, code: str, now: datetime) -> dict[str, Any]
         )
         if spent.rowcount != 1:
             raise svc.ApiError(
-                409, "CODIGO_USADO", "Ese código de alta ya se usó; pida uno nuevo a sistemas."
+                409, "CODIGO_USADO", f"Ese código de alta ya se usó; {ASK_SYSTEMS} uno nuevo."
             )
         terminal, token = svc.enroll_terminal(
             s, found.store_id, found.name, found.kind, now, found.store_name
@@ -151,6 +172,11 @@ class AttemptLimiter:
 
 class EnrollmentIn(BaseModel):
     code: Annotated[str, Field(min_length=1, max_length=20, description="Código de alta.")]
+    kind: Literal["caja", "kiosko"] | None = Field(
+        default=None,
+        description="Tipo con que funciona la terminal; un código de otro tipo se rechaza "
+        "(409 CODIGO_DE_OTRO_TIPO) sin gastarlo. Opcional: sin él no se compara.",
+    )
 
 
 class EnrollmentOut(BaseModel):
@@ -173,7 +199,7 @@ def install(app: Any, database: dbmod.Database, clock: svc.Clock) -> None:
         status: {"model": sc.ErrorOut, "description": what}
         for status, what in (
             (404, "El código no existe."),
-            (409, "El código ya se usó."),
+            (409, "El código ya se usó, o es de otro tipo de terminal (no se gasta)."),
             (410, "El código venció."),
             (429, "Demasiados intentos desde esta dirección."),
         )
@@ -196,5 +222,5 @@ def install(app: Any, database: dbmod.Database, clock: svc.Clock) -> None:
                 "DEMASIADOS_INTENTOS",
                 "Demasiados intentos de alta desde esta dirección; espere un minuto.",
             )
-        result = await run_in_threadpool(redeem, database, body.code, clock())
+        result = await run_in_threadpool(redeem, database, body.code, clock(), body.kind)
         return JSONResponse(result, status_code=201)

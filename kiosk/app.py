@@ -49,13 +49,14 @@ from kiosk.ports import (
     SendOutcome,
     Shift,
     Sync,
+    TerminalNotAllowed,
     UnitOfWork,
     User,
     Void,
     system_clock,
 )
 from kiosk.references import parse as parse_reference
-from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict
+from kiosk.rules import NO_ENCONTRADA, Policy, Tender, Verdict, terminal_refused
 from kiosk.settings import Settings
 from kiosk.terminal_state import cached_policy, load_policy
 
@@ -190,19 +191,23 @@ class Terminal:
         In memory (the token file was read with the settings): fine on the GUI thread."""
         return not self.settings.terminal_token
 
-    def enroll(self, central_url: str, code: str) -> Enrolled:
+    def enroll(self, central_url: str, code: str, kind: str | None = None) -> Enrolled:
         """Join central with a one-time code (io). The fields are checked and the code
         written as central issued it before anything is sent; afterwards this running
-        terminal uses the new address, token and names at once (no restart). The record
-        returned does not carry the token."""
+        terminal uses the new address, token and names at once (no restart). ``kind`` is
+        what this terminal runs as (``caja``: the till and the manager's screen; ``kiosko``):
+        central refuses a code of the other kind without spending it. The record returned
+        does not carry the token."""
         url, normalized = enrollment.checked(central_url, code)
+        if kind is not None and kind not in enrollment.KIND_WORDS:
+            raise ValueError(f"unknown terminal kind {kind!r}")  # a programming error
         if self.enroller is None:
             raise Refused(
                 "ALTA_NO_DISPONIBLE",
                 "Esta terminal no puede darse de alta desde la pantalla; use el comando "
                 "isseg-farmacia enrolar.",
             )
-        done = self.enroller.enroll(url, normalized)
+        done = self.enroller.enroll(url, normalized, kind)
         # Settings are read per action (tickets, the status bar), so replacing them is all
         # the rest of the terminal needs; the link to central was re-pointed by the port.
         self.settings = replace(
@@ -370,7 +375,10 @@ class Terminal:
         if verdict.code == NO_ENCONTRADA and verdict.record is None and self.central is not None:
             try:
                 reference_cache.fetch_missing(self.uow, self.central, parse_reference(text))
-            except Exception:  # offline, refused, a bad answer: the cache's verdict stands
+            except TerminalNotAllowed as exc:  # about this terminal, not the ficha
+                log.warning("el instituto rechazó a esta terminal: %s", exc.code)
+                return Scanned(terminal_refused(exc.message), policy.cash_cap)
+            except Exception:  # offline, a bad answer: the cache's verdict stands
                 log.info("no se pudo consultar la referencia al instituto", exc_info=True)
             else:  # central answered: judge again with what it said (and that it is up)
                 verdict = self._check(self.uow, text, policy)

@@ -94,13 +94,13 @@ class CentralEnroller:
     def __init__(self, terminal: Terminal) -> None:
         self._terminal = terminal
 
-    def enroll(self, central_url: str, code: str) -> Enrolled:
+    def enroll(self, central_url: str, code: str, kind: str | None = None) -> Enrolled:
         from sync import enrollment
         from sync.client import CentralClient
 
         t = self._terminal
         try:
-            got = enrollment.redeem(central_url, code, ca_bundle=t.settings.ca_bundle)
+            got = enrollment.redeem(central_url, code, ca_bundle=t.settings.ca_bundle, kind=kind)
         except enrollment.EnrollmentError as exc:
             raise Refused(exc.code, exc.message) from None
         try:

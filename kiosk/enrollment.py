@@ -32,7 +32,8 @@ def normalize_code(typed: str) -> str:
     text = "".join(typed.split()).translate(_DASHES).upper().translate(_LOOKALIKES)
     if not text:
         raise Refused(
-            "FALTA_CODIGO", f"Escriba el código de alta que le dio sistemas (como {EXAMPLE_CODE})."
+            "FALTA_CODIGO",
+            f"Escriba el código de alta que le dio {SYSTEMS} (como {EXAMPLE_CODE}).",
         )
     if len(text) != CODE_LENGTH or not set(text) <= CODE_ALPHABET:
         raise Refused(
@@ -81,13 +82,13 @@ def checked(central_url: str, code: str) -> tuple[str, str]:
     if not central_url.strip() and not "".join(code.split()):
         raise Refused(
             "FALTAN_DATOS",
-            "Escriba la dirección de central y el código de alta que le dio sistemas.",
+            f"Escriba la dirección de central y el código de alta que le dio {SYSTEMS}.",
         )
     return normalize_url(central_url), normalize_code(code)
 
 
 KIND_WORDS = {"caja": "caja", "kiosko": "kiosko de autoservicio"}
-_A_KIND = {"caja": "una caja", "kiosko": "un kiosko de autoservicio"}
+SYSTEMS = "el área de sistemas del ISSEG"
 
 
 def described(enrolled: Enrolled) -> str:
@@ -101,19 +102,27 @@ def described(enrolled: Enrolled) -> str:
 def details(enrolled: Enrolled) -> str:
     kind = KIND_WORDS.get(enrolled.kind, enrolled.kind)
     return (
-        f"Tipo: {kind} · número de terminal en central: {enrolled.terminal_id} · "
+        f"Tipo: {kind} · identificador en central: {enrolled.terminal_id} · "
         f"central: {enrolled.central_url}"
     )
 
 
-def kind_warning(enrolled: Enrolled, screen_kind: str) -> str:
-    """A code issued for a kiosk used at the till (or the other way round): central already
-    spent it, so the screen says so plainly instead of failing later at every request."""
-    if enrolled.kind == screen_kind:
-        return ""
-    return (
-        f"Atención: el código era para {_A_KIND.get(enrolled.kind, enrolled.kind)}, pero "
-        f"esta terminal funciona como {KIND_WORDS.get(screen_kind, screen_kind)}. Pida a "
-        "sistemas un código del tipo correcto y vuelva a dar de alta la terminal con "
-        "«isseg-farmacia enrolar»."
-    )
+# Refusals that the address fixes (what was typed, or that nothing answered there, or not
+# with a trusted certificate, or not as central): the rest are about the code.
+_ADDRESS_REFUSALS = frozenset(
+    {
+        "FALTA_CENTRAL",
+        "CENTRAL_INVALIDA",
+        "CENTRAL_SIN_CIFRAR",
+        "CENTRAL_INALCANZABLE",
+        "CERTIFICADO_NO_CONFIABLE",
+        "NO_ES_CENTRAL",
+        "RESPUESTA_INESPERADA",
+        "CENTRAL_HABLA_HTTP",
+    }
+)
+
+
+def address_at_fault(refusal_code: str) -> bool:
+    """Whether a person should fix central's address (rather than the code) after this."""
+    return refusal_code in _ADDRESS_REFUSALS

@@ -99,6 +99,7 @@ __all__ = [
     "Enrolled",
     "Refused",
     "StorageError",
+    "TerminalNotAllowed",
     "DROP",
     "REFUND",
     "RESOLVED",
@@ -126,6 +127,12 @@ class StorageError(Refused):
 
     Raised by storage implementations so services never see driver exceptions.
     """
+
+
+class TerminalNotAllowed(Refused):
+    """Central refused this terminal itself (401/403): its token is unknown or revoked, or
+    it is not the kind of terminal that may ask this (a kiosk's token at a till). Not an
+    answer about what was asked: a referencia is not "unknown" because of it."""
 
 
 # --- repositories ----------------------------------------------------------------------
@@ -398,7 +405,8 @@ class Central(Protocol):
         ...
 
     def get_reference(self, reference: str) -> ReferenceRecord | None:
-        """One referencia as a cache record; None when central does not know it. Raises when
+        """One referencia as a cache record; None when central does not know it. Raises
+        ``TerminalNotAllowed`` when central refuses this terminal, something else when
         central cannot be asked."""
         ...
 
@@ -453,10 +461,11 @@ class Sync(Protocol):
 class Enroller(Protocol):
     """Joins central with a one-time code (``sync.enrollment``, wired in ``kiosk.bootstrap``)."""
 
-    def enroll(self, central_url: str, code: str) -> Enrolled:
+    def enroll(self, central_url: str, code: str, kind: str | None = None) -> Enrolled:
         """Redeem ``code`` (already checked and written as central issued it) at
-        ``central_url`` and keep what central answered: the token in a file only this user
-        reads (0600), the names and central's address in config.json, the identity in the
+        ``central_url``, saying this terminal runs as ``kind`` (caja or kiosko; central
+        refuses a code of the other kind without spending it), and keep what central
+        answered: the token in a file only this user reads (0600), the names and central's address in config.json, the identity in the
         terminal's database; the running link to central then uses the new address and
         token. Raises ``Refused`` (Spanish) when central says no or cannot be reached, and
         keeps nothing then. The returned record carries the token for the terminal service."""

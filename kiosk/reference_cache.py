@@ -38,7 +38,8 @@ def fetch_missing(uow: UnitOfWork, central: Central, reference: str) -> Referenc
     """Ask central for one referencia the cache does not have and keep it (the scan's miss).
 
     Returns the cached record (with this terminal's own payment mark), or None when central
-    does not know it. Raises what the client raises when central cannot be asked.
+    does not know it. Raises ``TerminalNotAllowed`` when central refuses this terminal (not
+    "unknown": the scan says so), what the client raises when central cannot be asked.
     """
     record = central.get_reference(reference)
     if record is None:

@@ -233,6 +233,20 @@ class Verdict:
 
 ACEPTADA = "ACEPTADA"
 NO_ENCONTRADA = "NO_ENCONTRADA"  # not in the cache: worth asking central
+TERMINAL_RECHAZADA = "TERMINAL_RECHAZADA"  # central refused this terminal (401/403)
+
+
+def terminal_refused(central_says: str) -> Verdict:
+    """The scan's lookup was refused because of the terminal, not the ficha: the ficha may
+    be perfectly valid, so it must not read as "no existe" (a cashier would send the
+    affiliate away). Only the institute's systems area can fix it."""
+    said = f" El instituto respondió: «{central_says.strip()}»" if central_says.strip() else ""
+    return _refuse(
+        TERMINAL_RECHAZADA,
+        "El instituto rechazó a esta terminal y no se pudo consultar la referencia (la ficha "
+        "no se juzgó): la terminal no está autorizada, no está dada de alta como caja o su "
+        "token fue revocado. No cobre; llame al área de sistemas del ISSEG." + said,
+    )
 
 
 def _refuse(code: str, message: str, record: ReferenceRecord | None = None) -> Verdict:

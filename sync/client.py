@@ -30,7 +30,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from kiosk.ports import Clock, system_clock
+from kiosk.ports import Clock, TerminalNotAllowed, system_clock
 from kiosk.references import STATUSES, ReferenceRecord
 
 log = logging.getLogger(__name__)
@@ -452,8 +452,13 @@ class CentralClient:
         )
 
     def get_reference(self, reference: str) -> ReferenceRecord | None:
-        """One referencia as a cache record (None: central does not know it)."""
-        item = self.reference(reference)
+        """One referencia as a cache record (None: central does not know it). Central
+        refusing this terminal (401/403) is the port's ``TerminalNotAllowed``: the scan must
+        not read it as a referencia central does not know."""
+        try:
+            item = self.reference(reference)
+        except AuthError as exc:
+            raise TerminalNotAllowed(exc.code, exc.message) from exc
         return None if item is None else record_from_json(item)
 
     # --- kiosk endpoints ------------------------------------------------------------------------

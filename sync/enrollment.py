@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,18 +62,40 @@ def check_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+# What OpenSSL says when the "TLS" answer is plain text (an HTTP server on that port):
+# 3.0 reads its first bytes as a record version; newer releases call it a record failure.
+_PLAIN_HTTP_REASONS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"})
+
+
+def _answered_plain_http(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and getattr(seen, "reason", "") in _PLAIN_HTTP_REASONS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def redeem(
-    central_url: str, code: str, *, timeout: float = 10.0, ca_bundle: str = ""
+    central_url: str,
+    code: str,
+    *,
+    timeout: float = 10.0,
+    ca_bundle: str = "",
+    kind: str | None = None,
 ) -> Enrollment:
     """Exchange the code for the token. Central's certificate is checked as the sync
-    client checks it: the institute's CA (``ca_bundle``) or the system's trust store."""
+    client checks it: the institute's CA (``ca_bundle``) or the system's trust store.
+    ``kind`` (caja or kiosko) is what this terminal runs as: central refuses a code of the
+    other kind without spending it."""
     from sync.client import _is_certificate_failure, tls_context
 
     url = check_url(central_url) + "/v1/enrollments"
+    request: dict[str, str] = {"code": code.strip()[:20]}
+    if kind:
+        request["kind"] = kind
     try:
-        response = httpx.post(
-            url, json={"code": code.strip()[:20]}, timeout=timeout, verify=tls_context(ca_bundle)
-        )
+        response = httpx.post(url, json=request, timeout=timeout, verify=tls_context(ca_bundle))
     except httpx.HTTPError as exc:
         if _is_certificate_failure(exc):
             # The detail (which check failed: issuer, name, dates) is for support, in the log.
@@ -88,6 +111,13 @@ def redeem(
                 "CERTIFICADO_NO_CONFIABLE",
             ) from None
         log.warning("alta: sin conexión con %s: %r", central_url, exc)
+        if _answered_plain_http(exc):
+            raise EnrollmentError(
+                f"En {central_url} el servidor respondió sin cifrar (http), no con https: "
+                "revise la dirección (quizá es otro puerto) o pida al área de sistemas del "
+                "ISSEG la dirección https de central.",
+                "CENTRAL_HABLA_HTTP",
+            ) from None
         raise EnrollmentError(
             f"No se pudo conectar con central en {central_url}: revise la dirección y la red.",
             "CENTRAL_INALCANZABLE",
@@ -162,6 +192,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--central", required=True, help="Dirección de central: https://…")
     parser.add_argument("--codigo", required=True, help="Código de alta, p. ej. 7KQ2M-9XH4D.")
     parser.add_argument("--datos", help="Carpeta de datos de la terminal (ISSEG_DATA_DIR).")
+    parser.add_argument(
+        "--tipo",
+        choices=("caja", "kiosko"),
+        help="Cómo funcionará esta terminal; central rechaza un código de otro tipo sin "
+        "gastarlo. Sin esta opción no se compara.",
+    )
     args = parser.parse_args(list(argv))
     from kiosk.logfile import log_to_file_quietly
 
@@ -169,7 +205,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         settings = settings_module.load(settings_module.environment(args.datos))
         url = check_url(args.central)
-        result = redeem(url, args.codigo, ca_bundle=settings.ca_bundle)
+        result = redeem(url, args.codigo, ca_bundle=settings.ca_bundle, kind=args.tipo)
         token_path = save(settings, url, result)
     except (EnrollmentError, ValueError) as exc:
         print(f"No se pudo dar de alta la terminal: {exc}", file=sys.stderr)

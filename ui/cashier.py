@@ -528,6 +528,9 @@ class CashierWindow(QMainWindow):
 
     def _retitle(self, _enrolled: object = None) -> None:
         s = self.terminal.settings
+        if self.terminal.needs_enrollment:  # the names are still the defaults, not its own
+            self.setWindowTitle("Caja ISSEG · sin dar de alta")
+            return
         self.setWindowTitle(f"Caja ISSEG · {s.store_name} · {s.terminal_name}")
 
     def _enrolled(self, _enrolled: object) -> None:
@@ -550,8 +553,9 @@ class CashierWindow(QMainWindow):
         self.login.reset()
         self.login.error.setStyleSheet(f"color: {GREEN}; font-size: 18px; font-weight: bold;")
         self.login.error.setText(
-            f"Gerente «{user.username}» creado. Inicie sesión con su NIP; los cajeros se dan "
-            "de alta en la pantalla del gerente."
+            f"Gerente «{user.username}» creado. Inicie sesión con su NIP. Los cajeros se dan "
+            "de alta en la pantalla del gerente, ventana aparte que se abre con el comando "
+            "«isseg-farmacia gerente»."
         )
 
     # --- layout ---------------------------------------------------------------------------
@@ -699,7 +703,11 @@ class CashierWindow(QMainWindow):
             if self.shift
             else "sin turno"
         )
-        self.status.set_person(f"Cajero: {name}" if name else "", shift)
+        # A manager may take payments here too: the role said, never "Cajero" for everyone.
+        role = {"cajero": "Cajero", "gerente": "Gerente"}.get(
+            self.user.role if self.user else "", "Usuario"
+        )
+        self.status.set_person(f"{role}: {name}" if name else "", shift)
 
     # --- the close (corte) --------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.app import Terminal
-from kiosk.ports import User
+from kiosk.ports import Refused, User
 from ui.common import error_label, hint, message_of, title
 from ui.tasks import TaskRunner
 
@@ -35,8 +35,10 @@ class FirstManagerPanel(QWidget):
         inner.addWidget(title("Primer uso: cree el gerente"))
         inner.addWidget(
             hint(
-                "Esta caja aún no tiene usuarios. Registre al gerente de la farmacia; "
-                "después él dará de alta a los cajeros desde la pantalla del gerente."
+                "Esta caja aún no tiene usuarios. Registre al gerente de la farmacia. "
+                "Los cajeros se dan de alta después en la pantalla del gerente, que es una "
+                "ventana aparte de la caja: en este equipo se abre con el comando "
+                "«isseg-farmacia gerente» (en la caja, el gerente solo cobra y abre turnos)."
             )
         )
         form = QFormLayout()
@@ -111,3 +113,13 @@ class FirstManagerPanel(QWidget):
         self.pin.clear()
         self.pin_again.clear()
         self.error.setText(message_of(exc))
+        # Both NIP fields were emptied: the cursor waits in the first (the name or the
+        # user name when that is what was refused).
+        code = exc.code if isinstance(exc, Refused) else ""
+        field = {
+            "NOMBRE_REQUERIDO": self.name,
+            "USUARIO_EXISTE": self.username,
+            "USUARIO_INVALIDO": self.username,
+        }.get(code, self.pin)
+        field.setFocus()
+        field.selectAll()

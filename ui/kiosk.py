@@ -289,6 +289,7 @@ class KioskWindow(QMainWindow):
             terminal,
             runner,
             screen_kind="kiosko",
+            touch=True,
             next_step="Con «Continuar» el kiosko pasa a su pantalla de bienvenida.",
         )
         self.enrollment.continued.connect(self._enrolled)
@@ -368,6 +369,7 @@ class KioskWindow(QMainWindow):
         portrait = self.height() > self.width()
         for page in self.all_pages:
             page.orient(portrait)
+        self.enrollment.orient(portrait)
         self._place_banner()
 
     def _place_banner(self) -> None:

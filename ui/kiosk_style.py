@@ -140,6 +140,7 @@ QPushButton#key {{ font-size: {px(36)}px; font-weight: bold; min-width: {KEY[0]}
     min-height: {KEY[1]}px; padding: 2px; }}
 QWidget[portrait="true"] QPushButton#key {{ min-width: {PORTRAIT_KEY[0]}px;
     min-height: {PORTRAIT_KEY[1]}px; }}
+QPushButton#textkey {{ font-size: {px(30)}px; font-weight: bold; padding: 2px; }}
 QLabel[role="error"][reserve="true"] {{ min-height: {error_room}px; }}
 QLineEdit {{ font-size: {px(34)}px; padding: 8px 12px; background: {p.bg}; color: {p.text};
     border: 3px solid {p.border}; border-radius: 8px; }}

@@ -133,7 +133,11 @@ class ManagerWindow(QMainWindow):
         self.user: User | None = None
         self.rows: list[PaymentRow] = []
         self.confirmation: Confirm | None = None
-        self.setWindowTitle(f"Gerente · {terminal.settings.store_name}")
+        self.setWindowTitle(
+            "Gerente · sin dar de alta"
+            if terminal.needs_enrollment  # the store's name is still the default
+            else f"Gerente · {terminal.settings.store_name}"
+        )
         self.pages = QStackedWidget()
         self.login = LoginPanel(
             terminal, runner, heading="Gerente: iniciar sesión", role="gerente", note=login_note

@@ -261,6 +261,13 @@ def first_run_shot(central: Any, data: Path, out: Path, clock: Any) -> None:
     panel.submit()
     wait(lambda: bool(panel.error.text()))
     shoot(w, out, "caja-0b-alta-rechazada")
+    # A kiosk's code at the till: refused before central spends it; the form stays.
+    with central.app.state.db.write() as s:
+        kiosk_code, _ = new_code(s, "F001", "Kiosko 7", "kiosko", clock())
+    panel.code.setText(kiosk_code)
+    panel.submit()
+    wait(lambda: "kiosko" in panel.error.text())
+    shoot(w, out, "caja-0b2-alta-codigo-de-kiosko")
     with central.app.state.db.write() as s:
         code, _ = new_code(s, "F001", "Caja 2", "caja", clock())
     panel.code.setText(code.lower().replace("-", " "))
@@ -279,7 +286,8 @@ def first_run_shot(central: Any, data: Path, out: Path, clock: Any) -> None:
 
 
 def kiosk_enrollment_shots(central: Any, data: Path, out: Path, clock: Any) -> None:
-    """A brand-new kiosk at 1366×768: the alta asked for, then done."""
+    """A brand-new kiosk at 1366×768 and in portrait: the alta typed on its own keyboard
+    (a refusal in red on the way), then done."""
     from central.enrollment import new_code
     from ui.kiosk import KioskWindow
 
@@ -292,17 +300,37 @@ def kiosk_enrollment_shots(central: Any, data: Path, out: Path, clock: Any) -> N
     w.resize(*KIOSK_SIZES["1366"])
     w.show()
     panel = w.enrollment
-    panel.central_url.setText(central.base_url)
-    shoot(w, out, "kiosko-0a-alta")
+    panel.central_url.clear()
+    panel.reset()
+    settle()
+    shoot(w, out, "kiosko-0a-alta-teclado")
+    for key in central.base_url.upper():  # as a finger types it, key by key
+        panel.key(key)
+    panel._select(panel.code)
+    for key in "7KQ2M":
+        panel.key(key)
+    panel.submit()
+    wait(lambda: bool(panel.error.text()))
+    shoot(w, out, "kiosko-0b-alta-rechazada")
     with central.app.state.db.write() as s:
         code, _ = new_code(s, "F001", "Kiosko 2", "kiosko", clock())
-    panel.code.setText(code)
+    panel.code.clear()
+    for key in code:
+        panel.key(key)
+    settle()
+    shoot(w, out, "kiosko-0c-alta-escrita")
+    w.resize(*KIOSK_SIZES["vertical"])
+    settle()
+    shoot(w, out, "kiosko-0d-alta-vertical")
+    w.resize(*KIOSK_SIZES["1366"])
+    settle()
+    w.resize(*KIOSK_SIZES["1366"])  # the first resize is bounded by the portrait layout
     panel.submit()
     wait(lambda: panel.result is not None)
     wait(t.online)
-    shoot(w, out, "kiosko-0b-alta-hecha")
+    shoot(w, out, "kiosko-0e-alta-hecha")
     panel.continue_button.click()
-    shoot(w, out, "kiosko-0c-bienvenida-tras-alta")
+    shoot(w, out, "kiosko-0f-bienvenida-tras-alta")
     w.close()
     runner.shutdown()
     t.close()

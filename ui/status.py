@@ -110,7 +110,10 @@ class StatusBar(QFrame):
             return
         self._dirty = False
         st = self.status
-        if st is None:
+        if self._terminal.needs_enrollment:  # no token: no link to judge, nothing is wrong
+            self.central.setText("● Central: sin dar de alta")
+            self.central.setStyleSheet(f"color: {GREY};")
+        elif st is None:
             self.central.setText("Central: consultando…")
         elif st.online:
             self.central.setText("● Central: EN LÍNEA")

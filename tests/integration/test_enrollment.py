@@ -109,3 +109,59 @@ def test_enrolar_refuses_plain_http_to_another_machine(tmp_path: Path, capsys):
     assert enrollment.main(argv) == 1
     assert "https" in capsys.readouterr().err
     assert not (tmp_path / "token").exists()
+
+
+WRONG_KIND = (
+    "Este código es para un kiosko de autoservicio y esta terminal es una caja: pida al área "
+    "de sistemas del ISSEG un código de tipo caja. El código sigue valiendo."
+)
+
+
+def test_a_code_of_the_other_kind_is_refused_before_it_is_spent(
+    central: EmbeddedCentral, clock: ShiftedClock
+):
+    from central.enrollment import EnrollmentCode, code_hash
+
+    with central.app.state.db.write() as s:
+        kiosk_code, _ = new_code(s, "F001", "Kiosko 7", "kiosko", clock())
+        old_client_code, _ = new_code(s, "F001", "Kiosko 8", "kiosko", clock())
+    url = central.base_url + "/v1/enrollments"
+    wrong = httpx.post(url, json={"code": kiosk_code, "kind": "caja"})
+    assert wrong.status_code == 409
+    assert wrong.json()["code"] == "CODIGO_DE_OTRO_TIPO"
+    assert wrong.json()["message"] == WRONG_KIND
+    with central.app.state.db.write() as s:
+        row = s.get(EnrollmentCode, code_hash(kiosk_code))
+        assert row is not None and row.used_at is None and row.terminal_id is None
+    assert httpx.post(url, json={"code": kiosk_code, "kind": "gerente"}).status_code == 422
+    right = httpx.post(url, json={"code": kiosk_code, "kind": "kiosko"})
+    assert right.status_code == 201 and right.json()["kind"] == "kiosko"
+    assert right.json()["name"] == "Kiosko 7"
+    # An older terminal sends no kind: nothing is compared, as before.
+    old = httpx.post(url, json={"code": old_client_code})
+    assert old.status_code == 201 and old.json()["kind"] == "kiosko"
+
+
+def test_enrolar_with_tipo_refuses_a_code_of_the_other_kind_and_keeps_it_valid(
+    central: EmbeddedCentral, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    code = issue_code(db_url, capsys, "--tipo", "kiosko")
+    data = tmp_path / "terminal"
+    argv = ["--central", central.base_url, "--codigo", code, "--datos", str(data)]
+    assert enrollment.main([*argv, "--tipo", "caja"]) == 1
+    assert WRONG_KIND in capsys.readouterr().err
+    assert not (data / "token").exists()
+    assert enrollment.main([*argv, "--tipo", "kiosko"]) == 0
+    assert "(kiosko" in capsys.readouterr().out
+    assert stat.S_IMODE((data / "token").stat().st_mode) == 0o600
+
+
+def test_https_to_a_central_that_speaks_plain_http_says_so(central: EmbeddedCentral):
+    """The screen adds https:// to an address typed without it; a central (or a proxy)
+    serving plain http on that port is named as such, not as a network problem."""
+    plain = central.base_url  # the embedded central serves http on loopback
+    assert plain.startswith("http://")
+    with pytest.raises(enrollment.EnrollmentError) as refused:
+        enrollment.redeem("https://" + plain.removeprefix("http://"), "7KQ2M-9XH4D")
+    assert refused.value.code == "CENTRAL_HABLA_HTTP"
+    assert "sin cifrar (http)" in refused.value.message

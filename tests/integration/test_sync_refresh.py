@@ -221,3 +221,48 @@ def test_the_engine_sends_at_once_when_nudged_and_stops_promptly(caja, central, 
             stopped_in = time.monotonic() - started
     assert stopped_in < 5
     assert cashier.receipt_info(caja.uow(), payment.uuid).confirmed
+
+
+@pytest.mark.parametrize(
+    ("token", "status"), [("kiosko", "403 TIPO_DE_TERMINAL"), ("revocado", "401")]
+)
+def test_central_refusing_the_terminal_on_a_scan_is_not_an_unknown_ficha(
+    central, clock, tmp_path, token, status
+):
+    """A kiosk's token at a till (central answers 403) or a token central does not know
+    (401): the valid ficha must not read "no existe" (the affiliate would be sent away)."""
+    from kiosk.bootstrap import build
+    from kiosk.rules import TERMINAL_RECHAZADA
+    from kiosk.settings import Settings
+
+    [ref] = seed_references(central.db_url, 1, clock())
+    tokens = {
+        "kiosko": terminal_entry(central, kind="kiosko")["token"],
+        "revocado": "token-que-central-no-conoce",
+        "caja": terminal_entry(central)["token"],
+    }
+
+    def scan_with(name: str):
+        settings = Settings().with_values(
+            {
+                "data_dir": str(tmp_path / name),
+                "central_url": central.base_url,
+                "terminal_token": tokens[name],
+                "printer_kind": "file",
+                "printer_path": str(tmp_path / f"{name}.bin"),
+            }
+        )
+        t = build(settings, clock=clock, start_sync=False)
+        try:
+            return t.scan(ref).verdict
+        finally:
+            t.close()
+
+    refused = scan_with(token)
+    assert refused.code == TERMINAL_RECHAZADA, status
+    assert "no existe" not in refused.message
+    assert "rechazó a esta terminal" in refused.message
+    assert "área de sistemas del ISSEG" in refused.message
+    assert "Traceback" not in refused.message and "AuthError" not in refused.message
+    # The same ficha at a till central accepts: it was valid all along.
+    assert scan_with("caja").ok

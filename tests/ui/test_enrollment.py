@@ -61,6 +61,12 @@ def test_a_fresh_till_enrolls_names_store_and_terminal_and_goes_on_to_the_first_
     w.show()
     assert w.pages.currentWidget() is w.enrollment
     assert "dar de alta esta terminal" in visible_texts(w)
+    # Not "Farmacia ISSEG · Caja 1" (defaults) nor a red "SIN CONEXIÓN": not enrolled yet.
+    assert w.windowTitle() == "Caja ISSEG · sin dar de alta"
+    qtbot.waitUntil(lambda: w.status.central.text() == "● Central: sin dar de alta")
+    assert "Pida al área de sistemas del ISSEG un código de alta de tipo «caja»" in (
+        visible_texts(w)
+    )
     assert w.enrollment.code.maxLength() == 20 and w.enrollment.central_url.maxLength() == 200
     data = fresh.settings.data_path
 
@@ -83,8 +89,7 @@ def test_a_fresh_till_enrolls_names_store_and_terminal_and_goes_on_to_the_first_
     said = w.enrollment.sentence.text()
     assert said.startswith("Esta terminal es Caja 7 de la farmacia F001")
     assert said in visible_texts(w)
-    assert f"número de terminal en central: {enrolled.terminal_id}" in visible_texts(w)
-    assert not w.enrollment.warning.isVisible()
+    assert f"identificador en central: {enrolled.terminal_id}" in visible_texts(w)
 
     token = data / "token"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
@@ -99,6 +104,7 @@ def test_a_fresh_till_enrolls_names_store_and_terminal_and_goes_on_to_the_first_
     assert fresh.central is not None
     assert fresh.central.refunds() == []  # a store-scoped call: central took the new token
     assert "Caja 7" in w.windowTitle()
+    qtbot.waitUntil(lambda: "sin dar de alta" not in w.status.central.text())
 
     with qtbot.waitSignal(w.booted, timeout=10000) as booted:
         w.enrollment.continue_button.click()
@@ -125,7 +131,10 @@ def test_a_used_code_is_refused_the_second_time_and_the_manager_screen_enrolls_t
     assert w.pages.currentWidget() is w.enrollment
     with qtbot.waitSignal(w.enrollment.refused, timeout=10000) as refused:
         type_in(qtbot, w.enrollment, central.base_url, code)
-    assert refused.args == ["Ese código de alta ya se usó; pida uno nuevo a sistemas."]
+    assert refused.args == [
+        "Ese código de alta ya se usó; pida al área de sistemas del ISSEG uno nuevo."
+    ]
+    assert w.windowTitle() == "Gerente · sin dar de alta"
     assert fresh.needs_enrollment and not (fresh.settings.data_path / "token").exists()
 
     with qtbot.waitSignal(w.enrollment.enrolled, timeout=10000):
@@ -181,4 +190,145 @@ def test_the_kiosk_enrolls_and_shows_its_welcome(
     w.enrollment.continue_button.click()
     assert w.pages.currentWidget() is w.welcome
     assert w.help_button.isVisible()
+    w.close()
+
+
+def test_after_an_address_error_the_address_is_selected_after_a_code_error_the_code(
+    qtbot: Any, fresh: Terminal, runner: Any, central: Any
+) -> None:
+    w = CashierWindow(fresh, runner, status_poll_ms=100)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    panel = w.enrollment
+    button_at = panel.button.mapTo(w, panel.button.rect().topLeft())
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    with qtbot.waitSignal(panel.refused, timeout=10000) as refused:
+        type_in(qtbot, panel, unreachable, "7KQ2M-9XH4D")
+    assert "No se pudo conectar con central" in refused.args[0]
+    qtbot.waitUntil(panel.central_url.hasFocus)
+    assert panel.central_url.selectedText() == unreachable
+    assert panel.target is panel.central_url and panel.central_url.property("active")
+    # The message took its reserved room: nothing under the finger or the eye moved.
+    assert panel.button.mapTo(w, panel.button.rect().topLeft()) == button_at
+    # Editing a field makes the old message go at once.
+    qtbot.keyClicks(panel.central_url, "x")
+    assert panel.error.text() == ""
+
+    with qtbot.waitSignal(panel.refused, timeout=10000) as refused:
+        type_in(qtbot, panel, central.base_url, UNKNOWN_CODE)
+    assert refused.args == ["El código de alta no existe; revíselo."]
+    qtbot.waitUntil(panel.code.hasFocus)
+    assert panel.code.selectedText() == UNKNOWN_CODE
+    assert panel.button.mapTo(w, panel.button.rect().topLeft()) == button_at
+    qtbot.keyClick(panel.code, Qt.Key.Key_Backspace)
+    assert panel.error.text() == ""
+    w.close()
+
+
+WRONG_KIND_AT_THE_TILL = (
+    "Este código es para un kiosko de autoservicio y esta terminal es una caja: pida al área "
+    "de sistemas del ISSEG un código de tipo caja. El código sigue valiendo."
+)
+
+
+def tap(qtbot: Any, widget: Any) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def touch_type(qtbot: Any, panel: Any, field: Any, text: str) -> None:
+    """Only what a finger can do: tap the field, ⌫ what is there, tap the keys."""
+    assert panel.keyboard is not None
+    tap(qtbot, field)
+    assert panel.target is field and field.property("active")
+    for _ in range(len(field.text())):
+        tap(qtbot, panel.keyboard.buttons["⌫"])
+    for char in text:
+        tap(qtbot, panel.keyboard.buttons[char.upper()])
+
+
+def test_a_kiosk_code_at_the_till_is_refused_unspent_and_then_enrolls_the_kiosk_by_touch(
+    qtbot: Any, fresh: Terminal, runner: Any, central: Any, clock: Any, tmp_path: Path
+) -> None:
+    from ui.kiosk_style import MIN_TARGET_PX
+
+    code = issue(central, clock, "Kiosko 7", "kiosko")
+    till = CashierWindow(fresh, runner, status_poll_ms=100)
+    qtbot.addWidget(till)
+    till.show()
+    with qtbot.waitSignal(till.enrollment.refused, timeout=10000) as refused:
+        type_in(qtbot, till.enrollment, central.base_url, code)
+    assert refused.args == [WRONG_KIND_AT_THE_TILL]
+    # Still the form, the message in it; nothing kept, no "Continuar".
+    assert till.pages.currentWidget() is till.enrollment
+    assert till.enrollment.form_box.isVisible() and not till.enrollment.done_box.isVisible()
+    assert WRONG_KIND_AT_THE_TILL in visible_texts(till)
+    assert till.enrollment.target is till.enrollment.code
+    assert fresh.needs_enrollment and not (fresh.settings.data_path / "token").exists()
+    till.close()
+
+    # The kiosk it was meant for, enrolled with the same code by its on-screen keys alone.
+    kiosk_terminal = build(
+        make_settings(tmp_path / "kiosko", terminal_token=""), clock=clock, hasher=CHEAP, defer=True
+    )
+    try:
+        w = KioskWindow(kiosk_terminal, runner, idle_seconds=5, warning_seconds=2, hold_seconds=0)
+        qtbot.addWidget(w)
+        w.resize(1366, 768)
+        w.show()
+        qtbot.waitExposed(w)
+        panel = w.enrollment
+        assert panel.keyboard is not None
+        keys = panel.keyboard.buttons
+        assert set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/-⌫") <= set(keys)
+        assert "código de alta de tipo «kiosko»" in visible_texts(w)
+        for b in [*keys.values(), panel.button]:
+            assert b.width() >= MIN_TARGET_PX and b.height() >= MIN_TARGET_PX, b.text()
+        # The kiosk's large type, and the address's example is not cut.
+        assert panel.heading.property("role") == "heading"
+        assert panel.heading.font().pixelSize() >= 40
+        field = panel.central_url
+        placeholder = field.fontMetrics().horizontalAdvance(field.placeholderText())
+        assert placeholder < field.width() - 30
+
+        touch_type(qtbot, panel, panel.central_url, central.base_url)
+        assert panel.central_url.text() == central.base_url
+        touch_type(qtbot, panel, panel.code, code)
+        assert panel.code.text() == code
+        with qtbot.waitSignal(panel.enrolled, timeout=10000) as done:
+            tap(qtbot, panel.button)
+        assert done.args[0].kind == "kiosko" and done.args[0].name == "Kiosko 7"
+        assert "Esta terminal es Kiosko 7 de la farmacia F001" in visible_texts(w)
+        assert not kiosk_terminal.needs_enrollment
+        tap(qtbot, panel.continue_button)
+        assert w.pages.currentWidget() is w.welcome
+        w.close()
+    finally:
+        kiosk_terminal.close()
+
+
+def test_the_kiosk_error_is_in_its_red_and_the_keyboard_only_exists_on_the_kiosk(
+    qtbot: Any, fresh: Terminal, runner: Any, central: Any
+) -> None:
+    till = CashierWindow(fresh, runner, status_poll_ms=100)
+    qtbot.addWidget(till)
+    assert till.enrollment.keyboard is None
+    till.close()
+    w = KioskWindow(fresh, runner, idle_seconds=5, warning_seconds=2, hold_seconds=0)
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    panel = w.enrollment
+    with qtbot.waitSignal(panel.refused, timeout=10000):
+        touch_type(qtbot, panel, panel.code, "7KQ2M")
+        tap(qtbot, panel.button)
+    assert panel.error.property("role") == "error"
+    assert panel.error.palette().color(panel.error.foregroundRole()).name() == "#b3261e"
+    assert "son 10 letras y números" in panel.error.text()
+    # The refused code was selected: a key replaces it, as on a physical keyboard, and the
+    # stale message goes.
+    assert panel.target is panel.code and panel.code.selectedText() == "7KQ2M"
+    tap(qtbot, panel.keyboard.buttons["9"])  # type: ignore[union-attr]
+    assert panel.error.text() == "" and panel.code.text() == "9"
     w.close()

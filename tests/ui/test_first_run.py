@@ -45,6 +45,19 @@ def test_the_cashier_screen_on_an_empty_database_creates_the_first_manager(
         assert "no coinciden" in w.first_run.error.text()
         assert t.needs_first_manager()
         assert w.first_run.pin.hasFocus()  # only the two PINs are typed again
+        # A NIP the service refuses: the cursor goes back to the first NIP field too.
+        qtbot.keyClicks(w.first_run.pin, "12")
+        qtbot.keyClicks(w.first_run.pin_again, "12")
+        w.first_run.name.setFocus()  # the cursor elsewhere when the refusal comes
+        w.first_run.submit()
+        qtbot.waitUntil(lambda: "4 a 8 dígitos" in w.first_run.error.text(), timeout=5000)
+        qtbot.waitUntil(w.first_run.pin.hasFocus, timeout=5000)
+        assert w.first_run.pin.text() == "" and w.first_run.pin_again.text() == ""
+        # Where the cashiers are registered: a separate window, and how it is opened here.
+        assert (
+            "isseg-farmacia gerente"
+            in w.first_run.findChild(type(w.first_run.error), "hint").text()
+        )
         qtbot.keyClicks(w.first_run.pin, "2580")
         qtbot.keyClick(w.first_run.pin, Qt.Key.Key_Return)
         qtbot.keyClicks(w.first_run.pin_again, "2580")
@@ -56,6 +69,8 @@ def test_the_cashier_screen_on_an_empty_database_creates_the_first_manager(
         qtbot.keyClick(w.login.pin, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: w.pages.currentWidget() is w.open_shift, timeout=5000)
         assert t.login("lgarcia", "2580").role == "gerente"
+        # The manager at the till is not called "Cajero".
+        qtbot.waitUntil(lambda: w.status.who.text().startswith("Gerente: Laura"), timeout=5000)
         w.close()
     finally:
         runner.shutdown()

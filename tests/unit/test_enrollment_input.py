@@ -85,13 +85,28 @@ def test_both_fields_empty_asks_for_both() -> None:
     assert "dirección de central y el código" in refused.value.message
 
 
-def test_the_sentence_names_terminal_and_store_and_warns_of_the_wrong_kind() -> None:
+def test_the_sentence_names_terminal_and_store_and_the_id_as_centrals_identifier() -> None:
     done = Enrolled(7, "F001", "Farmacia Centro", "Caja 1", "caja", "https://c.mx", "secreto")
     assert enrollment.described(done) == (
         "Esta terminal es Caja 1 de la farmacia F001 «Farmacia Centro»."
     )
     assert "secreto" not in repr(done)
-    assert enrollment.kind_warning(done, "caja") == ""
-    assert "era para una caja, pero esta terminal funciona como kiosko" in enrollment.kind_warning(
-        done, "kiosko"
-    )
+    # "Caja 1" beside "número de terminal 7" read as two numbers for one till.
+    assert "identificador en central: 7" in enrollment.details(done)
+    assert "número" not in enrollment.details(done)
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "address"),
+    [
+        ("", "7KQ2M-9XH4D", True),
+        ("http://central.isseg.gob.mx", "7KQ2M-9XH4D", True),
+        ("central.isseg.gob.mx/?x=1", "7KQ2M-9XH4D", True),
+        ("central.isseg.gob.mx", "", False),
+        ("central.isseg.gob.mx", "7KQ2M", False),
+    ],
+)
+def test_each_refusal_names_the_field_to_fix(url: str, code: str, address: bool) -> None:
+    with pytest.raises(Refused) as refused:
+        enrollment.checked(url, code)
+    assert enrollment.address_at_fault(refused.value.code) is address
