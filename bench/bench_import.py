@@ -1,7 +1,7 @@
 """CSV import rates: afiliados with NIPs (argon2id, hashed in parallel processes) and préstamos.
 
 Run: .venv/bin/python bench/bench_import.py [members] [loans]
-     (defaults 100000 and 20000; a smaller member count is extrapolated to 100,000)
+     (defaults 100000 and 20000; a smaller member count is projected to 100,000)
 Targets: 100,000 afiliados with NIPs in at most 15 minutes; préstamos at 1,000/s or more
 (24 quincenas each). On central's SQLite in a temporary folder, or on PostgreSQL when
 ISSEG_TEST_PG_URL is set (a fresh database, dropped afterwards).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from central import admin  # noqa: E402
+from central import admin, security  # noqa: E402
 from central import db as dbmod  # noqa: E402
 
 MEMBERS_TARGET_S = 15 * 60
@@ -44,6 +44,7 @@ def database(folder: Path) -> Iterator[str]:
 def main() -> int:
     members = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     loans = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         members_csv = folder / "afiliados.csv"
@@ -78,7 +79,9 @@ def main() -> int:
             reload_s = time.perf_counter() - start
     per_100k = member_s / members * 100_000
     loan_rate = loans / loan_s
-    print(f"central on {where}, {os.cpu_count()} CPU(s) for hashing")
+    print(f"central on {where}, {os.cpu_count()} CPU(s) for hashing, argon2id "
+          f"m={security.NIP_MEMORY_KIB} KiB t={security.NIP_PASSES}; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")  # fmt: skip
     print(f"afiliados with NIP: {members:,} in {member_s:.1f} s = {members / member_s:,.0f}/s; "
           f"100,000 would take {per_100k / 60:.1f} min (target <= {MEMBERS_TARGET_S / 60:.0f} min)")  # fmt: skip
     print(f"préstamos (24 quincenas): {loans:,} in {loan_s:.1f} s = {loan_rate:,.0f}/s "

@@ -120,6 +120,10 @@ def login(
                     locked_until=iso(tries.locked_until, policy),
                 )
             tries.failures = 0
+            if security.nip_needs_rehash(member.nip_hash):
+                # A hash from an older profile: its NIP is known right now, so store the
+                # current profile's (one hash more, once per member).
+                member.nip_hash = security.hash_nip(nip)
             token = security.new_token()
             s.add(
                 KioskSession(

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from central import admin
+from central import admin, imports
 from central import service as svc
 from central.db import Database
 from central.models import InstallmentRow, LoanRow, Member
 from central.security import verify_nip
 from kiosk import loans as loanlib
+from tests.integration.central_support import Api
 
 pytest_plugins = ["tests.integration.central_support"]
 
@@ -185,3 +186,25 @@ def test_the_formats_are_in_the_help(capsys: pytest.CaptureFixture[str]):
         admin.main(["importar-prestamos", "--help"])
     out = capsys.readouterr().out
     assert "Windows-1252" in out and "primer_vencimiento AAAA-MM-DD" in out
+
+
+def test_an_imported_members_nip_opens_a_kiosk_session_and_a_wrong_one_does_not(
+    db_url: str, api: Api, tmp_path: Path
+):
+    (tmp_path / "a.csv").write_text(MEMBERS_OK, encoding="utf-8")
+    assert run(db_url, "importar-afiliados", str(tmp_path / "a.csv")) == 0
+    kiosk = api.auth(api.token("F001", "kiosko"))
+    for number, nip, status in (("200001", "4321", 201), ("200004", "4321", 401)):
+        r = api.http.post(
+            "/v1/kiosk/sessions", headers=kiosk, json={"member_number": number, "nip": nip}
+        )
+        assert r.status_code == status, r.text
+    assert r.json()["code"] == "CREDENCIALES_INCORRECTAS"
+
+
+def test_nips_hashed_in_parallel_processes_each_verify_only_their_own_nip():
+    nips = [f"{1000 + 37 * n}" for n in range(24)]
+    hashes = imports.hash_nips(nips, workers=2)  # 24 >= 4 per worker: the process pool
+    assert len(set(hashes)) == len(nips)  # a salt of its own each
+    assert all(verify_nip(h, nip) for h, nip in zip(hashes, nips, strict=True))
+    assert not any(verify_nip(h, nip) for h, nip in zip(hashes, nips[1:] + nips[:1], strict=True))

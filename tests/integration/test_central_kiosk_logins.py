@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
 
-from central.models import LoginAttempts
+from central import security
+from central.models import LoginAttempts, Member
 from tests.integration.central_support import Api
 
 pytest_plugins = ["tests.integration.central_support"]
@@ -95,3 +97,29 @@ def test_a_kiosk_gets_429_after_the_policys_failed_logins_per_minute(api: Api) -
     api.clock.advance(timedelta(minutes=1))
     ok = api.http.post(LOGIN, headers=headers, json={"member_number": "100003", "nip": "1357"})
     assert ok.status_code == 201
+
+
+def _stored_hash(api: Api, number: str) -> str:
+    with api.server.app.state.db.read() as s:
+        return str(s.scalar(select(Member.nip_hash).where(Member.number == number)))
+
+
+def test_a_nip_hashed_with_an_older_profile_still_logs_in_and_is_moved_to_the_current_one(
+    api: Api,
+) -> None:
+    # Before this profile NIPs were hashed with 19 MiB and 2 passes; such hashes stay valid.
+    old = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash("1234")
+    assert security.nip_needs_rehash(old)
+    with api.server.app.state.db.write() as s:
+        s.execute(update(Member).where(Member.number == "100001").values(nip_hash=old))
+    headers = api.auth(api.token("F001", "kiosko"))
+    wrong = api.http.post(LOGIN, headers=headers, json={"member_number": "100001", "nip": "4321"})
+    assert wrong.status_code == 401
+    assert _stored_hash(api, "100001") == old  # a wrong NIP changes nothing
+    api.login("100001", "1234")
+    new = _stored_hash(api, "100001")
+    assert new != old and not security.nip_needs_rehash(new)
+    assert f"m={security.NIP_MEMORY_KIB},t={security.NIP_PASSES},p=1$" in new
+    assert security.verify_nip(new, "1234") and not security.verify_nip(new, "4321")
+    api.login("100001", "1234")
+    assert _stored_hash(api, "100001") == new  # once: a current hash is left alone
