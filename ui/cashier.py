@@ -555,7 +555,7 @@ class CashierWindow(QMainWindow):
         self.login.error.setText(
             f"Gerente «{user.username}» creado. Inicie sesión con su NIP. Los cajeros se dan "
             "de alta en la pantalla del gerente, ventana aparte que se abre con el comando "
-            "«isseg-farmacia gerente»."
+            "«isseg\u2011farmacia gerente»."
         )
 
     # --- layout ---------------------------------------------------------------------------

@@ -185,7 +185,11 @@ class EnrollmentPanel(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
         self.target = self.central_url
-        self.central_url.returnPressed.connect(lambda: self._select(self.code))
+        # Enter after fixing the address sends when the code is already there (a trial
+        # pressed it twice and saw only the focus move); with no code it goes to the code.
+        self.central_url.returnPressed.connect(
+            lambda: self.submit() if self.code.text().strip() else self._select(self.code)
+        )
         self.code.returnPressed.connect(self.submit)
         self.button.clicked.connect(self.submit)
         self.continue_button.clicked.connect(self._continue)

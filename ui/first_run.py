@@ -38,7 +38,7 @@ class FirstManagerPanel(QWidget):
                 "Esta caja aún no tiene usuarios. Registre al gerente de la farmacia. "
                 "Los cajeros se dan de alta después en la pantalla del gerente, que es una "
                 "ventana aparte de la caja: en este equipo se abre con el comando "
-                "«isseg-farmacia gerente» (en la caja, el gerente solo cobra y abre turnos)."
+                "«isseg\u2011farmacia gerente» (en la caja, el gerente solo cobra y abre turnos)."
             )
         )
         form = QFormLayout()

@@ -25,6 +25,17 @@ class Day:
     paid: list[dict[str, Any]]  # the demo referencias paid, with store_id added
     case_reference: str  # the unknown referencia a caja collected anyway
 
+    def pages(self) -> dict[str, str]:
+        """Every page an operador reaches from the menu, and a text each must show for this
+        day (both browsers' tests walk the same list)."""
+        return {
+            "terminales": "Caja 2",
+            "cierre": "cierre incompleto",
+            "casos": self.case_reference,
+            "reportes": "Etiquetas de fila",
+            "politica": "Tope de efectivo por pago",
+        }
+
 
 def add_staff(api: Api) -> None:
     db, now = api.server.app.state.db, api.clock()

@@ -111,14 +111,7 @@ def test_signing_in_and_every_page(page: Any, console: tuple[Api, Day, str]) -> 
     total = sum(Decimal(p["amount"]) for p in day.paid)
     assert page.inner_text("#hoy-total") == f"${total:,.2f}"
     shot(page, "01-hoy")
-    expectations = {
-        "terminales": "Caja 2",
-        "cierre": "cierre incompleto",
-        "casos": day.case_reference,
-        "reportes": "Etiquetas de fila",
-        "politica": "Tope de efectivo por pago",
-    }
-    for number, (name, text) in enumerate(expectations.items(), start=2):
+    for number, (name, text) in enumerate(day.pages().items(), start=2):
         page.click(f"nav a[href='/consola/{name}']")
         page.wait_for_url(f"**/consola/{name}")
         assert text in page.inner_text("main"), name

@@ -70,14 +70,7 @@ def test_the_console_in_firefox(firefox: Firefox, tmp_path: Path) -> None:
         assert api.pay(api.payment_body(ref["reference"], ref["amount"], "F002")).status_code == 201
         ff.wait_until(lambda: ff.text("#hoy-pagos") == "4", "4 pagos en Hoy sin recargar")
 
-        expectations = {
-            "terminales": "Caja 2",
-            "cierre": "cierre incompleto",
-            "casos": day.case_reference,
-            "reportes": "Etiquetas de fila",
-            "politica": "Tope de efectivo por pago",
-        }
-        for number, (name, text) in enumerate(expectations.items(), start=2):
+        for number, (name, text) in enumerate(day.pages().items(), start=2):
             ff.click(f"nav a[href='/consola/{name}']")
             ff.wait_until(lambda n=name: ff.url().endswith(f"/consola/{n}"), name)  # type: ignore[misc]
             assert text in ff.text("main"), name

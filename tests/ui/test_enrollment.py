@@ -215,6 +215,12 @@ def test_after_an_address_error_the_address_is_selected_after_a_code_error_the_c
     # Editing a field makes the old message go at once.
     qtbot.keyClicks(panel.central_url, "x")
     assert panel.error.text() == ""
+    # Enter in the corrected address sends at once when the code is there (a trial pressed
+    # it twice and saw only the focus move to the code).
+    panel.central_url.setText(f"http://127.0.0.1:{free_port()}")
+    with qtbot.waitSignal(panel.refused, timeout=10000) as again:
+        qtbot.keyClick(panel.central_url, Qt.Key.Key_Return)
+    assert "No se pudo conectar con central" in again.args[0]
 
     with qtbot.waitSignal(panel.refused, timeout=10000) as refused:
         type_in(qtbot, panel, central.base_url, UNKNOWN_CODE)
