@@ -15,11 +15,18 @@ TERMINAL_ID_KEY = "terminal_id"
 STORE_ID_KEY = "store_id"
 POLICY_KEY = "policy"
 CENTRAL_TIME_KEY = "central_time_seen"
+KIND_KEY = "terminal_kind"  # caja or kiosko, as central enrolled it ("" before, or by hand)
 
 
 def terminal_id(uow: UnitOfWork) -> str:
     """Inside an open transaction: this terminal's id at central ("" before enrollment)."""
     return uow.meta.get(TERMINAL_ID_KEY) or ""
+
+
+def terminal_kind(uow: UnitOfWork) -> str:
+    """Inside an open transaction: caja or kiosko as central enrolled this terminal ("" when
+    it was enrolled before the kind was kept, or by hand)."""
+    return uow.meta.get(KIND_KEY) or ""
 
 
 def store_id(uow: UnitOfWork) -> str:
@@ -58,21 +65,22 @@ def current_state(uow: UnitOfWork) -> TerminalState:
 
 
 def set_identity(
-    uow: UnitOfWork, *, terminal_id: str, store_id: str, actor: str, clock: Clock = system_clock
+    uow: UnitOfWork,
+    *,
+    terminal_id: str,
+    store_id: str,
+    actor: str,
+    clock: Clock = system_clock,
+    kind: str = "",
 ) -> None:
+    new = {TERMINAL_ID_KEY: terminal_id, STORE_ID_KEY: store_id}
+    if kind:
+        new[KIND_KEY] = kind
     with uow:
-        old = {k: uow.meta.get(k) for k in (TERMINAL_ID_KEY, STORE_ID_KEY)}
-        uow.meta.set(TERMINAL_ID_KEY, terminal_id)
-        uow.meta.set(STORE_ID_KEY, store_id)
-        audit.record_settings_change(
-            uow,
-            actor,
-            {
-                TERMINAL_ID_KEY: {"antes": old[TERMINAL_ID_KEY], "despues": terminal_id},
-                STORE_ID_KEY: {"antes": old[STORE_ID_KEY], "despues": store_id},
-            },
-            clock(),
-        )
+        changes = {k: {"antes": uow.meta.get(k), "despues": v} for k, v in new.items()}
+        for key, value in new.items():
+            uow.meta.set(key, value)
+        audit.record_settings_change(uow, actor, changes, clock())
         uow.commit()
 
 

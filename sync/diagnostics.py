@@ -177,6 +177,7 @@ def check_local(
         refreshed = reference_cache.last_refreshed(terminal.uow)
         with terminal.uow.reading() as uow:
             heard_from_central = terminal_state.central_time_floor(uow) is not None
+            kiosk = terminal_state.terminal_kind(uow) == "kiosko"
     finally:
         terminal.close()
     now = clock()
@@ -197,7 +198,10 @@ def check_local(
         checks.append(
             Check("Pagos rechazados", False, f"{counts.rejected} por conciliar con el gerente")
         )
-    if refreshed is None and not heard_from_central:
+    if kiosk:
+        # Central serves referencias only to cajas: a kiosk that has none is as it should be.
+        checks.append(Check("Referencias", True, "no aplica: un kiosko no cobra fichas"))
+    elif refreshed is None and not heard_from_central:
         # Just enrolled, never opened (or never reached central): the first download happens
         # when the till opens. Not a fault in itself; the Central and Token lines say whether
         # it will be able to.

@@ -177,6 +177,7 @@ def save(settings: settings_module.Settings, central_url: str, result: Enrollmen
             terminal_id=str(result.terminal_id),
             store_id=result.store_id,
             actor="enrolar",
+            kind=result.kind,
         )
     finally:
         db.close()

@@ -165,3 +165,31 @@ def test_https_to_a_central_that_speaks_plain_http_says_so(central: EmbeddedCent
         enrollment.redeem("https://" + plain.removeprefix("http://"), "7KQ2M-9XH4D")
     assert refused.value.code == "CENTRAL_HABLA_HTTP"
     assert "sin cifrar (http)" in refused.value.message
+
+
+def test_an_enrolled_kiosk_keeps_its_kind_never_asks_for_the_feed_and_diagnoses_clean(
+    central: EmbeddedCentral, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    # Central serves referencias to cajas only: a kiosk's diagnostico said "[FALLA]
+    # Referencias" for ever, and its first cycle left a 403 in central's log.
+    from kiosk import terminal_state
+    from kiosk.bootstrap import build
+    from sync import diagnostics
+
+    code = issue_code(db_url, capsys, "--tipo", "kiosko")
+    data = tmp_path / "kiosko"
+    argv = ["--central", central.base_url, "--codigo", code, "--datos", str(data)]
+    assert enrollment.main(argv) == 0
+    capsys.readouterr()
+    terminal = build(settings_module.load({"ISSEG_DATA_DIR": str(data)}), start_sync=False)
+    try:
+        with terminal.uow.reading() as uow:
+            assert terminal_state.terminal_kind(uow) == "kiosko"
+        assert terminal.sync is not None
+        cycle = terminal.sync.run_once(force=True)
+        assert not [e for e in cycle.errors if e.startswith("referencias")], cycle.errors
+    finally:
+        terminal.close()
+    diagnostics.main(["--datos", str(data)])
+    out = capsys.readouterr().out
+    assert "[ OK ] Referencias: no aplica" in out, out
