@@ -189,7 +189,7 @@ class TenderPanel(QFrame):
         self.card = QLineEdit()
         self.card.setPlaceholderText("0.00")
         self.auth = QLineEdit()
-        self.auth.setPlaceholderText("autorización del voucher")
+        self.auth.setPlaceholderText("autorización")  # the longer text was cut at 1366 px
         self.auth.setMaxLength(24)
         # Not "exacto": it fills the amount rounded up to coins the drawer holds
         # ($1,731.56 → $1,731.60, cambio $0.10), up to the cash cap.
