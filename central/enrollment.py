@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from central import db as dbmod
 from central import service as svc
 from central.models import Base, Store, UTCDateTime
+from kiosk.enrollment import code_characters
 
 CODE_LIFETIME = timedelta(hours=24)
 # Crockford's base 32 without I, L, O, U: nothing to mistake when read over the phone.
@@ -48,10 +49,8 @@ class EnrollmentCode(Base):
 
 
 def normalize(code: str) -> str:
-    """What a person typed, as issued: upper case, without spaces or dashes; the letters
-    Crockford reads as digits (O→0, I/L→1) are taken as those digits."""
-    text = "".join(code.split()).replace("-", "").upper()
-    return text.translate(str.maketrans("OIL", "011"))
+    """What a person typed, as issued (the terminal's own rule, so both ends agree)."""
+    return code_characters(code)
 
 
 def code_hash(code: str) -> str:

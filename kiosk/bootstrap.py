@@ -125,15 +125,7 @@ class CentralEnroller:
             log.exception("alta: la terminal no abrió")
         if isinstance(t.central, CentralClient):
             t.central.relink(central_url, got.token)
-        return Enrolled(
-            terminal_id=got.terminal_id,
-            store_id=got.store_id,
-            store_name=got.store_name,
-            name=got.name,
-            kind=got.kind,
-            central_url=central_url,
-            token=got.token,
-        )
+        return got
 
 
 def build(

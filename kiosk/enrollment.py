@@ -26,10 +26,16 @@ _DASHES = str.maketrans("", "", "-‐‑‒–—")
 _LOOKALIKES = str.maketrans("OIL", "011")
 
 
+def code_characters(typed: str) -> str:
+    """A code as typed, down to its characters: no spaces or dashes, upper case, the letters
+    Crockford reads as digits taken as those digits (central hashes exactly this)."""
+    return "".join(typed.split()).translate(_DASHES).upper().translate(_LOOKALIKES)
+
+
 def normalize_code(typed: str) -> str:
     """``" 7kq2m 9xh4d"``, ``"7KQ2M9XH4D"`` → ``"7KQ2M-9XH4D"``; a code that cannot be one
     of central's is refused here, without spending one of central's few attempts a minute."""
-    text = "".join(typed.split()).translate(_DASHES).upper().translate(_LOOKALIKES)
+    text = code_characters(typed)
     if not text:
         raise Refused(
             "FALTA_CODIGO",

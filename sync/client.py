@@ -30,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from kiosk.enrollment import LOOPBACK_HOSTS
 from kiosk.ports import Clock, TerminalNotAllowed, system_clock
 from kiosk.references import STATUSES, ReferenceRecord
 
@@ -73,7 +74,6 @@ class InsecureCentral(SyncError):
     """The configured central URL is not HTTPS and not this machine: nothing is sent."""
 
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def insecure_reason(base_url: str) -> str:
@@ -101,7 +101,7 @@ def tls_context(ca_bundle: str = "") -> ssl.SSLContext:
     return context
 
 
-def _is_certificate_failure(exc: BaseException) -> bool:
+def is_certificate_failure(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
@@ -365,7 +365,7 @@ class CentralClient:
             self.link.failed(f"tiempo agotado ({type(exc).__name__})")
             raise Offline("El instituto no respondió a tiempo.") from exc
         except httpx.TransportError as exc:  # refused, reset, closed mid-answer
-            if _is_certificate_failure(exc):
+            if is_certificate_failure(exc):
                 message = (
                     "El certificado del instituto no es de confianza: revise ca_bundle o los "
                     "certificados del equipo (no se envió nada)."

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from kiosk import settings as settings_module
+from kiosk.enrollment import LOOPBACK_HOSTS
 from kiosk.logfile import log_to_file_quietly
 from kiosk.ports import Clock, system_clock
 from kiosk.records import MEXICO_CITY
@@ -29,7 +30,6 @@ from kiosk.rules import Policy
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Past these, support should look: a payment unsent for a quarter of an hour means the link
 # or the token is broken; a cache not refreshed for an hour means the same for referencias.
 STALE_OUTBOX = timedelta(minutes=15)
@@ -100,9 +100,9 @@ def check_central(
     parts = urlsplit(url)
     tls = parts.scheme == "https"
     checks = []
-    if not tls and parts.hostname not in LOOPBACK:
+    if not tls and parts.hostname not in LOOPBACK_HOSTS:
         checks.append(Check("Conexión cifrada", False, f"{url} no usa https"))
-    from sync.client import _is_certificate_failure, tls_context
+    from sync.client import is_certificate_failure, tls_context
 
     # The same trust as the sync client and enrolar: the institute's CA (ca_bundle) or the
     # system's store. A diagnosis that trusts differently from the till misleads support.
@@ -123,7 +123,7 @@ def check_central(
                 else None
             )
     except httpx.ConnectError as exc:
-        if _is_certificate_failure(exc):
+        if is_certificate_failure(exc):
             log.warning("diagnostico: certificado TLS rechazado para %s: %s", url, exc)
             reason = (
                 f"el certificado de {url} no es de confianza para {trust} "

@@ -15,7 +15,6 @@ import os
 import ssl
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from kiosk import settings as settings_module
+from kiosk.enrollment import LOOPBACK_HOSTS
+from kiosk.records import Enrolled
 
 TOKEN_FILE = settings_module.TOKEN_FILE
 log = logging.getLogger(__name__)
@@ -38,16 +39,6 @@ class EnrollmentError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Enrollment:
-    terminal_id: int
-    store_id: str
-    store_name: str
-    name: str
-    kind: str
-    token: str
-
-
 def check_url(url: str) -> str:
     """Central's address: HTTPS, except on this very machine (the demo, a test)."""
     parts = urlsplit(url.strip())
@@ -55,7 +46,7 @@ def check_url(url: str) -> str:
         raise EnrollmentError(
             f"La dirección de central no es válida: «{url}» (use https://…).", "CENTRAL_INVALIDA"
         )
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise EnrollmentError(
             "La conexión con central debe ser cifrada: use https://…", "CENTRAL_SIN_CIFRAR"
         )
@@ -83,21 +74,22 @@ def redeem(
     timeout: float = 10.0,
     ca_bundle: str = "",
     kind: str | None = None,
-) -> Enrollment:
+) -> Enrolled:
     """Exchange the code for the token. Central's certificate is checked as the sync
     client checks it: the institute's CA (``ca_bundle``) or the system's trust store.
     ``kind`` (caja or kiosko) is what this terminal runs as: central refuses a code of the
     other kind without spending it."""
-    from sync.client import _is_certificate_failure, tls_context
+    from sync.client import is_certificate_failure, tls_context
 
-    url = check_url(central_url) + "/v1/enrollments"
+    base = check_url(central_url)
+    url = base + "/v1/enrollments"
     request: dict[str, str] = {"code": code.strip()[:20]}
     if kind:
         request["kind"] = kind
     try:
         response = httpx.post(url, json=request, timeout=timeout, verify=tls_context(ca_bundle))
     except httpx.HTTPError as exc:
-        if _is_certificate_failure(exc):
+        if is_certificate_failure(exc):
             # The detail (which check failed: issuer, name, dates) is for support, in the log.
             log.warning(
                 "alta: certificado TLS de %s rechazado (confianza: %s): %s",
@@ -136,12 +128,13 @@ def redeem(
             "NO_ES_CENTRAL",
         )
     try:
-        return Enrollment(
+        return Enrolled(
             terminal_id=int(body["terminal_id"]),
             store_id=str(body["store_id"]),
             store_name=str(body["store_name"]),
             name=str(body["name"]),
             kind=str(body["kind"]),
+            central_url=base,
             token=str(body["token"]),
         )
     except (KeyError, TypeError, ValueError):
@@ -150,7 +143,7 @@ def redeem(
         ) from None
 
 
-def save(settings: settings_module.Settings, central_url: str, result: Enrollment) -> Path:
+def save(settings: settings_module.Settings, central_url: str, result: Enrolled) -> Path:
     """Keep the token (0600), the names and central's address; set the identity."""
     import local_db
     from kiosk import terminal_state

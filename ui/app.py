@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from kiosk import settings as settings_module
 from kiosk.app import Terminal
 from kiosk.bootstrap import build
+from kiosk.logfile import log_to_file
 from ui.collector import GarbageCollector
 from ui.tasks import TaskRunner
 
@@ -82,12 +83,6 @@ def _parse(prog: str, description: str, argv: Sequence[str]) -> argparse.Namespa
             "--ventana", action="store_true", help="en una ventana en lugar de pantalla completa"
         )
     return parser.parse_args(list(argv))
-
-
-def log_to_file() -> Path:
-    from kiosk.logfile import log_to_file as to_file
-
-    return to_file()
 
 
 def _start(

@@ -73,6 +73,15 @@ def fit_fields(root: QWidget) -> None:
         edit.setMinimumHeight(edit.fontMetrics().height() + 22)
 
 
+def mark_active(fields: tuple[QLineEdit, ...], active: QLineEdit) -> None:
+    """Frame the field an on-screen keypad types into (the style sheets' ``[active="true"]``),
+    so a person sees which one it is."""
+    for f in fields:
+        f.setProperty("active", f is active)
+        f.style().unpolish(f)
+        f.style().polish(f)
+
+
 def pesos(value: Decimal) -> str:
     return money.fmt(value)
 

@@ -28,7 +28,7 @@ from kiosk.app import Terminal
 from kiosk.ports import Refused
 from kiosk.records import Enrolled
 from kiosk.settings import Settings
-from ui.common import big, error_label, hint, message_of, plain, title
+from ui.common import big, error_label, hint, mark_active, message_of, plain, title
 from ui.tasks import TaskRunner
 
 GREEN = "#137333"
@@ -235,10 +235,7 @@ class EnrollmentPanel(QWidget):
     def _mark(self, field: QLineEdit) -> None:
         """The field the keyboard types into, framed so a person sees which it is."""
         self.target = field
-        for f in (self.central_url, self.code):
-            f.setProperty("active", f is field)
-            f.style().unpolish(f)
-            f.style().polish(f)
+        mark_active((self.central_url, self.code), field)
 
     def _select(self, field: QLineEdit) -> None:
         self._mark(field)

@@ -41,6 +41,7 @@ from kiosk.app import Terminal
 from kiosk.ports import Refused
 from kiosk.rules import Policy
 from kiosk.simulator import Simulation
+from ui.common import mark_active
 from ui.enrollment import EnrollmentPanel
 from ui.kiosk_style import CONTRAST, NORMAL, stylesheet
 from ui.tasks import TaskRunner
@@ -675,10 +676,7 @@ class LoginPage(KeypadPage, Clearable):
 
     def _activate(self, field: QLineEdit) -> None:
         self.target = field
-        for f in (self.number, self.nip):
-            f.setProperty("active", f is field)
-            f.style().unpolish(f)
-            f.style().polish(f)
+        mark_active((self.number, self.nip), field)
         field.setFocus()
 
     def key(self, key: str) -> None:
