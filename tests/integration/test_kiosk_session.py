@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.integration.institute_support import wait_until
 
 SESSION = Path(__file__).resolve().parents[2] / "packaging" / "linux" / "isseg-kiosko-session"
 
@@ -38,13 +39,6 @@ exec sleep 300
 FAKE_LOGGER = """#!/bin/sh
 echo "$*" >> "$WORK/log.txt"
 """
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def lines(path: Path) -> list[str]:
@@ -150,7 +144,8 @@ def test_a_crash_restarts_the_screen_after_a_wait_and_brings_back_a_killed_windo
     wait_until(lambda: len(session.starts()) == 2)
     assert "la pantalla gerente terminó (código 3" in session.log()
     assert "se reinicia en 2 s" in session.log()
-    assert len(session.wms()) == 2, "the screen came back without a window manager"
+    # Each stand-in writes its line after it forks: wait for the window manager's too.
+    wait_until(lambda: len(session.wms()) == 2)  # else: back without a window manager
     assert session.starts()[1].split(" ", 1)[1] == "gerente"
     second_wm = int(session.wms()[1].split()[0])
     second_screen = int(session.starts()[1].split()[0])

@@ -216,7 +216,7 @@ def test_isseg_ca_bundle_in_the_environment_is_trusted_by_enrolar_and_diagnostic
     argv = ["--central", tls_central.base_url, "--codigo", code, "--datos", str(data)]
     assert enrollment.main(argv) == 0, capsys.readouterr().err
     capsys.readouterr()
-    diagnostics.main(["--datos", str(data)])
+    assert diagnostics.main(["--datos", str(data)]) == 0
     assert "[ OK ] Central:" in capsys.readouterr().out
 
 
